@@ -1,0 +1,566 @@
+/*
+ * The S3 backend over libcurl: SigV4 signing by curl (CURLOPT_AWS_SIGV4),
+ * path-style or virtual-hosted addressing, ListObjectsV2 with continuation
+ * tokens (the XML is read with a small bounded tag scanner, never trusted
+ * further than "text between two tags"), multipart upload for the streaming
+ * writer, and put_if_absent through `If-None-Match: *` (412 = someone else's
+ * object).  For stores that ignore conditional puts (s3.conditional-put =
+ * unsupported) put_if_absent refuses to run unless a lock file is configured,
+ * which then serialises writers on this host around a HEAD + PUT.  A
+ * conditional put whose first attempt failed mid-flight and whose retry gets
+ * 412 may be our own object: it is read back and compared before reporting
+ * EXISTS, so a retried Delta commit is neither lost nor doubled.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "objstore_impl.h"
+
+#define LIST_BODY_MAX (16u << 20)
+#define SMALL_BODY_MAX (1u << 20)
+
+typedef struct s3 {
+    char *bucket;
+    char *prefix;      /* "" or "dir/sub" without slashes at the ends */
+    char *base;        /* URL up to and including the bucket (path style) or host */
+    char *sigv4;
+    char *userpwd;
+    char *token_hdr;
+} s3;
+
+typedef struct s3_writer {
+    uint8_t *buf;
+    size_t len, cap;
+    char *upload_id;
+    char **etags;
+    int nparts;
+} s3_writer;
+
+static char *dupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *dupf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *out = NULL;
+    if (vasprintf(&out, fmt, ap) < 0) out = NULL;
+    va_end(ap);
+    return out;
+}
+
+/* URL of an object (key relative to the store root) plus optional query. */
+static char *obj_url(s3 *b, const char *key, const char *query)
+{
+    char *full = dupf("%s%s%s", b->prefix, *b->prefix ? "/" : "", key);
+    if (!full) return NULL;
+    char *esc = sesp_http_escape(full, true);
+    free(full);
+    if (!esc) return NULL;
+    char *url = dupf("%s/%s%s%s", b->base, esc, query ? "?" : "", query ? query : "");
+    free(esc);
+    return url;
+}
+
+static const char **hdrs(s3 *b, const char *extra, const char *extra2, const char **arr)
+{
+    int i = 0;
+    if (b->token_hdr) arr[i++] = b->token_hdr;
+    if (extra) arr[i++] = extra;
+    if (extra2) arr[i++] = extra2;
+    arr[i] = NULL;
+    return arr;
+}
+
+static int do_req(sesp_objstore *s, const char *method, const char *url, const void *body, size_t len,
+                  const char *h1, const char *h2, sesp_http_resp *r, int *attempts)
+{
+    s3 *b = s->impl;
+    const char *arr[4];
+    sesp_http_req req = {.method = method, .url = url, .body = body, .body_len = len,
+                         .headers = hdrs(b, h1, h2, arr), .sigv4 = b->sigv4, .userpwd = b->userpwd};
+    return sesp_http_do(s, &req, r, attempts);
+}
+
+/* Text of the first <tag>...</tag> at or after *pos inside [body, end);
+ * XML entities decoded.  Advances *pos past the closing tag.  NULL if absent. */
+static char *xml_tag(const char *body, size_t len, size_t *pos, const char *tag, size_t limit_end)
+{
+    char open[64], close[64];
+    snprintf(open, sizeof(open), "<%s>", tag);
+    snprintf(close, sizeof(close), "</%s>", tag);
+    size_t end = limit_end ? limit_end : len;
+    const char *start = memmem(body + *pos, end - *pos, open, strlen(open));
+    if (!start) return NULL;
+    start += strlen(open);
+    const char *stop = memmem(start, (size_t)(body + end - start), close, strlen(close));
+    if (!stop) return NULL;
+    size_t n = (size_t)(stop - start);
+    char *out = malloc(n + 1), *o = out;
+    if (!out) return NULL;
+    for (const char *p = start; p < stop;) {
+        if (*p != '&') { *o++ = *p++; continue; }
+        const char *semi = memchr(p, ';', (size_t)(stop - p));
+        if (!semi || semi - p > 10) { *o++ = *p++; continue; }
+        size_t el = (size_t)(semi - p);
+        if (el == 4 && !strncmp(p, "&amp", 4)) *o++ = '&';
+        else if (el == 3 && !strncmp(p, "&lt", 3)) *o++ = '<';
+        else if (el == 3 && !strncmp(p, "&gt", 3)) *o++ = '>';
+        else if (el == 5 && !strncmp(p, "&quot", 5)) *o++ = '"';
+        else if (el == 5 && !strncmp(p, "&apos", 5)) *o++ = '\'';
+        else if (el > 2 && p[1] == '#') {
+            long cp = p[2] == 'x' ? strtol(p + 3, NULL, 16) : strtol(p + 2, NULL, 10);
+            if (cp > 0 && cp < 0x80) *o++ = (char)cp;
+            else { *o++ = '?'; }
+        } else { memcpy(o, p, el + 1); o += el + 1; }
+        p = semi + 1;
+    }
+    *o = 0;
+    *pos = (size_t)(stop - body) + strlen(close);
+    return out;
+}
+
+static int64_t parse_iso8601_ms(const char *t)
+{
+    int Y, M, D, h, m, sec, n = 0;
+    if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6) return 0;
+    struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D, .tm_hour = h, .tm_min = m, .tm_sec = sec};
+    int64_t ms = (int64_t)timegm(&tm) * 1000;
+    if (t[n] == '.') ms += strtol(t + n + 1, NULL, 10) % 1000;
+    return ms;
+}
+
+static int status_err(sesp_objstore *s, const char *what, const char *key, sesp_http_resp *r)
+{
+    char *code = NULL, *msg = NULL;
+    size_t pos = 0;
+    if (r->body) {
+        code = xml_tag((char *)r->body, r->body_len, &pos, "Code", 0);
+        pos = 0;
+        msg = xml_tag((char *)r->body, r->body_len, &pos, "Message", 0);
+    }
+    int rc = r->status == 404 ? SESP_ERR_NOT_FOUND : r->status == 412 ? SESP_ERR_EXISTS
+           : r->status == 403 || r->status == 401 ? SESP_ERR_IO : SESP_ERR_IO;
+    sesp_objstore_seterr(s, rc, "S3 %s %s: HTTP %ld %s %s", what, key, r->status, code ? code : "", msg ? msg : "");
+    free(code);
+    free(msg);
+    return rc;
+}
+
+static int s3_get_whole(sesp_objstore *s, const char *key, uint8_t **data, size_t *len);
+
+static int s3_put_plain(sesp_objstore *s, const char *key, const void *data, size_t len, const char *cond, int *attempts)
+{
+    s3 *b = s->impl;
+    char *url = obj_url(b, key, NULL);
+    if (!url) return SESP_ERR_NOMEM;
+    sesp_http_resp r = {.body_max = SMALL_BODY_MAX};
+    int rc = do_req(s, "PUT", url, data, len, cond, NULL, &r, attempts);
+    if (!rc && r.status / 100 != 2) rc = status_err(s, "PUT", key, &r);
+    sesp_http_resp_free(&r);
+    free(url);
+    return rc;
+}
+
+static int s3_head(sesp_objstore *s, const char *key, sesp_obj_info *out);
+
+static int put_locked(sesp_objstore *s, const char *key, const void *data, size_t len)
+{
+    int fd = open(s->opts.s3_lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return sesp_objstore_seterr(s, SESP_ERR_IO, "lock file %s: %s", s->opts.s3_lock_path, strerror(errno));
+    while (flock(fd, LOCK_EX) && errno == EINTR) {}
+    sesp_obj_info info;
+    int rc = s3_head(s, key, &info);
+    if (rc == 0) {
+        sesp_obj_info_free(&info);
+        rc = sesp_objstore_seterr(s, SESP_ERR_EXISTS, "%s already exists", key);
+    } else if (rc == SESP_ERR_NOT_FOUND) {
+        rc = s3_put_plain(s, key, data, len, NULL, NULL);
+    }
+    flock(fd, LOCK_UN);
+    close(fd);
+    return rc;
+}
+
+static int s3_put(sesp_objstore *s, const char *key, const void *data, size_t len, bool if_absent)
+{
+    if (!if_absent) return s3_put_plain(s, key, data, len, NULL, NULL);
+    if (s->opts.s3_conditional_put == 1) {
+        if (!s->opts.s3_lock_path)
+            return sesp_objstore_seterr(s, SESP_ERR_UNSUPPORTED,
+                                        "this S3 store is configured without conditional puts (s3.conditional-put="
+                                        "unsupported) and no s3.lock-path is set: refusing an unsafe put-if-absent of %s", key);
+        return put_locked(s, key, data, len);
+    }
+    int attempts = 0, rc = 0;
+    for (int conflict_tries = 0; conflict_tries < 5; conflict_tries++) {
+        rc = s3_put_plain(s, key, data, len, "If-None-Match: *", &attempts);
+        if (rc == SESP_ERR_EXISTS && attempts > 1) {
+            /* an earlier attempt may have written it: is it ours? */
+            uint8_t *cur = NULL;
+            size_t cl = 0;
+            char saved[sizeof(s->err)];
+            memcpy(saved, s->err, sizeof(saved));
+            if (s3_get_whole(s, key, &cur, &cl) == 0 && cl == len && (!len || !memcmp(cur, data, len))) rc = 0;
+            else memcpy(s->err, saved, sizeof(saved));
+            free(cur);
+        }
+        /* 409: a concurrent conditional write is in progress; ask again */
+        if (rc != SESP_ERR_IO || !strstr(s->err, "HTTP 409")) break;
+        struct timespec ts = {0, 50000000L * (conflict_tries + 1)};
+        nanosleep(&ts, NULL);
+    }
+    return rc;
+}
+
+static int s3_get_whole(sesp_objstore *s, const char *key, uint8_t **data, size_t *len)
+{
+    s3 *b = s->impl;
+    char *url = obj_url(b, key, NULL);
+    if (!url) return SESP_ERR_NOMEM;
+    sesp_http_resp r = {.body_max = s->opts.max_object_bytes};
+    int rc = do_req(s, "GET", url, NULL, 0, NULL, NULL, &r, NULL);
+    if (!rc && r.status != 200) rc = status_err(s, "GET", key, &r);
+    if (!rc) {
+        if (!r.body) r.body = calloc(1, 1);
+        if (!r.body) rc = SESP_ERR_NOMEM;
+        else { *data = r.body; *len = r.body_len; r.body = NULL; }
+    }
+    sesp_http_resp_free(&r);
+    free(url);
+    return rc;
+}
+
+static int s3_get_range(sesp_objstore *s, const char *key, uint64_t off, size_t len, bool whole,
+                        uint8_t **data, size_t *got)
+{
+    if (whole) return s3_get_whole(s, key, data, got);
+    s3 *b = s->impl;
+    char *url = obj_url(b, key, NULL);
+    if (!url) return SESP_ERR_NOMEM;
+    char range[96];
+    snprintf(range, sizeof(range), "Range: bytes=%llu-%llu", (unsigned long long)off,
+             (unsigned long long)(off + len - 1));
+    sesp_http_resp r = {.body_max = len + 1024};
+    int rc = do_req(s, "GET", url, NULL, 0, range, NULL, &r, NULL);
+    if (!rc) {
+        if (r.status == 416) *got = 0;
+        else if (r.status == 206 || (r.status == 200 && off == 0)) {
+            size_t n = r.body_len < len ? r.body_len : len;
+            if (n) memcpy(*data, r.body, n);
+            *got = n;
+        } else rc = status_err(s, "GET", key, &r);
+    }
+    sesp_http_resp_free(&r);
+    free(url);
+    return rc;
+}
+
+static int s3_head(sesp_objstore *s, const char *key, sesp_obj_info *out)
+{
+    s3 *b = s->impl;
+    char *url = obj_url(b, key, NULL);
+    if (!url) return SESP_ERR_NOMEM;
+    sesp_http_resp r = {.body_max = SMALL_BODY_MAX};
+    int rc = do_req(s, "HEAD", url, NULL, 0, NULL, NULL, &r, NULL);
+    if (!rc && r.status != 200) rc = status_err(s, "HEAD", key, &r);
+    if (!rc) {
+        out->key = strdup(key);
+        if (!out->key) rc = SESP_ERR_NOMEM;
+        out->size = r.content_length > 0 ? (uint64_t)r.content_length : 0;
+        out->mtime_ms = r.last_modified_ms;
+    }
+    sesp_http_resp_free(&r);
+    free(url);
+    return rc;
+}
+
+static int s3_list(sesp_objstore *s, const char *prefix, sesp_obj_list *out)
+{
+    s3 *b = s->impl;
+    size_t cap = 0, skip = *b->prefix ? strlen(b->prefix) + 1 : 0;
+    char *full = dupf("%s%s%s", b->prefix, *b->prefix ? "/" : "", prefix);
+    char *eprefix = full ? sesp_http_escape(full, false) : NULL;
+    free(full);
+    if (!eprefix) return SESP_ERR_NOMEM;
+    char *token = NULL;
+    int rc = 0;
+    for (int page = 0; page < 100000; page++) {
+        char *etok = token ? sesp_http_escape(token, false) : NULL;
+        /* query parameters in sorted order: SigV4 signs the canonical query */
+        char *url = token ? dupf("%s?continuation-token=%s&list-type=2&prefix=%s", b->base, etok, eprefix)
+                          : dupf("%s?list-type=2&prefix=%s", b->base, eprefix);
+        free(etok);
+        if (!url) { rc = SESP_ERR_NOMEM; break; }
+        sesp_http_resp r = {.body_max = LIST_BODY_MAX};
+        rc = do_req(s, "GET", url, NULL, 0, NULL, NULL, &r, NULL);
+        free(url);
+        if (!rc && r.status != 200) rc = status_err(s, "LIST", prefix, &r);
+        if (rc) { sesp_http_resp_free(&r); break; }
+        const char *body = (const char *)r.body;
+        size_t blen = r.body_len, pos = 0;
+        while (body) {
+            const char *c = memmem(body + pos, blen - pos, "<Contents>", 10);
+            if (!c) break;
+            const char *ce = memmem(c, (size_t)(body + blen - c), "</Contents>", 11);
+            if (!ce) { rc = sesp_objstore_seterr(s, SESP_ERR_MALFORMED, "S3 LIST: unterminated <Contents>"); break; }
+            size_t p = (size_t)(c - body), lim = (size_t)(ce - body);
+            char *k = xml_tag(body, blen, &p, "Key", lim);
+            p = (size_t)(c - body);
+            char *sz = xml_tag(body, blen, &p, "Size", lim);
+            p = (size_t)(c - body);
+            char *lm = xml_tag(body, blen, &p, "LastModified", lim);
+            if (k && strlen(k) >= skip && !strncmp(k, b->prefix, skip ? skip - 1 : 0))
+                rc = sesp_obj_list_push(out, &cap, k + skip, sz ? strtoull(sz, NULL, 10) : 0, lm ? parse_iso8601_ms(lm) : 0);
+            free(k);
+            free(sz);
+            free(lm);
+            if (rc) break;
+            pos = lim + 11;
+        }
+        size_t p = 0;
+        char *trunc = body ? xml_tag(body, blen, &p, "IsTruncated", 0) : NULL;
+        p = 0;
+        free(token);
+        token = body ? xml_tag(body, blen, &p, "NextContinuationToken", 0) : NULL;
+        bool more = trunc && !strcmp(trunc, "true") && token && *token;
+        free(trunc);
+        sesp_http_resp_free(&r);
+        if (rc || !more) break;
+    }
+    free(token);
+    free(eprefix);
+    return rc;
+}
+
+static int s3_del(sesp_objstore *s, const char *key)
+{
+    s3 *b = s->impl;
+    char *url = obj_url(b, key, NULL);
+    if (!url) return SESP_ERR_NOMEM;
+    sesp_http_resp r = {.body_max = SMALL_BODY_MAX};
+    int rc = do_req(s, "DELETE", url, NULL, 0, NULL, NULL, &r, NULL);
+    if (!rc && r.status / 100 != 2 && r.status != 404) rc = status_err(s, "DELETE", key, &r);
+    sesp_http_resp_free(&r);
+    free(url);
+    return rc;
+}
+
+static int w_open(sesp_objwriter *w)
+{
+    s3_writer *sw = calloc(1, sizeof(*sw));
+    if (!sw) return SESP_ERR_NOMEM;
+    w->impl = sw;
+    return 0;
+}
+
+static size_t part_size(sesp_objstore *s) { return s->opts.part_size < (5u << 20) ? (5u << 20) : s->opts.part_size; }
+
+static int upload_part(sesp_objwriter *w)
+{
+    sesp_objstore *s = w->s;
+    s3 *b = s->impl;
+    s3_writer *sw = w->impl;
+    int rc = 0;
+    sesp_http_resp r = {.body_max = SMALL_BODY_MAX};
+    if (!sw->upload_id) {
+        char *url = obj_url(b, w->key, "uploads=");
+        if (!url) return SESP_ERR_NOMEM;
+        rc = do_req(s, "POST", url, NULL, 0, NULL, NULL, &r, NULL);
+        free(url);
+        if (!rc && r.status != 200) rc = status_err(s, "CreateMultipartUpload", w->key, &r);
+        size_t p = 0;
+        if (!rc && !(sw->upload_id = r.body ? xml_tag((char *)r.body, r.body_len, &p, "UploadId", 0) : NULL))
+            rc = sesp_objstore_seterr(s, SESP_ERR_MALFORMED, "CreateMultipartUpload %s: no UploadId", w->key);
+        sesp_http_resp_free(&r);
+        if (rc) return rc;
+    }
+    char **ne = realloc(sw->etags, (size_t)(sw->nparts + 1) * sizeof(*ne));
+    if (!ne) return SESP_ERR_NOMEM;
+    sw->etags = ne;
+    char *eid = sesp_http_escape(sw->upload_id, false);
+    char *q = eid ? dupf("partNumber=%d&uploadId=%s", sw->nparts + 1, eid) : NULL;
+    char *url = q ? obj_url(b, w->key, q) : NULL;
+    free(eid);
+    free(q);
+    if (!url) return SESP_ERR_NOMEM;
+    rc = do_req(s, "PUT", url, sw->buf, sw->len, NULL, NULL, &r, NULL);
+    free(url);
+    if (!rc && r.status != 200) rc = status_err(s, "UploadPart", w->key, &r);
+    if (!rc && !r.etag[0]) rc = sesp_objstore_seterr(s, SESP_ERR_MALFORMED, "UploadPart %s: no ETag", w->key);
+    if (!rc && !(sw->etags[sw->nparts] = strdup(r.etag))) rc = SESP_ERR_NOMEM;
+    if (!rc) { sw->nparts++; sw->len = 0; }
+    sesp_http_resp_free(&r);
+    return rc;
+}
+
+static int w_write(sesp_objwriter *w, const void *data, size_t len)
+{
+    s3_writer *sw = w->impl;
+    size_t ps = part_size(w->s);
+    const uint8_t *p = data;
+    while (len) {
+        if (sw->cap < ps) {
+            uint8_t *nb = realloc(sw->buf, ps);
+            if (!nb) return SESP_ERR_NOMEM;
+            sw->buf = nb;
+            sw->cap = ps;
+        }
+        size_t n = ps - sw->len < len ? ps - sw->len : len;
+        memcpy(sw->buf + sw->len, p, n);
+        sw->len += n;
+        p += n;
+        len -= n;
+        if (sw->len == ps) {
+            int rc = upload_part(w);
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
+static void w_free(s3_writer *sw)
+{
+    for (int i = 0; i < sw->nparts; i++) free(sw->etags[i]);
+    free(sw->etags);
+    free(sw->upload_id);
+    free(sw->buf);
+    free(sw);
+}
+
+static void w_abort(sesp_objwriter *w)
+{
+    s3_writer *sw = w->impl;
+    if (sw->upload_id) {
+        char *eid = sesp_http_escape(sw->upload_id, false);
+        char *q = eid ? dupf("uploadId=%s", eid) : NULL;
+        char *url = q ? obj_url(w->s->impl, w->key, q) : NULL;
+        if (url) {
+            sesp_http_resp r = {.body_max = SMALL_BODY_MAX};
+            do_req(w->s, "DELETE", url, NULL, 0, NULL, NULL, &r, NULL);
+            sesp_http_resp_free(&r);
+        }
+        free(url);
+        free(q);
+        free(eid);
+    }
+    w_free(sw);
+}
+
+static int w_commit(sesp_objwriter *w)
+{
+    s3_writer *sw = w->impl;
+    int rc;
+    if (!sw->upload_id) {
+        rc = s3_put_plain(w->s, w->key, sw->buf, sw->len, NULL, NULL);
+        w_free(sw);
+        return rc;
+    }
+    if (sw->len && (rc = upload_part(w))) { w_abort(w); return rc; }
+    size_t cap = 128 + (size_t)sw->nparts * 400, n = 0;
+    char *xml = malloc(cap);
+    if (!xml) { w_abort(w); return SESP_ERR_NOMEM; }
+    n += (size_t)snprintf(xml + n, cap - n, "<CompleteMultipartUpload>");
+    for (int i = 0; i < sw->nparts; i++)
+        n += (size_t)snprintf(xml + n, cap - n, "<Part><PartNumber>%d</PartNumber><ETag>%.300s</ETag></Part>", i + 1, sw->etags[i]);
+    n += (size_t)snprintf(xml + n, cap - n, "</CompleteMultipartUpload>");
+    char *eid = sesp_http_escape(sw->upload_id, false);
+    char *q = eid ? dupf("uploadId=%s", eid) : NULL;
+    char *url = q ? obj_url(w->s->impl, w->key, q) : NULL;
+    free(eid);
+    free(q);
+    sesp_http_resp r = {.body_max = SMALL_BODY_MAX};
+    rc = url ? do_req(w->s, "POST", url, xml, n, NULL, NULL, &r, NULL) : SESP_ERR_NOMEM;
+    free(url);
+    free(xml);
+    /* S3 may answer 200 with an <Error> body */
+    if (!rc && (r.status != 200 || (r.body && strstr((char *)r.body, "<Error>"))))
+        rc = status_err(w->s, "CompleteMultipartUpload", w->key, &r);
+    sesp_http_resp_free(&r);
+    if (rc) w_abort(w);
+    else w_free(sw);
+    return rc;
+}
+
+static void s3_close(sesp_objstore *s)
+{
+    s3 *b = s->impl;
+    if (!b) return;
+    free(b->bucket);
+    free(b->prefix);
+    free(b->base);
+    free(b->sigv4);
+    free(b->userpwd);
+    free(b->token_hdr);
+    free(b);
+}
+
+static const sesp_objstore_ops s3_ops = {
+    s3_put, s3_get_range, s3_head, s3_list, s3_del, w_open, w_write, w_commit, w_abort, s3_close,
+};
+
+static const char *env(const char *a, const char *b)
+{
+    const char *v = getenv(a);
+    if ((!v || !*v) && b) v = getenv(b);
+    return v && *v ? v : NULL;
+}
+
+int sesp_objstore_s3_open(sesp_objstore *s, const char *bp)
+{
+    s->ops = &s3_ops;
+    s3 *b = calloc(1, sizeof(*b));
+    if (!b) return SESP_ERR_NOMEM;
+    s->impl = b;
+    const char *slash = strchr(bp, '/');
+    size_t blen = slash ? (size_t)(slash - bp) : strlen(bp);
+    if (!blen || blen > 63) return sesp_objstore_seterr(s, SESP_ERR_INVALID_ARG, "bad S3 bucket in %s", s->uri);
+    for (size_t i = 0; i < blen; i++) {
+        char c = bp[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || (c >= 'A' && c <= 'Z') || c == '_'))
+            return sesp_objstore_seterr(s, SESP_ERR_INVALID_ARG, "bad S3 bucket name in %s", s->uri);
+    }
+    b->bucket = strndup(bp, blen);
+    const char *pre = slash ? slash + 1 : "";
+    while (*pre == '/') pre++;
+    b->prefix = strdup(pre);
+    if (!b->bucket || !b->prefix) return SESP_ERR_NOMEM;
+    size_t pl = strlen(b->prefix);
+    while (pl && b->prefix[pl - 1] == '/') b->prefix[--pl] = 0;
+
+    const char *region = s->opts.s3_region ? s->opts.s3_region : env("AWS_REGION", "AWS_DEFAULT_REGION");
+    if (!region) region = "us-east-1";
+    const char *endpoint = s->opts.s3_endpoint ? s->opts.s3_endpoint : env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+    if (!endpoint) endpoint = env("SESP_S3_ENDPOINT", NULL);
+    int style = s->opts.s3_path_style;
+    const char *fps = env("AWS_S3_FORCE_PATH_STYLE", NULL);
+    if (style <= 0 && fps && (!strcasecmp(fps, "true") || !strcmp(fps, "1"))) style = 1;
+    if (endpoint) {
+        size_t el = strlen(endpoint);
+        while (el && endpoint[el - 1] == '/') el--;
+        if (style == 2) {
+            const char *hs = strstr(endpoint, "://");
+            if (!hs) return sesp_objstore_seterr(s, SESP_ERR_INVALID_ARG, "bad S3 endpoint %s", endpoint);
+            b->base = dupf("%.*s%s.%.*s", (int)(hs + 3 - endpoint), endpoint, b->bucket,
+                           (int)(el - (size_t)(hs + 3 - endpoint)), hs + 3);
+        } else b->base = dupf("%.*s/%s", (int)el, endpoint, b->bucket);
+    } else if (style == 1) b->base = dupf("https://s3.%s.amazonaws.com/%s", region, b->bucket);
+    else b->base = dupf("https://%s.s3.%s.amazonaws.com", b->bucket, region);
+    if (!b->base) return SESP_ERR_NOMEM;
+
+    const char *ak = env("AWS_ACCESS_KEY_ID", NULL), *sk = env("AWS_SECRET_ACCESS_KEY", NULL);
+    if (ak && sk) {
+        b->sigv4 = dupf("aws:amz:%s:s3", region);
+        b->userpwd = dupf("%s:%s", ak, sk);
+        const char *tok = env("AWS_SESSION_TOKEN", NULL);
+        if (tok) b->token_hdr = dupf("x-amz-security-token: %s", tok);
+        if (!b->sigv4 || !b->userpwd || (tok && !b->token_hdr)) return SESP_ERR_NOMEM;
+    }
+    return 0;
+}
