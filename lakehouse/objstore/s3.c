@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
 #include "common/err.h"
 #include "objstore_impl.h"
 
@@ -82,9 +84,19 @@ static int do_req(sesp_objstore *s, const char *method, const char *url, const v
                   const char *h1, const char *h2, sesp_http_resp *r, int *attempts)
 {
     s3 *b = s->impl;
-    const char *arr[4];
+    const char *arr[5];
+    /* S3 wants the payload hash as a header; older libcurl does not add it */
+    uint8_t md[SHA256_DIGEST_LENGTH];
+    SHA256(body ? body : (const void *)"", len, md);
+    char sha[64 + 32] = "x-amz-content-sha256: ";
+    size_t o = strlen(sha);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) o += (size_t)snprintf(sha + o, sizeof(sha) - o, "%02x", md[i]);
+    hdrs(b, h1, h2, arr);
+    size_t i = 0;
+    while (arr[i]) i++;
+    if (b->sigv4) { arr[i++] = sha; arr[i] = NULL; }
     sesp_http_req req = {.method = method, .url = url, .body = body, .body_len = len,
-                         .headers = hdrs(b, h1, h2, arr), .sigv4 = b->sigv4, .userpwd = b->userpwd};
+                         .headers = arr, .sigv4 = b->sigv4, .userpwd = b->userpwd};
     return sesp_http_do(s, &req, r, attempts);
 }
 
