@@ -22,7 +22,7 @@ typedef struct sesp_net sesp_net;
 typedef struct sesp_conn sesp_conn;
 
 typedef struct sesp_net_listener {
-    char host[256];   /* "" or "0.0.0.0" = every IPv4 interface; a name or IPv6 literal is resolved */
+    char host[256];   /* "" = every interface (IPv6 dual-stack, else IPv4); else a name or literal */
     int port;         /* 0 = any free port; see sesp_net_bound_port */
 } sesp_net_listener;
 
@@ -43,7 +43,7 @@ void sesp_net_config_defaults(sesp_net_config *cfg);
 
 /* Called on the connection's loop thread for each complete frame. `frame`
  * (without the 4-byte size) is malloc'ed and OWNED BY THE CALLEE (free() it
- * when done; NULL when len is 0). `seq` identifies the response slot. The
+ * when done; never NULL, even when len is 0). `seq` identifies the response slot. The
  * callee must eventually call exactly one of sesp_conn_respond,
  * sesp_conn_respond_none or sesp_conn_close for this seq (possibly later,
  * asynchronously). */
@@ -68,6 +68,12 @@ void sesp_net_stop(sesp_net *n);
  * ownership of body (may contain file segments added with
  * evbuffer_add_file_segment: they are sent with sendfile, not copied). */
 void sesp_conn_respond(sesp_conn *c, uint64_t seq, struct evbuffer *body);
+/* A new, empty response body on which file segments stay file references all
+ * the way to the socket, where they go out with sendfile(2).  (On a plain
+ * evbuffer_new() buffer libevent maps or reads a segment when it is added.)
+ * Such a body must only be appended to and handed to sesp_conn_respond, not
+ * read back.  NULL on out-of-memory. */
+struct evbuffer *sesp_net_body_new(void);
 /* acks=0 produce: slot consumed, nothing sent. */
 void sesp_conn_respond_none(sesp_conn *c, uint64_t seq);
 /* Closes the connection after flushing the responses of slots before seq
