@@ -1,0 +1,90 @@
+/*
+ * Plumbing shared by the `sesp topic|produce|consume` commands: the common
+ * options (-b, -X, --timeout, -v, --help), building a librdkafka client from
+ * them with quiet logging, a bounded reachability check so a dead broker gives
+ * a clear error instead of a hang, and small argument parsers.
+ */
+#ifndef SESP_CLI_COMMON_H
+#define SESP_CLI_COMMON_H
+
+#include <getopt.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <librdkafka/rdkafka.h>
+
+#define SESP_CLI_DEFAULT_BOOTSTRAP "127.0.0.1:9092"
+#define SESP_CLI_DEFAULT_TIMEOUT_MS 10000
+
+/* Long-option values above the char range, shared by all commands. */
+enum {
+    SESP_CLI_OPT_TIMEOUT = 1000,
+    SESP_CLI_OPT_FIRST_COMMAND_OPT = 1100, /* commands number their own from here */
+};
+
+#define SESP_CLI_COMMON_SHORTOPTS "b:X:vh"
+#define SESP_CLI_COMMON_LONGOPTS                                         \
+    {"bootstrap-server", required_argument, NULL, 'b'},                  \
+    {"property", required_argument, NULL, 'X'},                          \
+    {"timeout", required_argument, NULL, SESP_CLI_OPT_TIMEOUT},          \
+    {"verbose", no_argument, NULL, 'v'},                                 \
+    {"help", no_argument, NULL, 'h'}
+
+#define SESP_CLI_COMMON_HELP                                                        \
+    "  -b, --bootstrap-server HOST:PORT  broker to contact (default $SESP_BOOTSTRAP or " \
+    SESP_CLI_DEFAULT_BOOTSTRAP ")\n"                                                \
+    "  -X KEY=VALUE                      any librdkafka configuration property\n"     \
+    "      --timeout MS                  bound on metadata/admin calls (default 10000)\n" \
+    "  -v, --verbose                     log client activity to stderr\n"            \
+    "  -h, --help                        this help\n"
+
+typedef struct sesp_cli_common {
+    const char *prog;        /* "sesp topic create", for messages */
+    const char *bootstrap;
+    int timeout_ms;
+    int verbose;
+    int help;
+    rd_kafka_conf_t *conf;   /* owned until sesp_cli_client_new() */
+    char last_error[512];    /* last error reported by the client, for messages */
+} sesp_cli_common;
+
+/* Sets defaults (bootstrap from $SESP_BOOTSTRAP); 0 or -1 (message printed). */
+int sesp_cli_common_init(sesp_cli_common *c, const char *prog);
+void sesp_cli_common_destroy(sesp_cli_common *c);
+
+/* Sets one librdkafka property, printing the error; 0 or -1. */
+int sesp_cli_set(sesp_cli_common *c, const char *key, const char *value);
+
+/*
+ * Handles a common option returned by getopt_long: 1 if it was one, 0 if not,
+ * -1 on a bad value (message printed).
+ */
+int sesp_cli_common_opt(sesp_cli_common *c, int opt, const char *arg);
+
+/* Prints the standard message for getopt's '?' / ':' return and returns 2. */
+int sesp_cli_bad_option(const sesp_cli_common *c, int argc, char **argv);
+
+/*
+ * Creates the client from c->conf (ownership passes, c->conf becomes NULL)
+ * and checks within c->timeout_ms that a broker answers a Metadata request.
+ * NULL after printing why.
+ */
+rd_kafka_t *sesp_cli_client_new(sesp_cli_common *c, rd_kafka_type_t type);
+
+/* Parses a decimal integer in [min, max]; 0 or -1. */
+int sesp_cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/*
+ * Splits "key=value" at the first '=': *key_len gets the key's length and the
+ * return value points at the value.  NULL if there is no '=' or the key is empty.
+ */
+const char *sesp_cli_split_kv(const char *s, size_t *key_len);
+
+/* Finds the first occurrence of sep (sep_len > 0) in buf; NULL if absent. */
+const void *sesp_cli_find_sep(const void *buf, size_t len, const char *sep, size_t sep_len);
+
+/* Non-zero once SIGINT/SIGTERM arrived (after sesp_cli_trap_signals()). */
+extern volatile sig_atomic_t sesp_cli_stop;
+void sesp_cli_trap_signals(void);
+
+#endif
