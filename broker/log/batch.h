@@ -72,8 +72,10 @@ int sesp_batch_parse_header(const uint8_t *p, size_t len, sesp_batch_header *h);
  * the batch is batch_length+12 bytes): header, batch size <= max_bytes
  * (SESP_ERR_TOO_LARGE; max_bytes <= 0 means no limit), CRC (SESP_ERR_CORRUPT),
  * decompression bounded by SESP_BATCH_MAX_DECOMPRESSED, each record's varint
- * framing, offset deltas, and records count == records present and consistent
- * with lastOffsetDelta (SESP_ERR_MALFORMED).  Magic 0/1 -> SESP_ERR_UNSUPPORTED. */
+ * framing (SESP_ERR_MALFORMED; undecodable compressed data SESP_ERR_CORRUPT),
+ * and record semantics (SESP_ERR_INVALID_ARG): records count == records
+ * present, offset deltas strictly increasing and within lastOffsetDelta.
+ * Magic 0/1 -> SESP_ERR_UNSUPPORTED. */
 int sesp_batch_validate(const uint8_t *p, size_t len, int32_t max_bytes, sesp_batch_header *h);
 
 /* Recomputes and stores the CRC of a batch of `size` bytes (after in-place edits). */
@@ -106,6 +108,7 @@ typedef struct sesp_batch_iter {
     uint8_t *owned;             /* decompressed records, if compressed */
     sesp_bufr r;
     int32_t remaining;
+    int32_t prev_delta;         /* offsetDelta of the previous record */
     int err;
 } sesp_batch_iter;
 
