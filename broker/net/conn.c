@@ -46,6 +46,7 @@ struct sesp_conn {
     atomic_bool closed;
     bool closing;            /* a SLOT_CLOSE reached the head: flush, then close */
     bool draining;           /* layer stopping: answer what is in flight, then close */
+    bool close_asked;        /* some slot is SLOT_CLOSE: dispatch nothing after it */
     bool paused;             /* EV_READ disabled for back-pressure */
     bool in_input;           /* parse_input is on the stack */
     size_t read_low;         /* current read low watermark */
@@ -85,7 +86,7 @@ static void conn_kick(sesp_conn *c) { event_active(c->kick_ev, EV_TIMEOUT, 0); }
  * handler's sesp_conn_respond); it schedules the kick instead. */
 static void conn_update_read(sesp_conn *c)
 {
-    bool want = !c->closing && !c->draining && !conn_over_limits(c);
+    bool want = !c->closing && !c->draining && !c->close_asked && !conn_over_limits(c);
     if (want && c->paused) {
         c->paused = false;
         bufferevent_enable(c->bev, EV_READ);
@@ -114,7 +115,7 @@ static void conn_parse_input(sesp_conn *c)
     sesp_conn_ref(c);
     sesp_net *n = c->loop->net;
     struct evbuffer *in = bufferevent_get_input(c->bev);
-    while (!atomic_load(&c->closed) && !c->closing && !c->draining) {
+    while (!atomic_load(&c->closed) && !c->closing && !c->draining && !c->close_asked) {
         if (conn_over_limits(c)) {
             conn_update_read(c);
             break;
@@ -402,6 +403,10 @@ static void conn_settle(sesp_conn *c, uint64_t seq, int state, struct evbuffer *
     assert(s->state == SLOT_PENDING);
     s->state = state;
     s->body = body;
+    if (state == SLOT_CLOSE) {
+        c->close_asked = true;
+        conn_update_read(c);
+    }
     if (seq == c->write_seq)
         conn_pump(c);
 }
