@@ -222,7 +222,7 @@ typedef struct sesp_pq_writer_options {
     bool disable_dictionary;        /* default: dictionary on */
     size_t dictionary_page_limit;   /* 0 = 1 MiB; beyond it a column falls back to PLAIN */
     bool data_page_v2;              /* default: data page v1 */
-    bool write_page_statistics;     /* default: off (chunk statistics are always written) */
+    bool disable_page_statistics;   /* default: statistics in every data page header too */
     const char *created_by;         /* NULL = "SESP version <SESP_VERSION> (build <date>)" */
     const sesp_pq_kv *kv;           /* footer key-value metadata */
     size_t nkv;

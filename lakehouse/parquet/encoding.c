@@ -1,0 +1,191 @@
+/*
+ * Value encodings: PLAIN decoding for every physical type (the writer appends
+ * PLAIN bytes inline on its hot path) and the per-column-chunk dictionary used
+ * by RLE_DICTIONARY: an open-addressing hash table over the distinct values,
+ * whose entries are kept PLAIN-encoded in insertion order so the dictionary
+ * page is the buffer itself.
+ */
+#include "lakehouse/parquet/pq_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "lakehouse/parquet assumes a little-endian host (Parquet PLAIN is little-endian)"
+#endif
+
+size_t sesp_pq_plain_width(sesp_pq_physical t, int type_length)
+{
+    switch (t) {
+    case SESP_PQ_INT32: case SESP_PQ_FLOAT: return 4;
+    case SESP_PQ_INT64: case SESP_PQ_DOUBLE: return 8;
+    case SESP_PQ_INT96: return 12;
+    case SESP_PQ_FIXED_LEN_BYTE_ARRAY: return (size_t)type_length;
+    default: return 0;
+    }
+}
+
+int sesp_pq_plain_decode(sesp_pq_physical t, int type_length, const uint8_t *p, size_t len,
+                         size_t n, void *out, size_t *used)
+{
+    switch (t) {
+    case SESP_PQ_BOOLEAN: {
+        if ((n + 7) / 8 > len)
+            return SESP_ERR_MALFORMED;
+        uint8_t *o = out;
+        for (size_t i = 0; i < n; i++)
+            o[i] = (p[i >> 3] >> (i & 7)) & 1;
+        *used = (n + 7) / 8;
+        return 0;
+    }
+    case SESP_PQ_INT32: case SESP_PQ_FLOAT: case SESP_PQ_INT64: case SESP_PQ_DOUBLE: {
+        size_t w = sesp_pq_plain_width(t, type_length);
+        if (n > len / w)
+            return SESP_ERR_MALFORMED;
+        memcpy(out, p, n * w);
+        *used = n * w;
+        return 0;
+    }
+    case SESP_PQ_INT96: case SESP_PQ_FIXED_LEN_BYTE_ARRAY: {
+        size_t w = sesp_pq_plain_width(t, type_length);
+        if (w == 0 || n > len / w)
+            return SESP_ERR_MALFORMED;
+        sesp_pq_bytes *o = out;
+        for (size_t i = 0; i < n; i++) {
+            o[i].p = p + i * w;
+            o[i].len = (uint32_t)w;
+        }
+        *used = n * w;
+        return 0;
+    }
+    case SESP_PQ_BYTE_ARRAY: {
+        sesp_pq_bytes *o = out;
+        size_t pos = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (len - pos < 4)
+                return SESP_ERR_MALFORMED;
+            uint32_t l;
+            memcpy(&l, p + pos, 4);
+            pos += 4;
+            if (l > len - pos)
+                return SESP_ERR_MALFORMED;
+            o[i].p = p + pos;
+            o[i].len = l;
+            pos += l;
+        }
+        *used = pos;
+        return 0;
+    }
+    }
+    return SESP_ERR_MALFORMED;
+}
+
+/* ---- dictionary ---- */
+
+static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+    while (n >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        h = (h ^ (x * 0x87c37b91114253d5ull)) * 0x4cf5ad432745937full;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t x = 0;
+        memcpy(&x, p, n);
+        h = (h ^ (x * 0x87c37b91114253d5ull)) * 0x4cf5ad432745937full;
+    }
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    h ^= h >> 32;
+    return h;
+}
+
+void sesp_pq_dict_init(sesp_pq_dict *d, sesp_pq_physical t, int type_length)
+{
+    memset(d, 0, sizeof *d);
+    d->type = t;
+    d->type_length = type_length;
+    sesp_bufw_init(&d->plain, 0, 0);
+}
+
+void sesp_pq_dict_free(sesp_pq_dict *d)
+{
+    sesp_bufw_free(&d->plain);
+    free(d->offsets);
+    free(d->lens);
+    free(d->slots);
+    memset(d, 0, sizeof *d);
+}
+
+void sesp_pq_dict_reset(sesp_pq_dict *d)
+{
+    sesp_bufw_reset(&d->plain);
+    d->n = 0;
+    if (d->slots)
+        memset(d->slots, 0, d->nslots * sizeof *d->slots);
+}
+
+static bool grow_slots(sesp_pq_dict *d)
+{
+    uint32_t ns = d->nslots ? d->nslots * 2 : 1024;
+    uint32_t *s = calloc(ns, sizeof *s);
+    if (!s)
+        return false;
+    for (uint32_t i = 0; i < d->n; i++) {
+        uint64_t h = hash_bytes(d->plain.p + d->offsets[i], d->lens[i]);
+        uint32_t k = (uint32_t)h & (ns - 1);
+        while (s[k])
+            k = (k + 1) & (ns - 1);
+        s[k] = i + 1;
+    }
+    free(d->slots);
+    d->slots = s;
+    d->nslots = ns;
+    return true;
+}
+
+int64_t sesp_pq_dict_insert(sesp_pq_dict *d, const void *val, size_t len)
+{
+    if ((uint64_t)(d->n + 1) * 2 > d->nslots && !grow_slots(d))
+        return -1;
+    uint64_t h = hash_bytes(val, len);
+    uint32_t mask = d->nslots - 1;
+    uint32_t k = (uint32_t)h & mask;
+    for (;;) {
+        uint32_t e = d->slots[k];
+        if (!e)
+            break;
+        e--;
+        if (d->lens[e] == len && memcmp(d->plain.p + d->offsets[e], val, len) == 0)
+            return e;
+        k = (k + 1) & mask;
+    }
+    if (d->n == d->cap_entries) {
+        uint32_t nc = d->cap_entries ? d->cap_entries * 2 : 1024;
+        uint32_t *o = realloc(d->offsets, nc * sizeof *o);
+        if (!o)
+            return -1;
+        d->offsets = o;
+        uint32_t *l = realloc(d->lens, nc * sizeof *l);
+        if (!l)
+            return -1;
+        d->lens = l;
+        d->cap_entries = nc;
+    }
+    if (d->type == SESP_PQ_BYTE_ARRAY)
+        sesp_bufw_u32le(&d->plain, (uint32_t)len);
+    size_t off = d->plain.len;
+    sesp_bufw_put(&d->plain, val, len);
+    if (d->plain.err || off > UINT32_MAX)
+        return -1;
+    d->offsets[d->n] = (uint32_t)off;
+    d->lens[d->n] = (uint32_t)len;
+    d->slots[k] = d->n + 1;
+    return d->n++;
+}
