@@ -9,6 +9,7 @@
  * Everything here runs on the connection's loop thread except ref/unref.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -398,7 +399,8 @@ static void conn_settle(sesp_conn *c, uint64_t seq, int state, struct evbuffer *
             evbuffer_free(body);
         return;
     }
-    assert(seq >= c->write_seq && seq < c->next_seq); /* answered twice, or never issued */
+    assert(pthread_equal(pthread_self(), c->loop->self)); /* answered off the conn's loop thread */
+    assert(seq >= c->write_seq && seq < c->next_seq);     /* answered twice, or never issued */
     conn_slot *s = &c->slots[seq % c->nslots];
     assert(s->state == SLOT_PENDING);
     s->state = state;

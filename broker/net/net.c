@@ -279,6 +279,7 @@ static void net_stop_cb(evutil_socket_t unused, short what, void *arg)
 static void *net_loop_main(void *arg)
 {
     net_loop *l = arg;
+    l->self = pthread_self();
     if (event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY) < 0)
         net_log(NET_LOG_ERROR, "loop %d failed", l->idx);
     return NULL;

@@ -21,6 +21,7 @@ typedef struct net_loop {
     struct event_base *base;
     pthread_t thr;
     bool thr_started;
+    pthread_t self;               /* set by the loop thread itself, for assertions */
     pthread_mutex_t mu;           /* guards fds: accepted sockets waiting for this loop */
     int *fds;
     size_t nfds, capfds;

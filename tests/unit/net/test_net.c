@@ -377,6 +377,60 @@ static void test_pipelined_order(void)
     stop_net(n);
 }
 
+typedef struct many_arg {
+    int fd;
+    int id;
+    int good;
+} many_arg;
+
+static void *many_client(void *arg)
+{
+    many_arg *a = arg;
+    enum { M = 60 };
+    int fd = a->fd;
+    uint8_t buf[M * 32];
+    size_t off = 0;
+    for (int i = 0; i < M; i++) {
+        char pl[24];
+        snprintf(pl, sizeof pl, "%d/%d", a->id, i);
+        off += make_req(buf + off, i % 3 ? 'P' : 'E', (uint32_t)i, pl);
+    }
+    if (send_all(fd, buf, off)) {
+        for (int i = 0; i < M; i++) {
+            char pl[24];
+            snprintf(pl, sizeof pl, "%d/%d", a->id, i);
+            if (!expect_echo(fd, i % 3 ? 'P' : 'E', (uint32_t)i, pl))
+                break;
+            a->good++;
+        }
+    }
+    close(fd);
+    return NULL;
+}
+
+static void test_many_connections(void)
+{
+    sesp_net_config cfg;
+    sesp_net_config_defaults(&cfg);
+    cfg.num_threads = 3;
+    sesp_net *n = start_net(&cfg);
+    enum { K = 40 };
+    pthread_t th[K];
+    many_arg args[K];
+    for (int k = 0; k < K; k++) {
+        args[k] = (many_arg){client(n), k, 0}; /* CUnit asserts stay on this thread */
+        CU_ASSERT_FATAL(pthread_create(&th[k], NULL, many_client, &args[k]) == 0);
+    }
+    int good = 0;
+    for (int k = 0; k < K; k++) {
+        pthread_join(th[k], NULL);
+        good += args[k].good;
+    }
+    CU_ASSERT_EQUAL(good, K * 60);
+    CU_ASSERT_EQUAL(atomic_load(&g_ctx.calls), K * 60);
+    stop_net(n);
+}
+
 static void test_bad_sizes(void)
 {
     sesp_net_config cfg;
@@ -692,6 +746,7 @@ int main(void)
         return 1;
     CU_pSuite s = CU_add_suite("net", NULL, NULL);
     CU_add_test(s, "pipelined responses in request order", test_pipelined_order);
+    CU_add_test(s, "many connections over several loops", test_many_connections);
     CU_add_test(s, "bad frame sizes close only that connection", test_bad_sizes);
     CU_add_test(s, "truncated frames then disconnect", test_truncated);
     CU_add_test(s, "back-pressure on unsent output", test_backpressure);
