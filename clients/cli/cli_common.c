@@ -162,7 +162,9 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     sesp_cli_common *c = opaque;
     (void)rk;
-    snprintf(c->last_error, sizeof c->last_error, "%s", reason);
+    /* "1/1 brokers are down" says less than the connect error that preceded it. */
+    if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || !c->last_error[0])
+        snprintf(c->last_error, sizeof c->last_error, "%s", reason);
     if (c->verbose || err == RD_KAFKA_RESP_ERR__FATAL)
         fprintf(stderr, "%s: %s: %s\n", c->prog, rd_kafka_err2name(err), reason);
 }
@@ -186,6 +188,7 @@ rd_kafka_t *sesp_cli_client_new(sesp_cli_common *c, rd_kafka_type_t type)
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, c->timeout_ms);
     if (err) {
+        rd_kafka_poll(rk, 0); /* serve error_cb so last_error says why (refused, resolve failure...) */
         fprintf(stderr, "%s: cannot reach a broker at %s within %d ms: %s\n", c->prog, c->bootstrap,
                 c->timeout_ms, rd_kafka_err2str(err));
         if (c->last_error[0])

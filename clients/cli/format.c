@@ -5,6 +5,7 @@
  */
 #include "format.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +156,7 @@ int sesp_cli_fmt_write(const sesp_cli_fmt *f, const sesp_cli_record *r, FILE *ou
         case 't': rc = r->topic ? put(r->topic, strlen(r->topic), out) : 0; break;
         case 'S': rc = put_i64(r->value ? (int64_t)r->value_len : -1, out); break;
         case 'K': rc = put_i64(r->key ? (int64_t)r->key_len : -1, out); break;
-        default: rc = SESP_ERR_INVALID_ARG; break; /* compile() admits only the letters above */
+        default: assert(!"field letter not admitted by sesp_cli_fmt_compile"); rc = SESP_ERR_INVALID_ARG; break;
         }
     }
     return rc;
