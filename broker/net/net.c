@@ -87,22 +87,19 @@ void sesp_net_config_defaults(sesp_net_config *cfg)
 static void net_wake_cb(evutil_socket_t unused, short what, void *arg)
 {
     net_loop *l = arg;
-    for (;;) {
-        pthread_mutex_lock(&l->mu);
-        int fd = -1;
-        if (l->nfds > 0) {
-            fd = l->fds[0];
-            memmove(l->fds, l->fds + 1, (l->nfds - 1) * sizeof *l->fds);
-            l->nfds--;
-        }
-        pthread_mutex_unlock(&l->mu);
-        if (fd < 0)
-            return;
+    pthread_mutex_lock(&l->mu);
+    int *fds = l->fds;
+    size_t nfds = l->nfds;
+    l->fds = NULL;
+    l->nfds = l->capfds = 0;
+    pthread_mutex_unlock(&l->mu);
+    for (size_t i = 0; i < nfds; i++) {
         if (l->stopping)
-            close(fd);
+            close(fds[i]);
         else
-            net_conn_accept(l, fd);
+            net_conn_accept(l, fds[i]);
     }
+    free(fds);
 }
 
 static void net_accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -116,6 +113,8 @@ static void net_accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct
     int one = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
         net_log(NET_LOG_DEBUG, "TCP_NODELAY: %s", strerror(errno));
+    /* Finds peers that vanished without a FIN (Kafka sets it too). */
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
     net_loop *l = &n->loops[atomic_fetch_add(&n->rr, 1) % (unsigned)n->nloops];
     bool queued = false;
     pthread_mutex_lock(&l->mu);

@@ -79,6 +79,8 @@ void sesp_conn_respond_none(sesp_conn *c, uint64_t seq);
 /* Closes the connection after flushing the responses of slots before seq
  * (Kafka closes on an unsupported API/version). */
 void sesp_conn_close(sesp_conn *c, uint64_t seq);
+/* The connection's loop; usable (also after the peer disconnected) until
+ * sesp_net_stop returns, never after. */
 struct event_base *sesp_conn_base(sesp_conn *c);
 /* Handlers that answer later (long-poll fetch) hold a reference so the conn
  * memory stays valid; after the peer disconnects, respond/close on it are
