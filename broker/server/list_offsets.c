@@ -1,0 +1,83 @@
+/*
+ * ListOffsets (v1+): earliest (-2), latest (-1), max timestamp (-3) and the
+ * first offset at or after a timestamp, from the partition's log indexes.
+ */
+#include "server.h"
+
+#include "broker/log/log.h"
+#include "broker/protocol/generated/list_offsets_request.h"
+#include "broker/protocol/generated/list_offsets_response.h"
+#include "broker/protocol/kerr.h"
+
+#define TS_EARLIEST_LOCAL (-4) /* KIP-405: no tiering here, so the log start */
+#define TS_LATEST_TIERED (-5)  /* nothing is tiered: not found */
+
+void sesp_h_list_offsets(sesp_req *rq)
+{
+    sesp_server *s = rq->srv;
+    int16_t v = rq->hdr.api_version;
+    sesp_kmsg_list_offsets_request req;
+    if (sesp_kmsg_list_offsets_request_decode(&rq->body, v, &req, &rq->arena) != 0) {
+        sesp_req_close(rq);
+        return;
+    }
+    int32_t nt = req.topics_count > 0 ? req.topics_count : 0;
+    sesp_kmsg_list_offsets_response m;
+    sesp_kmsg_list_offsets_response_init(&m);
+    m.topics = sesp_arena_calloc(&rq->arena, (size_t)nt + 1, sizeof *m.topics);
+    if (!m.topics) {
+        sesp_req_close(rq);
+        return;
+    }
+    m.topics_count = nt;
+    for (int32_t i = 0; i < nt; i++) {
+        sesp_kmsg_list_offsets_request_list_offsets_topic *t = &req.topics[i];
+        sesp_kmsg_list_offsets_response_list_offsets_topic_response *tr = &m.topics[i];
+        sesp_kmsg_list_offsets_response_list_offsets_topic_response_init(tr);
+        tr->name = t->name;
+        int32_t np = t->partitions_count > 0 ? t->partitions_count : 0;
+        tr->partitions = sesp_arena_calloc(&rq->arena, (size_t)np + 1, sizeof *tr->partitions);
+        if (!tr->partitions) {
+            sesp_req_close(rq);
+            return;
+        }
+        tr->partitions_count = np;
+        sesp_topic *tp = t->name.len >= 0 ? sesp_topics_get(s->topics, t->name.ptr, (size_t)t->name.len) : NULL;
+        for (int32_t j = 0; j < np; j++) {
+            sesp_kmsg_list_offsets_response_list_offsets_partition_response *pr = &tr->partitions[j];
+            sesp_kmsg_list_offsets_response_list_offsets_partition_response_init(pr);
+            pr->partition_index = t->partitions[j].partition_index;
+            pr->timestamp = -1;
+            pr->offset = -1;
+            pr->leader_epoch = -1;
+            sesp_log *log = tp ? sesp_topic_log(tp, pr->partition_index) : NULL;
+            if (!log) {
+                pr->error_code = SESP_KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            int64_t ts = t->partitions[j].timestamp, off = -1, found_ts = -1;
+            if (ts == TS_EARLIEST_LOCAL)
+                ts = SESP_LOG_TS_EARLIEST;
+            if (ts < 0 && ts != SESP_LOG_TS_EARLIEST && ts != SESP_LOG_TS_LATEST && ts != SESP_LOG_TS_MAX_TIMESTAMP &&
+                ts != TS_LATEST_TIERED) {
+                pr->error_code = SESP_KERR_INVALID_REQUEST;
+                continue;
+            }
+            if (ts != TS_LATEST_TIERED && sesp_log_offset_for_time(log, ts, &off, &found_ts) != 0) {
+                pr->error_code = SESP_KERR_KAFKA_STORAGE_ERROR;
+                continue;
+            }
+            pr->error_code = SESP_KERR_NONE;
+            pr->offset = off;
+            pr->timestamp = off >= 0 ? found_ts : -1;
+            pr->leader_epoch = off >= 0 ? 0 : -1;
+        }
+        if (tp)
+            sesp_topic_release(tp);
+    }
+    sesp_bufw w;
+    sesp_bufw_init(&w, 256, 0);
+    if (sesp_kmsg_list_offsets_response_encode(&w, v, &m) != 0 && !w.err)
+        w.err = -1;
+    sesp_req_respond(rq, &w);
+}
