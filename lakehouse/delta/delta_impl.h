@@ -1,0 +1,31 @@
+/*
+ * Private to lakehouse/delta: helpers shared between its files (log file
+ * names, the Parquet mapping of Delta types, JSON row <-> Parquet value
+ * conversion, stats).  Not part of the public surface.
+ */
+#ifndef SESP_DELTA_IMPL_H
+#define SESP_DELTA_IMPL_H
+
+#include "delta.h"
+#include "lakehouse/parquet/parquet.h"
+
+#define SESP_DELTA_LOG_DIR "_delta_log/"
+#define SESP_DELTA_ENGINE "sesp/" SESP_VERSION
+
+/* "_delta_log/%020lld.json" / ".checkpoint.parquet" into buf. */
+void sesp_delta_commit_key(int64_t version, char *buf, size_t cap);
+void sesp_delta_checkpoint_key(int64_t version, char *buf, size_t cap);
+int64_t sesp_delta_now_ms(void);
+
+/* Adds the Parquet schema of a Delta struct's fields (skipping names in
+ * skip[]) under parquet node parent. */
+int sesp_delta_pq_add_fields(sesp_pq_schema *ps, int parent, const sesp_delta_type *st,
+                             const char *const *skip, size_t nskip, char *err, size_t errlen);
+/* JSON value -> Parquet value for type t (allocated in a).  Missing/null for a
+ * non-nullable column is an error naming the column. */
+int sesp_delta_json_to_pq(const sesp_delta_type *t, bool nullable, const json_t *v, const char *col,
+                          sesp_arena *a, sesp_pq_value *out, char *err, size_t errlen);
+/* Parquet value -> JSON for type t (new reference, json_null() for NULL). */
+json_t *sesp_delta_pq_to_json(const sesp_delta_type *t, const sesp_pq_value *v);
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * Delta types in Parquet: the type mapping of PROTOCOL.md (long -> INT64,
+ * timestamp -> INT64 TIMESTAMP(MICROS, UTC), decimal -> INT32/INT64 DECIMAL,
+ * array -> 3-level LIST, map -> MAP, ...) and the conversion of JSON row
+ * values to and from Parquet values.  Conversion enforces the table schema:
+ * a value of the wrong JSON type, out of range, or a null in a non-nullable
+ * column is refused with an error naming the column.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "common/err.h"
+#include "delta_impl.h"
+
+static int add_node(sesp_pq_schema *ps, int parent, const char *name, const sesp_delta_type *t, bool nullable,
+                    char *err, size_t errlen)
+{
+    sesp_pq_repetition rep = nullable ? SESP_PQ_OPTIONAL : SESP_PQ_REQUIRED;
+    sesp_pq_logical lt;
+    int node, rc;
+    switch (t->kind) {
+    case SESP_DT_STRING: lt = sesp_pq_lt(SESP_PQ_LT_STRING); return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_BYTE_ARRAY, &lt, 0, NULL);
+    case SESP_DT_BINARY: return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_BYTE_ARRAY, NULL, 0, NULL);
+    case SESP_DT_LONG: return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_INT64, NULL, 0, NULL);
+    case SESP_DT_INTEGER: return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_INT32, NULL, 0, NULL);
+    case SESP_DT_SHORT: lt = sesp_pq_lt_int(16, true); return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_INT32, &lt, 0, NULL);
+    case SESP_DT_BYTE: lt = sesp_pq_lt_int(8, true); return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_INT32, &lt, 0, NULL);
+    case SESP_DT_FLOAT: return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_FLOAT, NULL, 0, NULL);
+    case SESP_DT_DOUBLE: return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_DOUBLE, NULL, 0, NULL);
+    case SESP_DT_BOOLEAN: return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_BOOLEAN, NULL, 0, NULL);
+    case SESP_DT_DATE: lt = sesp_pq_lt(SESP_PQ_LT_DATE); return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_INT32, &lt, 0, NULL);
+    case SESP_DT_TIMESTAMP:
+    case SESP_DT_TIMESTAMP_NTZ:
+        lt = sesp_pq_lt_timestamp(SESP_PQ_MICROS, t->kind == SESP_DT_TIMESTAMP);
+        return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_INT64, &lt, 0, NULL);
+    case SESP_DT_DECIMAL:
+        if (t->precision > 18) {
+            snprintf(err, errlen, "column %s: decimal precision above 18 is not supported for writing", name);
+            return SESP_ERR_UNSUPPORTED;
+        }
+        lt = sesp_pq_lt_decimal(t->precision, t->scale);
+        return sesp_pq_schema_add_leaf(ps, parent, name, rep, t->precision <= 9 ? SESP_PQ_INT32 : SESP_PQ_INT64, &lt, 0, NULL);
+    case SESP_DT_STRUCT:
+        if ((rc = sesp_pq_schema_add_group(ps, parent, name, rep, SESP_PQ_LT_NONE, &node))) return rc;
+        return sesp_delta_pq_add_fields(ps, node, t, NULL, 0, err, errlen);
+    case SESP_DT_ARRAY:
+        if ((rc = sesp_pq_schema_add_list(ps, parent, name, rep, &node))) return rc;
+        return add_node(ps, node, "element", t->element, t->contains_null, err, errlen);
+    case SESP_DT_MAP:
+        if ((rc = sesp_pq_schema_add_map(ps, parent, name, rep, &node))) return rc;
+        if ((rc = add_node(ps, node, "key", t->key, false, err, errlen))) return rc;
+        return add_node(ps, node, "value", t->value, t->value_contains_null, err, errlen);
+    }
+    return SESP_ERR_INVALID_ARG;
+}
+
+int sesp_delta_pq_add_fields(sesp_pq_schema *ps, int parent, const sesp_delta_type *st,
+                             const char *const *skip, size_t nskip, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < st->nfields; i++) {
+        bool skipped = false;
+        for (size_t k = 0; k < nskip; k++) skipped |= !strcmp(skip[k], st->fields[i].name);
+        if (skipped) continue;
+        int rc = add_node(ps, parent, st->fields[i].name, st->fields[i].type, st->fields[i].nullable, err, errlen);
+        if (rc) {
+            if (!*err) snprintf(err, errlen, "column %s: cannot map to Parquet (%d)", st->fields[i].name, rc);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- dates and times ---- */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yy + (*m <= 2));
+}
+
+static bool parse_date(const char *s, int64_t *days, int *consumed)
+{
+    int y, mo, d, n = 0;
+    if (sscanf(s, "%5d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || mo < 1 || mo > 12 || d < 1 || d > 31) return false;
+    *days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *consumed = n;
+    return true;
+}
+
+static bool parse_timestamp(const char *s, int64_t *micros)
+{
+    int64_t days;
+    int n;
+    if (!parse_date(s, &days, &n)) return false;
+    const char *p = s + n;
+    int64_t us = days * 86400LL * 1000000LL;
+    if (!*p) { *micros = us; return true; }
+    if (*p != 'T' && *p != ' ') return false;
+    int h, mi, sec, k = 0;
+    if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &k) != 3 || h > 23 || mi > 59 || sec > 60) return false;
+    p += 1 + k;
+    us += ((int64_t)h * 3600 + mi * 60 + sec) * 1000000LL;
+    if (*p == '.') {
+        p++;
+        int64_t frac = 0, digits = 0;
+        while (*p >= '0' && *p <= '9') { if (digits < 6) { frac = frac * 10 + (*p - '0'); digits++; } p++; }
+        while (digits < 6) { frac *= 10; digits++; }
+        us += frac;
+    }
+    if (*p == 'Z') p++;
+    else if (*p == '+' || *p == '-') {
+        int oh, om, k2 = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k2) != 2) return false;
+        int64_t off = ((int64_t)oh * 3600 + om * 60) * 1000000LL;
+        us += *p == '+' ? -off : off;
+        p += 1 + k2;
+    }
+    if (*p) return false;
+    *micros = us;
+    return true;
+}
+
+static json_t *date_json(int64_t days)
+{
+    int y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%04d-%02u-%02u", y, m, d);
+    return json_string(buf);
+}
+
+static json_t *ts_json(int64_t us, bool utc)
+{
+    int64_t days = us >= 0 ? us / 86400000000LL : -((-us + 86400000000LL - 1) / 86400000000LL);
+    int64_t rem = us - days * 86400000000LL;
+    int y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%06d%s", y, m, d, (int)(rem / 3600000000LL),
+             (int)(rem / 60000000LL % 60), (int)(rem / 1000000LL % 60), (int)(rem % 1000000LL), utc ? "Z" : "");
+    return json_string(buf);
+}
+
+/* "123.45" / 123.45 -> unscaled integer at scale s, within precision p. */
+static bool parse_decimal(const json_t *v, int p, int s, int64_t *out)
+{
+    char buf[64];
+    const char *str;
+    if (json_is_string(v)) str = json_string_value(v);
+    else if (json_is_integer(v)) { snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v)); str = buf; }
+    else if (json_is_real(v)) { snprintf(buf, sizeof(buf), "%.*f", s, json_real_value(v)); str = buf; }
+    else return false;
+    bool neg = *str == '-';
+    if (*str == '-' || *str == '+') str++;
+    int64_t x = 0;
+    int digits = 0, frac = -1;
+    for (; *str; str++) {
+        if (*str == '.' && frac < 0) { frac = 0; continue; }
+        if (*str < '0' || *str > '9') return false;
+        if (frac >= 0) { if (frac == s) { if (*str != '0') return false; continue; } frac++; }
+        if (x > (INT64_MAX - 9) / 10) return false;
+        x = x * 10 + (*str - '0');
+        if (x) digits++;
+    }
+    for (int f = frac < 0 ? 0 : frac; f < s; f++) {
+        if (x > INT64_MAX / 10) return false;
+        x *= 10;
+        if (x) digits++;
+    }
+    int64_t lim = 1;
+    for (int i = 0; i < p; i++) lim *= 10;
+    if (x >= lim) return false;
+    *out = neg ? -x : x;
+    return true;
+}
+
+static json_t *decimal_json(int64_t x, int scale)
+{
+    char digits[64], out[80];
+    uint64_t ux = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+    if (scale < 0 || scale > 38) scale = 0;
+    snprintf(digits, sizeof(digits), "%0*" PRIu64, (scale + 1) & 63, ux);
+    size_t n = strlen(digits);
+    if (scale) snprintf(out, sizeof(out), "%s%.*s.%s", x < 0 ? "-" : "", (int)(n - (size_t)scale), digits, digits + n - scale);
+    else snprintf(out, sizeof(out), "%s%s", x < 0 ? "-" : "", digits);
+    return json_string(out);
+}
+
+static int wrong(char *err, size_t errlen, const char *col, const sesp_delta_type *t, const char *why)
+{
+    snprintf(err, errlen, "column %s: %s (column type %s)", col, why, sesp_delta_kind_name(t->kind));
+    return SESP_ERR_INVALID_ARG;
+}
+
+int sesp_delta_json_to_pq(const sesp_delta_type *t, bool nullable, const json_t *v, const char *col,
+                          sesp_arena *a, sesp_pq_value *out, char *err, size_t errlen)
+{
+    if (!v || json_is_null(v)) {
+        if (!nullable) return wrong(err, errlen, col, t, "null in a non-nullable column");
+        *out = sesp_pqv_null();
+        return 0;
+    }
+    int64_t x;
+    switch (t->kind) {
+    case SESP_DT_STRING:
+        if (!json_is_string(v)) return wrong(err, errlen, col, t, "expected a string");
+        *out = sesp_pqv_bytes(json_string_value(v), json_string_length(v));
+        return 0;
+    case SESP_DT_BINARY: {
+        if (!json_is_string(v)) return wrong(err, errlen, col, t, "expected a base64 string");
+        size_t n = json_string_length(v);
+        uint8_t *buf = sesp_arena_alloc(a, n / 4 * 3 + 4);
+        if (!buf) return SESP_ERR_NOMEM;
+        int got = n ? EVP_DecodeBlock(buf, (const unsigned char *)json_string_value(v), (int)n) : 0;
+        if (got < 0 || n % 4) return wrong(err, errlen, col, t, "invalid base64");
+        const char *s = json_string_value(v);
+        if (n >= 1 && s[n - 1] == '=') got--;
+        if (n >= 2 && s[n - 2] == '=') got--;
+        *out = sesp_pqv_bytes(buf, (size_t)got);
+        return 0;
+    }
+    case SESP_DT_LONG:
+    case SESP_DT_INTEGER:
+    case SESP_DT_SHORT:
+    case SESP_DT_BYTE: {
+        if (!json_is_integer(v)) return wrong(err, errlen, col, t, "expected an integer");
+        x = json_integer_value(v);
+        int64_t lo = t->kind == SESP_DT_INTEGER ? INT32_MIN : t->kind == SESP_DT_SHORT ? INT16_MIN : t->kind == SESP_DT_BYTE ? INT8_MIN : INT64_MIN;
+        int64_t hi = t->kind == SESP_DT_INTEGER ? INT32_MAX : t->kind == SESP_DT_SHORT ? INT16_MAX : t->kind == SESP_DT_BYTE ? INT8_MAX : INT64_MAX;
+        if (x < lo || x > hi) return wrong(err, errlen, col, t, "integer out of range");
+        *out = t->kind == SESP_DT_LONG ? sesp_pqv_i64(x) : sesp_pqv_i32((int32_t)x);
+        return 0;
+    }
+    case SESP_DT_FLOAT:
+    case SESP_DT_DOUBLE:
+        if (!json_is_number(v)) return wrong(err, errlen, col, t, "expected a number");
+        *out = t->kind == SESP_DT_FLOAT ? sesp_pqv_float((float)json_number_value(v)) : sesp_pqv_double(json_number_value(v));
+        return 0;
+    case SESP_DT_BOOLEAN:
+        if (!json_is_boolean(v)) return wrong(err, errlen, col, t, "expected a boolean");
+        *out = sesp_pqv_bool(json_is_true(v));
+        return 0;
+    case SESP_DT_DATE: {
+        int n;
+        if (json_is_integer(v)) x = json_integer_value(v);
+        else if (!json_is_string(v) || !parse_date(json_string_value(v), &x, &n) || json_string_value(v)[n])
+            return wrong(err, errlen, col, t, "expected a YYYY-MM-DD date");
+        if (x < INT32_MIN || x > INT32_MAX) return wrong(err, errlen, col, t, "date out of range");
+        *out = sesp_pqv_i32((int32_t)x);
+        return 0;
+    }
+    case SESP_DT_TIMESTAMP:
+    case SESP_DT_TIMESTAMP_NTZ:
+        if (json_is_integer(v)) x = json_integer_value(v);
+        else if (!json_is_string(v) || !parse_timestamp(json_string_value(v), &x))
+            return wrong(err, errlen, col, t, "expected an ISO-8601 timestamp or microseconds");
+        *out = sesp_pqv_i64(x);
+        return 0;
+    case SESP_DT_DECIMAL:
+        if (!parse_decimal(v, t->precision, t->scale, &x)) return wrong(err, errlen, col, t, "not a decimal that fits");
+        *out = t->precision <= 9 ? sesp_pqv_i32((int32_t)x) : sesp_pqv_i64(x);
+        return 0;
+    case SESP_DT_STRUCT: {
+        if (!json_is_object(v)) return wrong(err, errlen, col, t, "expected an object");
+        const char *k;
+        const json_t *cv;
+        json_object_foreach((json_t *)v, k, cv) {
+            if (!sesp_delta_struct_field(t, k)) {
+                snprintf(err, errlen, "column %s%s%s is not in the table schema", col, *col ? "." : "", k);
+                return SESP_ERR_INVALID_ARG;
+            }
+        }
+        sesp_pq_value *kids = sesp_arena_calloc(a, t->nfields + 1, sizeof(*kids));
+        if (!kids) return SESP_ERR_NOMEM;
+        for (size_t i = 0; i < t->nfields; i++) {
+            char sub[256];
+            snprintf(sub, sizeof(sub), "%s%s%s", col, *col ? "." : "", t->fields[i].name);
+            int rc = sesp_delta_json_to_pq(t->fields[i].type, t->fields[i].nullable, json_object_get(v, t->fields[i].name), sub, a, &kids[i], err, errlen);
+            if (rc) return rc;
+        }
+        *out = sesp_pqv_group(kids, t->nfields);
+        return 0;
+    }
+    case SESP_DT_ARRAY: {
+        if (!json_is_array(v)) return wrong(err, errlen, col, t, "expected an array");
+        size_t n = json_array_size(v);
+        sesp_pq_value *items = sesp_arena_calloc(a, n + 1, sizeof(*items));
+        if (!items) return SESP_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++) {
+            int rc = sesp_delta_json_to_pq(t->element, t->contains_null, json_array_get(v, i), col, a, &items[i], err, errlen);
+            if (rc) return rc;
+        }
+        *out = sesp_pqv_list(items, n);
+        return 0;
+    }
+    case SESP_DT_MAP: {
+        if (!json_is_object(v)) return wrong(err, errlen, col, t, "expected an object");
+        if (t->key->kind != SESP_DT_STRING) return wrong(err, errlen, col, t, "only string map keys can come from JSON");
+        size_t n = json_object_size(v), i = 0;
+        sesp_pq_value *items = sesp_arena_calloc(a, n + 1, sizeof(*items));
+        sesp_pq_value *kv = sesp_arena_calloc(a, 2 * n + 2, sizeof(*kv));
+        if (!items || !kv) return SESP_ERR_NOMEM;
+        const char *k;
+        const json_t *cv;
+        json_object_foreach((json_t *)v, k, cv) {
+            kv[2 * i] = sesp_pqv_bytes(k, strlen(k));
+            int rc = sesp_delta_json_to_pq(t->value, t->value_contains_null, cv, col, a, &kv[2 * i + 1], err, errlen);
+            if (rc) return rc;
+            items[i] = sesp_pqv_group(&kv[2 * i], 2);
+            i++;
+        }
+        *out = sesp_pqv_list(items, n);
+        return 0;
+    }
+    }
+    return SESP_ERR_INVALID_ARG;
+}
+
+static json_t *b64_json(const sesp_pq_bytes *b)
+{
+    char *out = malloc((size_t)b->len / 3 * 4 + 8);
+    if (!out) return NULL;
+    EVP_EncodeBlock((unsigned char *)out, b->p, (int)b->len);
+    json_t *j = json_string(out);
+    free(out);
+    return j;
+}
+
+json_t *sesp_delta_pq_to_json(const sesp_delta_type *t, const sesp_pq_value *v)
+{
+    if (!v || v->kind == SESP_PQV_NULL) return json_null();
+    switch (t->kind) {
+    case SESP_DT_STRING:
+        if (v->kind != SESP_PQV_BYTES) break;
+        {
+            json_t *s = json_stringn((const char *)v->u.bytes.p, v->u.bytes.len);
+            return s ? s : json_null();   /* invalid UTF-8 in the file */
+        }
+    case SESP_DT_BINARY:
+        if (v->kind != SESP_PQV_BYTES) break;
+        return b64_json(&v->u.bytes);
+    case SESP_DT_LONG:
+    case SESP_DT_TIMESTAMP:
+    case SESP_DT_TIMESTAMP_NTZ:
+        if (v->kind == SESP_PQV_INT64) return t->kind == SESP_DT_LONG ? json_integer(v->u.i64) : ts_json(v->u.i64, t->kind == SESP_DT_TIMESTAMP);
+        if (v->kind == SESP_PQV_INT32) return json_integer(v->u.i32);   /* widened column, older file */
+        break;
+    case SESP_DT_INTEGER:
+    case SESP_DT_SHORT:
+    case SESP_DT_BYTE:
+        if (v->kind == SESP_PQV_INT32) return json_integer(v->u.i32);
+        break;
+    case SESP_DT_FLOAT:
+    case SESP_DT_DOUBLE:
+        if (v->kind == SESP_PQV_FLOAT) return isfinite(v->u.f) ? json_real(v->u.f) : json_null();
+        if (v->kind == SESP_PQV_DOUBLE) return isfinite(v->u.d) ? json_real(v->u.d) : json_null();
+        break;
+    case SESP_DT_BOOLEAN:
+        if (v->kind == SESP_PQV_BOOL) return json_boolean(v->u.b);
+        break;
+    case SESP_DT_DATE:
+        if (v->kind == SESP_PQV_INT32) return date_json(v->u.i32);
+        break;
+    case SESP_DT_DECIMAL:
+        if (v->kind == SESP_PQV_INT32) return decimal_json(v->u.i32, t->scale);
+        if (v->kind == SESP_PQV_INT64) return decimal_json(v->u.i64, t->scale);
+        break;
+    case SESP_DT_STRUCT: {
+        if (v->kind != SESP_PQV_GROUP) break;
+        json_t *o = json_object();
+        for (size_t i = 0; i < t->nfields; i++)
+            json_object_set_new(o, t->fields[i].name, i < v->u.group.n ? sesp_delta_pq_to_json(t->fields[i].type, &v->u.group.v[i]) : json_null());
+        return o;
+    }
+    case SESP_DT_ARRAY: {
+        if (v->kind != SESP_PQV_LIST) break;
+        json_t *arr = json_array();
+        for (size_t i = 0; i < v->u.list.n; i++) json_array_append_new(arr, sesp_delta_pq_to_json(t->element, &v->u.list.v[i]));
+        return arr;
+    }
+    case SESP_DT_MAP: {
+        if (v->kind != SESP_PQV_LIST) break;
+        json_t *o = json_object();
+        for (size_t i = 0; i < v->u.list.n; i++) {
+            const sesp_pq_value *kv = &v->u.list.v[i];
+            if (kv->kind != SESP_PQV_GROUP || kv->u.group.n != 2) continue;
+            json_t *k = sesp_delta_pq_to_json(t->key, &kv->u.group.v[0]);
+            if (json_is_string(k)) json_object_set_new(o, json_string_value(k), sesp_delta_pq_to_json(t->value, &kv->u.group.v[1]));
+            json_decref(k);
+        }
+        return o;
+    }
+    }
+    return json_null();   /* the file's value does not match the table type */
+}
+
+json_t *sesp_delta_partition_value_to_json(const sesp_delta_type *type, const char *value)
+{
+    if (!value) return json_null();
+    char *end;
+    switch (type->kind) {
+    case SESP_DT_LONG:
+    case SESP_DT_INTEGER:
+    case SESP_DT_SHORT:
+    case SESP_DT_BYTE: {
+        long long x = strtoll(value, &end, 10);
+        return *value && !*end ? json_integer(x) : json_null();
+    }
+    case SESP_DT_FLOAT:
+    case SESP_DT_DOUBLE: {
+        double d = strtod(value, &end);
+        return *value && !*end ? json_real(d) : json_null();
+    }
+    case SESP_DT_BOOLEAN: return !strcmp(value, "true") ? json_true() : !strcmp(value, "false") ? json_false() : json_null();
+    case SESP_DT_TIMESTAMP:
+    case SESP_DT_TIMESTAMP_NTZ: {
+        int64_t us;
+        return parse_timestamp(value, &us) ? ts_json(us, type->kind == SESP_DT_TIMESTAMP) : json_string(value);
+    }
+    default: return json_string(value);
+    }
+}
