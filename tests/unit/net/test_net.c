@@ -38,6 +38,7 @@ typedef struct test_ctx {
     atomic_int cb_errors;        /* checks failed on loop threads (CUnit is not thread-safe) */
     int file_fd;
     bool file_plain;             /* 'F' uses evbuffer_new() instead of sesp_net_body_new() */
+    atomic_bool echo_only;       /* ignore ops: plain echo (random-input test) */
 } test_ctx;
 
 static test_ctx g_ctx;
@@ -139,7 +140,7 @@ static void test_cb(sesp_conn *c, uint64_t seq, uint8_t *frame, size_t len, void
     atomic_fetch_add(&t->calls, 1);
     CB_CHECK(sesp_conn_peer(c) != NULL);
     CB_CHECK(strncmp(sesp_conn_peer(c), "127.0.0.1:", 10) == 0);
-    char op = len ? (char)frame[0] : 'E';
+    char op = len && !atomic_load(&t->echo_only) ? (char)frame[0] : 'E';
     uint32_t param = len >= 5 ? get_u32(frame + 1) : 0;
     struct evbuffer *body = evbuffer_new();
     CB_REQUIRE(body != NULL);
@@ -479,6 +480,37 @@ static void test_bad_sizes(void)
     stop_net(n);
 }
 
+static void test_random_input(void)
+{
+    sesp_net_config cfg;
+    sesp_net_config_defaults(&cfg);
+    cfg.num_threads = 2;
+    cfg.max_request_size = 4096;
+    atomic_store(&g_ctx.echo_only, true);
+    sesp_net *n = start_net(&cfg);
+    int good = client(n);
+    unsigned seed = 12345;
+    for (int i = 0; i < 60; i++) {
+        int fd = client(n);
+        uint8_t buf[3000];
+        size_t len = (size_t)(rand_r(&seed) % (int)sizeof buf);
+        for (size_t k = 0; k < len; k++)
+            buf[k] = (uint8_t)rand_r(&seed);
+        /* Sometimes a plausible small size so frames do get dispatched. */
+        if (len >= 4 && i % 2)
+            put_u32(buf, (uint32_t)(rand_r(&seed) % (int)len));
+        send_all(fd, buf, len);
+        if (i % 3 == 0)
+            shutdown(fd, SHUT_WR);
+        close(fd);
+    }
+    CU_ASSERT(send_req(good, 'E', 9, "survived"));
+    CU_ASSERT(expect_echo(good, 'E', 9, "survived"));
+    close(good);
+    stop_net(n);
+    atomic_store(&g_ctx.echo_only, false);
+}
+
 static void test_truncated(void)
 {
     sesp_net *n = start_default();
@@ -748,6 +780,7 @@ int main(void)
     CU_add_test(s, "pipelined responses in request order", test_pipelined_order);
     CU_add_test(s, "many connections over several loops", test_many_connections);
     CU_add_test(s, "bad frame sizes close only that connection", test_bad_sizes);
+    CU_add_test(s, "random input on many connections", test_random_input);
     CU_add_test(s, "truncated frames then disconnect", test_truncated);
     CU_add_test(s, "back-pressure on unsent output", test_backpressure);
     CU_add_test(s, "in-flight limit pauses dispatch", test_inflight_limit);
