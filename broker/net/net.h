@@ -31,7 +31,7 @@ typedef struct sesp_net_config {
     int num_listeners;
     int num_threads;                 /* num.network.threads, default 3 */
     int32_t max_request_size;        /* socket.request.max.bytes, default 104857600 */
-    int64_t idle_ms;                 /* connections.max.idle.ms, default 600000; <= 0 disables */
+    int64_t idle_ms;                 /* connections.max.idle.ms, default 600000; < 0 disables */
     size_t max_unsent_bytes;         /* back-pressure threshold, default 16 MiB */
     int max_inflight;                /* pipelined requests per connection before pausing reads, default 128 */
     int64_t stop_timeout_ms;         /* graceful-stop bound, default 5000 */
