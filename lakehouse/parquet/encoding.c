@@ -162,7 +162,7 @@ int64_t sesp_pq_dict_insert(sesp_pq_dict *d, const void *val, size_t len)
         if (!e)
             break;
         e--;
-        if (d->lens[e] == len && memcmp(d->plain.p + d->offsets[e], val, len) == 0)
+        if (d->lens[e] == len && (len == 0 || memcmp(d->plain.p + d->offsets[e], val, len) == 0))
             return e;
         k = (k + 1) & mask;
     }
@@ -181,7 +181,8 @@ int64_t sesp_pq_dict_insert(sesp_pq_dict *d, const void *val, size_t len)
     if (d->type == SESP_PQ_BYTE_ARRAY)
         sesp_bufw_u32le(&d->plain, (uint32_t)len);
     size_t off = d->plain.len;
-    sesp_bufw_put(&d->plain, val, len);
+    if (len)
+        sesp_bufw_put(&d->plain, val, len);
     if (d->plain.err || off > UINT32_MAX)
         return -1;
     d->offsets[d->n] = (uint32_t)off;

@@ -32,6 +32,7 @@ struct sesp_pq_reader {
     sesp_pq_schema *schema;
     sesp_pq_column_chunk_info *infos;   /* nrow_groups * ncolumns */
     uint64_t data_end;                  /* first byte of the footer */
+    uint8_t *footer;                    /* kept: statistics point into it */
     int *first_col, *ncol_under;
     /* row iteration */
     int cur_rg;                         /* -1 = none loaded */
@@ -242,7 +243,7 @@ int sesp_pq_reader_open(sesp_pq_source src, const sesp_pq_reader_options *opts, 
     }
     rc = 0;
 out:
-    free(footer);
+    r->footer = footer;
     return rc;
 }
 
@@ -271,6 +272,7 @@ void sesp_pq_reader_close(sesp_pq_reader *r)
     free(r->first_col);
     free(r->ncol_under);
     sesp_arena_free(&r->arena);
+    free(r->footer);
     free(r);
 }
 

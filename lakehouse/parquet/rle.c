@@ -31,11 +31,11 @@ static void put_rle_run(sesp_bufw *w, uint32_t value, size_t count, int bw)
         uint8_t *o = sesp_bufw_reserve(w, nbytes);                                \
         if (!o)                                                                   \
             return;                                                               \
-        uint64_t acc = 0;                                                         \
+        uint64_t acc = 0, mask = bw >= 32 ? 0xffffffffull : (1ull << bw) - 1;     \
         int nbits = 0;                                                            \
         size_t k = 0;                                                             \
         for (size_t i = 0; i < groups * 8; i++) {                                 \
-            uint64_t x = i < avail ? (uint64_t)(uint32_t)v[i] : 0;                \
+            uint64_t x = i < avail ? (uint64_t)(uint32_t)v[i] & mask : 0;         \
             acc |= x << nbits;                                                    \
             nbits += bw;                                                          \
             while (nbits >= 8) {                                                  \

@@ -180,7 +180,8 @@ static inline int put_raw(sesp_pq_writer *w, col_writer *c, const void *p, size_
     }
     if (c->n->physical == SESP_PQ_BYTE_ARRAY)
         sesp_bufw_u32le(&c->plain, (uint32_t)len);
-    sesp_bufw_put(&c->plain, p, len);
+    if (len)
+        sesp_bufw_put(&c->plain, p, len);
     if (c->plain.err)
         return fail(w, SESP_ERR_NOMEM, "out of memory");
     return 0;
@@ -264,7 +265,8 @@ static void stats_md_copy(sesp_pq_writer *w, const sesp_pq_stats *s, sesp_pq_md_
                 memset(md, 0, sizeof *md);
                 return;
             }
-            memcpy(p, f[i]->p, f[i]->len);
+            if (f[i]->len)
+                memcpy(p, f[i]->p, f[i]->len);
             f[i]->p = p;
         }
     }

@@ -1,0 +1,845 @@
+/* Unit tests of lakehouse/parquet: Thrift compact round trips, the RLE hybrid
+ * at every bit width, writer -> reader round trips over types, logical types,
+ * nesting, codecs, encodings and page versions, statistics, and damaged files
+ * (truncated at every footer position, flipped bytes) that must fail cleanly. */
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "lakehouse/parquet/parquet.h"
+#include "lakehouse/parquet/pq_internal.h"
+
+/* ---- helpers ---- */
+
+static int mem_write(void *ctx, const void *p, size_t len)
+{
+    sesp_bufw_put(ctx, p, len);
+    return ((sesp_bufw *)ctx)->err;
+}
+
+typedef struct memsrc { const uint8_t *p; size_t len; } memsrc;
+
+static int mem_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    memsrc *m = ctx;
+    if (off > m->len || len > m->len - off)
+        return SESP_ERR_TRUNCATED;
+    memcpy(buf, m->p + off, len);
+    return 0;
+}
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static sesp_pq_reader *open_mem(const sesp_bufw *file, memsrc *m, int *rc_out)
+{
+    m->p = file->p;
+    m->len = file->len;
+    sesp_pq_source src = {mem_read, m, file->len};
+    sesp_pq_reader *r = NULL;
+    int rc = sesp_pq_reader_open(src, NULL, &r);
+    if (rc_out)
+        *rc_out = rc;
+    if (rc) {
+        sesp_pq_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Deep equality of two values (NaN equals NaN bitwise). */
+static bool value_eq(const sesp_pq_value *a, const sesp_pq_value *b)
+{
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case SESP_PQV_NULL: return true;
+    case SESP_PQV_BOOL: return a->u.b == b->u.b;
+    case SESP_PQV_INT32: return a->u.i32 == b->u.i32;
+    case SESP_PQV_INT64: return a->u.i64 == b->u.i64;
+    case SESP_PQV_FLOAT: return memcmp(&a->u.f, &b->u.f, 4) == 0;
+    case SESP_PQV_DOUBLE: return memcmp(&a->u.d, &b->u.d, 8) == 0;
+    case SESP_PQV_BYTES:
+        return a->u.bytes.len == b->u.bytes.len && (a->u.bytes.len == 0 || memcmp(a->u.bytes.p, b->u.bytes.p, a->u.bytes.len) == 0);
+    case SESP_PQV_GROUP:
+    case SESP_PQV_LIST: {
+        if (a->u.group.n != b->u.group.n)
+            return false;
+        for (size_t i = 0; i < a->u.group.n; i++)
+            if (!value_eq(&a->u.group.v[i], &b->u.group.v[i]))
+                return false;
+        return true;
+    }
+    }
+    return false;
+}
+
+/* ---- thrift ---- */
+
+static void test_thrift_roundtrip(void)
+{
+    sesp_bufw w;
+    sesp_bufw_init(&w, 0, 0);
+    sesp_tc_writer t;
+    sesp_tc_writer_init(&t, &w);
+    sesp_tc_w_struct_begin(&t, -1);
+    sesp_tc_w_i32(&t, 1, -5);
+    sesp_tc_w_i64(&t, 2, INT64_MIN);
+    sesp_tc_w_binary(&t, 3, "abc", 3);
+    sesp_tc_w_bool(&t, 4, true);
+    sesp_tc_w_i32(&t, 40, 77);                /* long delta: explicit id */
+    sesp_tc_w_struct_begin(&t, 41);           /* nested, to be skipped */
+    sesp_tc_w_i32(&t, 1, 9);
+    sesp_tc_w_list_begin(&t, 2, SESP_TC_I32, 20);
+    for (int i = 0; i < 20; i++)
+        sesp_tc_w_elem_i32(&t, i - 10);
+    sesp_tc_w_struct_end(&t);
+    sesp_tc_w_bool(&t, 42, false);
+    sesp_tc_w_struct_end(&t);
+    CU_ASSERT_EQUAL_FATAL(w.err, 0);
+
+    sesp_tc_reader r;
+    sesp_tc_reader_init(&r, w.p, w.len);
+    CU_ASSERT_TRUE(sesp_tc_struct_begin(&r));
+    int16_t id;
+    int ft;
+    int seen = 0;
+    while ((ft = sesp_tc_field(&r, &id)) != SESP_TC_STOP) {
+        switch (id) {
+        case 1: CU_ASSERT_EQUAL(sesp_tc_int_of(&r, ft), -5); seen |= 1; break;
+        case 2: CU_ASSERT_EQUAL(sesp_tc_i64_of(&r, ft), INT64_MIN); seen |= 2; break;
+        case 3: { uint32_t l; const uint8_t *p = sesp_tc_binary(&r, &l); CU_ASSERT(l == 3 && memcmp(p, "abc", 3) == 0); seen |= 4; break; }
+        case 4: CU_ASSERT_TRUE(sesp_tc_bool(&r, ft)); seen |= 8; break;
+        case 40: CU_ASSERT_EQUAL(sesp_tc_int_of(&r, ft), 77); seen |= 16; break;
+        case 42: CU_ASSERT_FALSE(sesp_tc_bool(&r, ft)); seen |= 32; break;
+        default: CU_ASSERT_TRUE(sesp_tc_skip(&r, ft)); break;
+        }
+    }
+    sesp_tc_struct_end(&r);
+    CU_ASSERT_EQUAL(r.r.err, 0);
+    CU_ASSERT_EQUAL(seen, 63);
+    CU_ASSERT_EQUAL(sesp_bufr_left(&r.r), 0);
+
+    /* Every truncation fails cleanly while skipping the whole struct. */
+    for (size_t cut = 0; cut < w.len; cut++) {
+        sesp_tc_reader_init(&r, w.p, cut);
+        bool ok = sesp_tc_skip(&r, SESP_TC_STRUCT);
+        CU_ASSERT_FALSE(ok);
+    }
+    sesp_bufw_free(&w);
+
+    /* Deep nesting is refused, not recursed into. */
+    uint8_t deep[200];
+    for (size_t i = 0; i < sizeof deep; i++)
+        deep[i] = 0x1c;                       /* field delta 1, type STRUCT */
+    sesp_tc_reader_init(&r, deep, sizeof deep);
+    CU_ASSERT_FALSE(sesp_tc_skip(&r, SESP_TC_STRUCT));
+    CU_ASSERT_EQUAL(r.r.err, SESP_ERR_MALFORMED);
+    /* A list claiming more elements than bytes left is refused. */
+    uint8_t biglist[] = {0xf5, 0xff, 0xff, 0xff, 0x0f};
+    sesp_tc_reader_init(&r, biglist, sizeof biglist);
+    int et; uint32_t n;
+    CU_ASSERT_FALSE(sesp_tc_list(&r, &et, &n));
+}
+
+static void test_metadata_roundtrip(void)
+{
+    sesp_pq_md_page h;
+    memset(&h, 0, sizeof h);
+    h.type = SESP_PQ_PAGE_DATA_V2;
+    h.uncompressed_page_size = 1000;
+    h.compressed_page_size = 500;
+    h.has_v2 = true;
+    h.v2.num_values = 10; h.v2.num_nulls = 2; h.v2.num_rows = 9; h.v2.encoding = 8;
+    h.v2.def_len = 3; h.v2.rep_len = 4; h.v2.is_compressed = false;
+    h.v2.has_stats = true;
+    h.v2.stats.has_min_value = true;
+    h.v2.stats.min_value = (sesp_pq_bytes){(const uint8_t *)"ab", 2};
+    h.v2.stats.has_null_count = true;
+    h.v2.stats.null_count = 2;
+    sesp_bufw w;
+    sesp_bufw_init(&w, 0, 0);
+    sesp_pq_md_page_encode(&h, &w);
+    sesp_pq_md_page g;
+    size_t used;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_md_page_decode(w.p, w.len, &g, &used), 0);
+    CU_ASSERT_EQUAL(used, w.len);
+    CU_ASSERT_EQUAL(g.type, SESP_PQ_PAGE_DATA_V2);
+    CU_ASSERT(g.has_v2 && g.v2.num_values == 10 && g.v2.num_nulls == 2 && g.v2.num_rows == 9);
+    CU_ASSERT(g.v2.def_len == 3 && g.v2.rep_len == 4 && !g.v2.is_compressed && g.v2.encoding == 8);
+    CU_ASSERT(g.v2.has_stats && g.v2.stats.null_count == 2 && g.v2.stats.min_value.len == 2);
+    for (size_t cut = 0; cut < w.len; cut++)
+        CU_ASSERT_NOT_EQUAL(sesp_pq_md_page_decode(w.p, cut, &g, &used), 0);
+    sesp_bufw_free(&w);
+}
+
+/* ---- RLE ---- */
+
+static void test_rle_all_widths(void)
+{
+    size_t n = 5000;
+    uint32_t *v = malloc(n * sizeof *v), *o = malloc(n * sizeof *o);
+    for (int bw = 0; bw <= 32; bw++) {
+        uint64_t mask = bw == 32 ? 0xffffffffull : ((1ull << bw) - 1);
+        for (size_t i = 0; i < n; i++) {
+            /* mixed: runs, random stretches, extremes */
+            if ((i / 100) % 3 == 0) v[i] = (uint32_t)(mask & (i / 100));
+            else if ((i / 100) % 3 == 1) v[i] = (uint32_t)(rnd() & mask);
+            else v[i] = (uint32_t)(i % 2 ? mask : 0);
+        }
+        for (size_t len = 0; len <= n; len += len < 20 ? 1 : 997) {
+            sesp_bufw w;
+            sesp_bufw_init(&w, 0, 0);
+            sesp_pq_rle_encode(&w, v, len, bw);
+            CU_ASSERT_EQUAL(w.err, 0);
+            memset(o, 0xab, n * sizeof *o);
+            CU_ASSERT_EQUAL(sesp_pq_rle_decode(w.p, w.len, bw, o, len), 0);
+            CU_ASSERT_EQUAL(memcmp(v, o, len * sizeof *v), 0);
+            if (len > 0 && w.len > 0) {
+                /* Truncated input never reads out of bounds. */
+                int rc = sesp_pq_rle_decode(w.p, w.len / 2, bw, o, len);
+                (void)rc;
+            }
+            sesp_bufw_free(&w);
+        }
+        if (bw <= 16) {
+            int16_t lv[300], lo[300];
+            for (int i = 0; i < 300; i++)
+                lv[i] = (int16_t)((rnd() % 4 == 0 ? rnd() : (uint64_t)i / 50) & mask);
+            sesp_bufw w;
+            sesp_bufw_init(&w, 0, 0);
+            sesp_pq_rle_encode16(&w, lv, 300, bw);
+            CU_ASSERT_EQUAL(sesp_pq_rle_decode16(w.p, w.len, bw, lo, 300, (int)mask), 0);
+            CU_ASSERT_EQUAL(memcmp(lv, lo, sizeof lv), 0);
+            sesp_bufw_free(&w);
+        }
+    }
+    /* Level above the max is rejected. */
+    int16_t lv[16] = {0, 1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}, lo[16];
+    sesp_bufw w;
+    sesp_bufw_init(&w, 0, 0);
+    sesp_pq_rle_encode16(&w, lv, 16, 2);
+    CU_ASSERT_NOT_EQUAL(sesp_pq_rle_decode16(w.p, w.len, 2, lo, 16, 2), 0);
+    sesp_bufw_free(&w);
+    free(v);
+    free(o);
+}
+
+/* ---- flat round trip over all types ---- */
+
+enum { NROWS = 3000 };
+
+typedef struct flat_case {
+    sesp_pq_codec codec;
+    bool dict;
+    bool v2;
+    size_t page_bytes;
+    size_t row_group_bytes;
+    size_t dict_limit;
+} flat_case;
+
+static const uint8_t UUIDS[4][16] = {
+    {0x00}, {0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00},
+    {0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0},
+    {0x80, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+};
+
+static sesp_pq_schema *flat_schema(void)
+{
+    sesp_pq_schema *s;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_schema_new(&s), 0);
+    sesp_pq_logical str = sesp_pq_lt(SESP_PQ_LT_STRING), date = sesp_pq_lt(SESP_PQ_LT_DATE);
+    sesp_pq_logical ts = sesp_pq_lt_timestamp(SESP_PQ_MICROS, true);
+    sesp_pq_logical i8 = sesp_pq_lt_int(8, true), i16 = sesp_pq_lt_int(16, true);
+    sesp_pq_logical d32 = sesp_pq_lt_decimal(9, 2), d64 = sesp_pq_lt_decimal(18, 4), dfx = sesp_pq_lt_decimal(30, 5);
+    sesp_pq_logical uuid = sesp_pq_lt(SESP_PQ_LT_UUID);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "b", SESP_PQ_OPTIONAL, SESP_PQ_BOOLEAN, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "i32", SESP_PQ_REQUIRED, SESP_PQ_INT32, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "i64", SESP_PQ_OPTIONAL, SESP_PQ_INT64, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "f", SESP_PQ_OPTIONAL, SESP_PQ_FLOAT, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "d", SESP_PQ_REQUIRED, SESP_PQ_DOUBLE, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "s", SESP_PQ_OPTIONAL, SESP_PQ_BYTE_ARRAY, &str, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "bin", SESP_PQ_REQUIRED, SESP_PQ_BYTE_ARRAY, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "fx", SESP_PQ_OPTIONAL, SESP_PQ_FIXED_LEN_BYTE_ARRAY, NULL, 3, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "i8", SESP_PQ_OPTIONAL, SESP_PQ_INT32, &i8, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "i16", SESP_PQ_OPTIONAL, SESP_PQ_INT32, &i16, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "date", SESP_PQ_OPTIONAL, SESP_PQ_INT32, &date, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "ts", SESP_PQ_OPTIONAL, SESP_PQ_INT64, &ts, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "dec32", SESP_PQ_OPTIONAL, SESP_PQ_INT32, &d32, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "dec64", SESP_PQ_OPTIONAL, SESP_PQ_INT64, &d64, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "decfx", SESP_PQ_OPTIONAL, SESP_PQ_FIXED_LEN_BYTE_ARRAY, &dfx, 13, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "uuid", SESP_PQ_OPTIONAL, SESP_PQ_FIXED_LEN_BYTE_ARRAY, &uuid, 16, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_column_count(s), 16);
+    return s;
+}
+
+/* Row i of the flat table; strings live in buf. */
+static void flat_row(size_t i, sesp_pq_value *v, char *buf, uint8_t *fx, uint8_t *dfx)
+{
+    bool null = i % 7 == 3;
+    v[0] = null ? sesp_pqv_null() : sesp_pqv_bool(i % 3 == 0);
+    v[1] = sesp_pqv_i32((int32_t)(i * 2654435761u));
+    v[2] = null ? sesp_pqv_null() : sesp_pqv_i64(i % 5 == 0 ? INT64_MIN + (int64_t)i : (int64_t)(i * 1000003ull) - 500);
+    v[3] = null ? sesp_pqv_null() : sesp_pqv_float(i % 11 == 0 ? NAN : (float)i / 3.0f - 100);
+    v[4] = sesp_pqv_double(i % 13 == 0 ? -0.0 : (double)i * 1.5e-3 - 2);
+    int n = snprintf(buf, 64, "str-%zu-%s", i % 50, i % 2 ? "\xc3\xa9t\xc3\xa9" : "x");
+    v[5] = null ? sesp_pqv_null() : sesp_pqv_bytes(buf, (size_t)n);
+    v[6] = sesp_pqv_bytes(buf, i % 4 == 0 ? 0 : (size_t)n);     /* includes empty */
+    fx[0] = (uint8_t)i; fx[1] = (uint8_t)(i >> 8); fx[2] = 0xff;
+    v[7] = null ? sesp_pqv_null() : sesp_pqv_bytes(fx, 3);
+    v[8] = null ? sesp_pqv_null() : sesp_pqv_i32((int32_t)(i % 256) - 128);
+    v[9] = null ? sesp_pqv_null() : sesp_pqv_i32((int32_t)(i % 65536) - 32768);
+    v[10] = null ? sesp_pqv_null() : sesp_pqv_i32((int32_t)i - 1000);
+    v[11] = null ? sesp_pqv_null() : sesp_pqv_i64(1700000000000000ll + (int64_t)i * 1000001);
+    v[12] = null ? sesp_pqv_null() : sesp_pqv_i32((int32_t)(i * 7919) % 999999999 * (i % 2 ? -1 : 1));
+    v[13] = null ? sesp_pqv_null() : sesp_pqv_i64((int64_t)(i * 104729ull) * (i % 2 ? -1 : 1));
+    memset(dfx, i % 2 ? 0xff : 0, 13);
+    dfx[12] = (uint8_t)i;
+    dfx[11] = (uint8_t)(i >> 8);
+    v[14] = null ? sesp_pqv_null() : sesp_pqv_bytes(dfx, 13);
+    v[15] = null ? sesp_pqv_null() : sesp_pqv_bytes(UUIDS[i % 4], 16);
+}
+
+static void check_flat_file(const sesp_bufw *file, size_t nrows, const char *what)
+{
+    memsrc m;
+    int rc;
+    sesp_pq_reader *r = open_mem(file, &m, &rc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(sesp_pq_reader_num_rows(r), (int64_t)nrows);
+    const sesp_pq_schema *s = sesp_pq_reader_schema(r);
+    CU_ASSERT_EQUAL(sesp_pq_schema_column_count(s), 16);
+    /* Logical types survive. */
+    const sesp_pq_node *ts = sesp_pq_schema_node(s, sesp_pq_schema_find_child(s, 0, "ts"));
+    CU_ASSERT(ts && ts->logical.kind == SESP_PQ_LT_TIMESTAMP && ts->logical.utc && ts->logical.unit == SESP_PQ_MICROS);
+    const sesp_pq_node *dfx = sesp_pq_schema_node(s, sesp_pq_schema_find_child(s, 0, "decfx"));
+    CU_ASSERT(dfx && dfx->logical.kind == SESP_PQ_LT_DECIMAL && dfx->logical.precision == 30 &&
+              dfx->logical.scale == 5 && dfx->type_length == 13);
+    const sesp_pq_node *i8 = sesp_pq_schema_node(s, sesp_pq_schema_find_child(s, 0, "i8"));
+    CU_ASSERT(i8 && i8->logical.kind == SESP_PQ_LT_INT && i8->logical.bit_width == 8 && i8->logical.is_signed);
+    CU_ASSERT(strncmp(sesp_pq_reader_created_by(r), "SESP version ", 13) == 0);
+    sesp_arena a;
+    sesp_arena_init(&a, 0);
+    size_t i = 0;
+    bool all_ok = true;
+    for (;; i++) {
+        const sesp_pq_value *row;
+        rc = sesp_pq_reader_next_row(r, &a, &row);
+        if (rc) {
+            fprintf(stderr, "%s: %s\n", what, sesp_pq_reader_error(r));
+            CU_FAIL("next_row failed");
+            break;
+        }
+        if (!row)
+            break;
+        sesp_pq_value exp[16];
+        char buf[64];
+        uint8_t fx[3], dfxb[13];
+        flat_row(i, exp, buf, fx, dfxb);
+        sesp_pq_value eg = sesp_pqv_group(exp, 16);
+        if (!value_eq(row, &eg)) {
+            if (all_ok)
+                fprintf(stderr, "%s: row %zu differs\n", what, i);
+            all_ok = false;
+        }
+        if (i % 256 == 0) {
+            sesp_arena_free(&a);
+            sesp_arena_init(&a, 0);
+        }
+    }
+    CU_ASSERT_TRUE(all_ok);
+    CU_ASSERT_EQUAL(i, nrows);
+    sesp_arena_free(&a);
+    /* Columnar read agrees on nulls and values for two columns. */
+    size_t row = 0;
+    for (int g = 0; g < sesp_pq_reader_num_row_groups(r); g++) {
+        sesp_pq_column c2, c5;
+        CU_ASSERT_EQUAL_FATAL(sesp_pq_reader_read_column(r, g, 2, &c2), 0);
+        CU_ASSERT_EQUAL_FATAL(sesp_pq_reader_read_column(r, g, 5, &c5), 0);
+        CU_ASSERT_EQUAL(c2.n, (size_t)sesp_pq_reader_row_group_rows(r, g));
+        size_t v = 0;
+        for (size_t k = 0; k < c2.n; k++, row++) {
+            bool null = row % 7 == 3;
+            CU_ASSERT_EQUAL(c2.def[k] == 0, null);
+            if (!null) {
+                int64_t e = row % 5 == 0 ? INT64_MIN + (int64_t)row : (int64_t)(row * 1000003ull) - 500;
+                CU_ASSERT_EQUAL(((int64_t *)c2.values)[v], e);
+                v++;
+            }
+        }
+        CU_ASSERT_EQUAL(v, c2.nvalues);
+        CU_ASSERT_EQUAL(c5.nvalues, c2.nvalues);
+        sesp_pq_column_free(&c2);
+        sesp_pq_column_free(&c5);
+    }
+    sesp_pq_reader_close(r);
+}
+
+static void write_flat(const flat_case *fc, bool batch, sesp_bufw *file)
+{
+    sesp_pq_schema *s = flat_schema();
+    sesp_pq_writer_options o = {.codec = fc->codec, .disable_dictionary = !fc->dict, .data_page_v2 = fc->v2,
+                                .page_bytes = fc->page_bytes, .row_group_bytes = fc->row_group_bytes,
+                                .dictionary_page_limit = fc->dict_limit};
+    sesp_pq_kv kv[] = {{"sesp.test", "yes"}, {"nullvalue", NULL}};
+    o.kv = kv;
+    o.nkv = 2;
+    sesp_bufw_init(file, 0, 0);
+    sesp_pq_writer *w;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_open(s, &o, (sesp_pq_sink){mem_write, file}, &w), 0);
+    sesp_pq_schema_free(s);
+    if (!batch) {
+        for (size_t i = 0; i < NROWS; i++) {
+            sesp_pq_value v[16];
+            char buf[64];
+            uint8_t fx[3], dfx[13];
+            flat_row(i, v, buf, fx, dfx);
+            sesp_pq_value row = sesp_pqv_group(v, 16);
+            CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_row(w, &row), 0);
+        }
+    } else {
+        /* Build column arrays from the same rows, in two batches. */
+        static uint8_t bools[NROWS], valid[16][(NROWS + 7) / 8];
+        static int32_t i32s[5][NROWS];
+        static int64_t i64s[3][NROWS];
+        static float fs[NROWS];
+        static double ds[NROWS];
+        static sesp_pq_bytes bs[5][NROWS];
+        static char strs[NROWS][64];
+        static uint8_t fxs[NROWS][3], dfxs[NROWS][13];
+        memset(valid, 0, sizeof valid);
+        for (size_t i = 0; i < NROWS; i++) {
+            sesp_pq_value v[16];
+            flat_row(i, v, strs[i], fxs[i], dfxs[i]);
+            for (int c = 0; c < 16; c++)
+                if (v[c].kind != SESP_PQV_NULL)
+                    valid[c][i / 8] |= (uint8_t)(1u << (i % 8));
+            bools[i] = v[0].kind == SESP_PQV_BOOL && v[0].u.b;
+            i32s[0][i] = v[1].u.i32;
+            i64s[0][i] = v[2].u.i64;
+            fs[i] = v[3].u.f;
+            ds[i] = v[4].u.d;
+            bs[0][i] = v[5].u.bytes;
+            bs[1][i] = v[6].u.bytes;
+            bs[2][i] = v[7].u.bytes;
+            i32s[1][i] = v[8].u.i32;
+            i32s[2][i] = v[9].u.i32;
+            i32s[3][i] = v[10].u.i32;
+            i64s[1][i] = v[11].u.i64;
+            i32s[4][i] = v[12].u.i32;
+            i64s[2][i] = v[13].u.i64;
+            bs[3][i] = v[14].u.bytes;
+            bs[4][i] = v[15].u.bytes;
+        }
+        /* Two batches split at a byte boundary of the bitmaps. */
+        sesp_pq_column_batch cb[16] = {
+            {valid[0], bools, NULL}, {NULL, i32s[0], NULL}, {valid[2], i64s[0], NULL},
+            {valid[3], fs, NULL}, {NULL, ds, NULL}, {valid[5], NULL, bs[0]}, {NULL, NULL, bs[1]},
+            {valid[7], NULL, bs[2]}, {valid[8], i32s[1], NULL}, {valid[9], i32s[2], NULL},
+            {valid[10], i32s[3], NULL}, {valid[11], i64s[1], NULL}, {valid[12], i32s[4], NULL},
+            {valid[13], i64s[2], NULL}, {valid[14], NULL, bs[3]}, {valid[15], NULL, bs[4]},
+        };
+        size_t half = 1504;
+        CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_column_batch(w, cb, half), 0);
+        sesp_pq_column_batch cb2[16];
+        for (int c = 0; c < 16; c++) {
+            size_t vs = c == 0 ? 1 : (c == 2 || c == 11 || c == 13 || c == 4) ? 8 : 4;
+            cb2[c].valid = cb[c].valid ? cb[c].valid + half / 8 : NULL;
+            cb2[c].values = cb[c].values ? (const uint8_t *)cb[c].values + half * vs : NULL;
+            cb2[c].bytes = cb[c].bytes ? cb[c].bytes + half : NULL;
+        }
+        CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_column_batch(w, cb2, NROWS - half), 0);
+    }
+    uint64_t size;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, &size), 0);
+    CU_ASSERT_EQUAL(size, file->len);
+}
+
+static void test_flat_matrix(void)
+{
+    sesp_pq_codec codecs[] = {SESP_PQ_UNCOMPRESSED, SESP_PQ_SNAPPY, SESP_PQ_GZIP, SESP_PQ_ZSTD, SESP_PQ_LZ4_RAW};
+    for (size_t ci = 0; ci < 5; ci++)
+        for (int dict = 0; dict < 2; dict++)
+            for (int v2 = 0; v2 < 2; v2++)
+                for (int batch = 0; batch < 2; batch++) {
+                    flat_case fc = {.codec = codecs[ci], .dict = dict, .v2 = v2,
+                                    .page_bytes = (ci + dict) % 2 ? 4096 : 0,
+                                    .row_group_bytes = batch ? 0 : 60000};
+                    sesp_bufw file;
+                    write_flat(&fc, batch, &file);
+                    char what[128];
+                    snprintf(what, sizeof what, "codec=%s dict=%d v2=%d batch=%d", sesp_pq_codec_name(codecs[ci]),
+                             dict, v2, batch);
+                    check_flat_file(&file, NROWS, what);
+                    sesp_bufw_free(&file);
+                }
+}
+
+static void test_dictionary_fallback_and_stats(void)
+{
+    flat_case fc = {.codec = SESP_PQ_SNAPPY, .dict = true, .dict_limit = 4000, .page_bytes = 1024};
+    sesp_bufw file;
+    write_flat(&fc, false, &file);
+    check_flat_file(&file, NROWS, "fallback");
+    memsrc m;
+    sesp_pq_reader *r = open_mem(&file, &m, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(sesp_pq_reader_num_row_groups(r), 1);
+    /* i32 (unique values) overflowed the small dictionary: both encodings. */
+    const sesp_pq_column_chunk_info *ci = sesp_pq_reader_column_chunk(r, 0, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ci);
+    CU_ASSERT(ci->encodings & (1u << SESP_PQ_ENC_RLE_DICTIONARY));
+    CU_ASSERT(ci->encodings & (1u << SESP_PQ_ENC_PLAIN));
+    CU_ASSERT(ci->dictionary_page_offset > 0);
+    /* The string column (50 distinct) stays dictionary-only. */
+    ci = sesp_pq_reader_column_chunk(r, 0, 5);
+    CU_ASSERT_STRING_EQUAL(ci->path, "s");
+    CU_ASSERT(ci->encodings & (1u << SESP_PQ_ENC_RLE_DICTIONARY));
+    /* Statistics: signed int64 min is the most negative value. */
+    ci = sesp_pq_reader_column_chunk(r, 0, 2);
+    CU_ASSERT_TRUE_FATAL(ci->has_statistics && ci->stats.has_min && ci->stats.has_max);
+    int64_t mn, mx;
+    memcpy(&mn, ci->stats.min.p, 8);
+    memcpy(&mx, ci->stats.max.p, 8);
+    CU_ASSERT_EQUAL(mn, INT64_MIN);
+    CU_ASSERT_EQUAL(ci->stats.null_count, (NROWS + 3) / 7);
+    int64_t expmax = INT64_MIN;
+    for (size_t i = 0; i < NROWS; i++) {
+        if (i % 7 == 3) continue;
+        int64_t e = i % 5 == 0 ? INT64_MIN + (int64_t)i : (int64_t)(i * 1000003ull) - 500;
+        if (e > expmax) expmax = e;
+    }
+    CU_ASSERT_EQUAL(mx, expmax);
+    /* Floats: NaN never a bound. */
+    ci = sesp_pq_reader_column_chunk(r, 0, 3);
+    float fmn, fmx;
+    memcpy(&fmn, ci->stats.min.p, 4);
+    memcpy(&fmx, ci->stats.max.p, 4);
+    float efmn = INFINITY, efmx = -INFINITY;
+    for (size_t i = 0; i < NROWS; i++) {
+        if (i % 7 == 3 || i % 11 == 0) continue;
+        float f = (float)i / 3.0f - 100;
+        if (f < efmn) efmn = f;
+        if (f > efmx) efmx = f;
+    }
+    CU_ASSERT(!isnan(fmn) && !isnan(fmx) && fmn == efmn && fmx == efmx);
+    /* Strings: unsigned bytewise; UUID: 0xff.. is the max, 00.. the min. */
+    ci = sesp_pq_reader_column_chunk(r, 0, 15);
+    CU_ASSERT(ci->stats.max.len == 16 && ci->stats.max.p[0] == 0xff);
+    CU_ASSERT(ci->stats.min.len == 16 && ci->stats.min.p[0] == 0x00);
+    /* Decimal on FIXED: signed order, negative (0xff..) values are the min. */
+    ci = sesp_pq_reader_column_chunk(r, 0, 14);
+    CU_ASSERT(ci->stats.min.len == 13 && ci->stats.min.p[0] == 0xff);
+    CU_ASSERT(ci->stats.max.len == 13 && ci->stats.max.p[0] == 0x00);
+    /* date: signed */
+    ci = sesp_pq_reader_column_chunk(r, 0, 10);
+    int32_t dmn;
+    memcpy(&dmn, ci->stats.min.p, 4);
+    CU_ASSERT_EQUAL(dmn, -1000);
+    /* key-value metadata */
+    CU_ASSERT_EQUAL(sesp_pq_reader_kv_count(r), 2);
+    CU_ASSERT_STRING_EQUAL(sesp_pq_reader_kv(r, 0)->key, "sesp.test");
+    CU_ASSERT_STRING_EQUAL(sesp_pq_reader_kv(r, 0)->value, "yes");
+    CU_ASSERT_PTR_NULL(sesp_pq_reader_kv(r, 1)->value);
+    sesp_pq_reader_close(r);
+    sesp_bufw_free(&file);
+}
+
+/* ---- nesting ---- */
+
+/* message { required int64 id;
+ *           optional group info { optional binary name (STRING);
+ *                                 optional group tags (LIST) { repeated group list { optional group element {
+ *                                      required int32 k; optional group vals (LIST) { repeated group list { optional double element }}}}}}
+ *           optional group m (MAP) { repeated group key_value { required binary key (STRING); optional int32 value }}
+ *           repeated int32 raw; } */
+static sesp_pq_schema *nested_schema(void)
+{
+    sesp_pq_schema *s;
+    sesp_pq_schema_new(&s);
+    sesp_pq_logical str = sesp_pq_lt(SESP_PQ_LT_STRING);
+    int info, lst, el, vl, kv;
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "id", SESP_PQ_REQUIRED, SESP_PQ_INT64, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_group(s, 0, "info", SESP_PQ_OPTIONAL, SESP_PQ_LT_NONE, &info), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, info, "name", SESP_PQ_OPTIONAL, SESP_PQ_BYTE_ARRAY, &str, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_list(s, info, "tags", SESP_PQ_OPTIONAL, &lst), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_group(s, lst, "element", SESP_PQ_OPTIONAL, SESP_PQ_LT_NONE, &el), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, el, "k", SESP_PQ_REQUIRED, SESP_PQ_INT32, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_list(s, el, "vals", SESP_PQ_OPTIONAL, &vl), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, vl, "element", SESP_PQ_OPTIONAL, SESP_PQ_DOUBLE, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_map(s, 0, "m", SESP_PQ_OPTIONAL, &kv), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, kv, "key", SESP_PQ_REQUIRED, SESP_PQ_BYTE_ARRAY, &str, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, kv, "value", SESP_PQ_OPTIONAL, SESP_PQ_INT32, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "raw", SESP_PQ_REPEATED, SESP_PQ_INT32, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_column_count(s), 7);
+    const sesp_pq_node *ve = sesp_pq_schema_node(s, sesp_pq_schema_column_node(s, 3));
+    CU_ASSERT_STRING_EQUAL(ve->name, "element");
+    CU_ASSERT_EQUAL(ve->max_def, 7);
+    CU_ASSERT_EQUAL(ve->max_rep, 2);
+    return s;
+}
+
+/* Builds row i in the arena. */
+static sesp_pq_value nested_row(size_t i, sesp_arena *a)
+{
+    sesp_pq_value *top = sesp_arena_calloc(a, 4, sizeof *top);
+    top[0] = sesp_pqv_i64((int64_t)i);
+    if (i % 6 == 1) {
+        top[1] = sesp_pqv_null();
+    } else {
+        sesp_pq_value *info = sesp_arena_calloc(a, 2, sizeof *info);
+        char *name = sesp_arena_alloc(a, 32);
+        int nl = snprintf(name, 32, "n%zu", i);
+        info[0] = i % 5 == 2 ? sesp_pqv_null() : sesp_pqv_bytes(name, (size_t)nl);
+        size_t ntags = i % 4;   /* 0 = empty list */
+        if (i % 9 == 4) {
+            info[1] = sesp_pqv_null();
+        } else {
+            sesp_pq_value *tags = sesp_arena_calloc(a, ntags + 1, sizeof *tags);
+            for (size_t t = 0; t < ntags; t++) {
+                if ((i + t) % 5 == 0) { tags[t] = sesp_pqv_null(); continue; }
+                sesp_pq_value *el = sesp_arena_calloc(a, 2, sizeof *el);
+                el[0] = sesp_pqv_i32((int32_t)(i * 10 + t));
+                size_t nv = (i + t) % 3;
+                if ((i + t) % 7 == 1) {
+                    el[1] = sesp_pqv_null();
+                } else {
+                    sesp_pq_value *vals = sesp_arena_calloc(a, nv + 1, sizeof *vals);
+                    for (size_t k = 0; k < nv; k++)
+                        vals[k] = (i + k) % 4 == 3 ? sesp_pqv_null() : sesp_pqv_double((double)i + (double)k / 8);
+                    el[1] = sesp_pqv_list(vals, nv);
+                }
+                tags[t] = sesp_pqv_group(el, 2);
+            }
+            info[1] = sesp_pqv_list(tags, ntags);
+        }
+        top[1] = sesp_pqv_group(info, 2);
+    }
+    if (i % 8 == 7) {
+        top[2] = sesp_pqv_null();
+    } else {
+        size_t nk = i % 3;
+        sesp_pq_value *entries = sesp_arena_calloc(a, nk + 1, sizeof *entries);
+        for (size_t k = 0; k < nk; k++) {
+            sesp_pq_value *e = sesp_arena_calloc(a, 2, sizeof *e);
+            char *key = sesp_arena_alloc(a, 16);
+            int kl = snprintf(key, 16, "k%zu", k);
+            e[0] = sesp_pqv_bytes(key, (size_t)kl);
+            e[1] = k == 1 ? sesp_pqv_null() : sesp_pqv_i32((int32_t)(i + k));
+            entries[k] = sesp_pqv_group(e, 2);
+        }
+        top[2] = sesp_pqv_list(entries, nk);
+    }
+    size_t nr = i % 5;
+    sesp_pq_value *raw = sesp_arena_calloc(a, nr + 1, sizeof *raw);
+    for (size_t k = 0; k < nr; k++)
+        raw[k] = sesp_pqv_i32((int32_t)(k * i));
+    top[3] = sesp_pqv_list(raw, nr);
+    return sesp_pqv_group(top, 4);
+}
+
+static void test_nested_roundtrip(void)
+{
+    for (int variant = 0; variant < 4; variant++) {
+        sesp_pq_schema *s = nested_schema();
+        sesp_pq_writer_options o = {.codec = variant % 2 ? SESP_PQ_ZSTD : SESP_PQ_UNCOMPRESSED,
+                                    .data_page_v2 = variant >= 2, .disable_dictionary = variant == 1,
+                                    .page_bytes = 512, .row_group_bytes = variant == 3 ? 20000 : 0};
+        sesp_bufw file;
+        sesp_bufw_init(&file, 0, 0);
+        sesp_pq_writer *w;
+        CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_open(s, &o, (sesp_pq_sink){mem_write, &file}, &w), 0);
+        sesp_arena a;
+        sesp_arena_init(&a, 0);
+        size_t n = 2000;
+        for (size_t i = 0; i < n; i++) {
+            sesp_pq_value row = nested_row(i, &a);
+            CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_row(w, &row), 0);
+        }
+        /* A row that does not fit the schema is refused and writes nothing. */
+        sesp_pq_value bad[4] = {sesp_pqv_null(), sesp_pqv_null(), sesp_pqv_null(), sesp_pqv_list(NULL, 0)};
+        sesp_pq_value badrow = sesp_pqv_group(bad, 4);
+        CU_ASSERT_EQUAL(sesp_pq_writer_write_row(w, &badrow), SESP_ERR_INVALID_ARG);
+        bad[0] = sesp_pqv_i32(1);
+        CU_ASSERT_EQUAL(sesp_pq_writer_write_row(w, &badrow), SESP_ERR_INVALID_ARG);
+        CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, NULL), 0);
+        sesp_pq_schema_free(s);
+
+        memsrc m;
+        int rc;
+        sesp_pq_reader *r = open_mem(&file, &m, &rc);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        CU_ASSERT_EQUAL(sesp_pq_reader_num_rows(r), (int64_t)n);
+        if (variant == 3)
+            CU_ASSERT(sesp_pq_reader_num_row_groups(r) > 1);
+        sesp_arena ra;
+        sesp_arena_init(&ra, 0);
+        size_t i = 0;
+        bool ok = true;
+        for (;; i++) {
+            const sesp_pq_value *row;
+            rc = sesp_pq_reader_next_row(r, &ra, &row);
+            if (rc) {
+                fprintf(stderr, "nested: %s\n", sesp_pq_reader_error(r));
+                CU_FAIL("next_row");
+                break;
+            }
+            if (!row)
+                break;
+            sesp_pq_value exp = nested_row(i, &ra);
+            if (!value_eq(row, &exp)) {
+                if (ok)
+                    fprintf(stderr, "nested variant %d: row %zu differs\n", variant, i);
+                ok = false;
+            }
+        }
+        CU_ASSERT_TRUE(ok);
+        CU_ASSERT_EQUAL(i, n);
+        sesp_arena_free(&ra);
+        sesp_arena_free(&a);
+        sesp_pq_reader_close(r);
+        sesp_bufw_free(&file);
+    }
+}
+
+/* ---- damaged files ---- */
+
+static void read_everything(const uint8_t *p, size_t len)
+{
+    memsrc m = {p, len};
+    sesp_pq_source src = {mem_read, &m, len};
+    sesp_pq_reader *r = NULL;
+    int rc = sesp_pq_reader_open(src, NULL, &r);
+    if (rc == 0) {
+        sesp_arena a;
+        sesp_arena_init(&a, 0);
+        const sesp_pq_value *row;
+        for (int k = 0; k < 100000; k++) {
+            if (sesp_pq_reader_next_row(r, &a, &row) || !row)
+                break;
+        }
+        sesp_arena_free(&a);
+    } else {
+        CU_ASSERT(rc < 0);
+        CU_ASSERT(strlen(sesp_pq_reader_error(r)) > 0);
+    }
+    sesp_pq_reader_close(r);
+}
+
+static void test_damaged_files(void)
+{
+    sesp_pq_schema *s = nested_schema();
+    sesp_pq_writer_options o = {.codec = SESP_PQ_SNAPPY, .page_bytes = 256};
+    sesp_bufw file;
+    sesp_bufw_init(&file, 0, 0);
+    sesp_pq_writer *w;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_open(s, &o, (sesp_pq_sink){mem_write, &file}, &w), 0);
+    sesp_arena a;
+    sesp_arena_init(&a, 0);
+    for (size_t i = 0; i < 300; i++) {
+        sesp_pq_value row = nested_row(i, &a);
+        CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_row(w, &row), 0);
+    }
+    sesp_arena_free(&a);
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, NULL), 0);
+    sesp_pq_schema_free(s);
+
+    /* Cut at every position: the footer and frame are validated. */
+    for (size_t cut = 0; cut < file.len; cut++) {
+        uint8_t *copy = malloc(cut + 1);
+        memcpy(copy, file.p, cut);
+        memsrc m = {copy, cut};
+        sesp_pq_source src = {mem_read, &m, cut};
+        sesp_pq_reader *r = NULL;
+        int rc = sesp_pq_reader_open(src, NULL, &r);
+        CU_ASSERT_NOT_EQUAL(rc, 0);
+        sesp_pq_reader_close(r);
+        free(copy);
+    }
+    /* Footer cut: keep the frame but shorten the footer at every length. */
+    uint32_t flen;
+    memcpy(&flen, file.p + file.len - 8, 4);
+    size_t fstart = file.len - 8 - flen;
+    for (uint32_t l = 0; l < flen; l++) {
+        size_t nlen = fstart + l + 8;
+        uint8_t *copy = malloc(nlen);
+        memcpy(copy, file.p, fstart + l);
+        memcpy(copy + fstart + l, &l, 4);
+        memcpy(copy + fstart + l + 4, "PAR1", 4);
+        read_everything(copy, nlen);
+        free(copy);
+    }
+    /* Flip bytes everywhere (deterministically), one and several at a time. */
+    uint8_t *copy = malloc(file.len);
+    for (size_t k = 0; k < 4000; k++) {
+        memcpy(copy, file.p, file.len);
+        int flips = 1 + (int)(k % 3);
+        for (int f = 0; f < flips; f++) {
+            size_t pos = k < file.len ? (k * 7919) % file.len : rnd() % file.len;
+            if (f > 0 || k >= 2000)
+                pos = (k >= 2000 ? fstart + rnd() % (flen + 8) : rnd() % file.len);
+            if (pos >= file.len) pos = file.len - 1;
+            copy[pos] ^= (uint8_t)(1u << (rnd() % 8));
+        }
+        read_everything(copy, file.len);
+    }
+    free(copy);
+    /* Not Parquet at all. */
+    read_everything((const uint8_t *)"PAR1PAR1", 8);
+    read_everything((const uint8_t *)"PAR1\x01\x00\x00\x00\x00PAR1", 13);
+    sesp_bufw_free(&file);
+}
+
+static void test_schema_validation(void)
+{
+    sesp_pq_schema *s;
+    sesp_pq_schema_new(&s);
+    sesp_pq_logical str = sesp_pq_lt(SESP_PQ_LT_STRING), uuid = sesp_pq_lt(SESP_PQ_LT_UUID);
+    sesp_pq_logical dec = sesp_pq_lt_decimal(10, 2), i8 = sesp_pq_lt_int(8, true);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "a", SESP_PQ_REQUIRED, SESP_PQ_INT32, &str, 0, NULL), SESP_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "a", SESP_PQ_REQUIRED, SESP_PQ_FIXED_LEN_BYTE_ARRAY, &uuid, 8, NULL), SESP_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "a", SESP_PQ_REQUIRED, SESP_PQ_INT32, &dec, 0, NULL), SESP_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "a", SESP_PQ_REQUIRED, SESP_PQ_INT64, &i8, 0, NULL), SESP_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "a", SESP_PQ_REQUIRED, SESP_PQ_INT64, &dec, 0, NULL), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "a", SESP_PQ_REQUIRED, SESP_PQ_INT64, NULL, 0, NULL), SESP_ERR_EXISTS);
+    int leaf = sesp_pq_schema_find_child(s, 0, "a");
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, leaf, "x", SESP_PQ_REQUIRED, SESP_PQ_INT64, NULL, 0, NULL), SESP_ERR_INVALID_ARG);
+    sesp_pq_schema_free(s);
+    /* An empty schema cannot be written. */
+    sesp_pq_schema_new(&s);
+    sesp_bufw file;
+    sesp_bufw_init(&file, 0, 0);
+    sesp_pq_writer *w;
+    CU_ASSERT_EQUAL(sesp_pq_writer_open(s, NULL, (sesp_pq_sink){mem_write, &file}, &w), SESP_ERR_INVALID_ARG);
+    sesp_pq_schema_free(s);
+    sesp_bufw_free(&file);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("parquet", NULL, NULL);
+    CU_add_test(s, "thrift_roundtrip", test_thrift_roundtrip);
+    CU_add_test(s, "metadata_roundtrip", test_metadata_roundtrip);
+    CU_add_test(s, "rle_all_widths", test_rle_all_widths);
+    CU_add_test(s, "schema_validation", test_schema_validation);
+    CU_add_test(s, "flat_matrix", test_flat_matrix);
+    CU_add_test(s, "dictionary_fallback_and_stats", test_dictionary_fallback_and_stats);
+    CU_add_test(s, "nested_roundtrip", test_nested_roundtrip);
+    CU_add_test(s, "damaged_files", test_damaged_files);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned fails = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return fails ? 1 : 0;
+}
