@@ -168,7 +168,8 @@ static int handle(consume_state *s, const rd_kafka_message_t *m)
         /* Errors librdkafka does not retry by itself end the run. */
         if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
             m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-            m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED || m->err == RD_KAFKA_RESP_ERR__FATAL) {
+            m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED || m->err == RD_KAFKA_RESP_ERR__FATAL ||
+            m->err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE || m->err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION) {
             s->failed = 1;
             return 1;
         }
