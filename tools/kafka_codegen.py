@@ -810,6 +810,53 @@ class Gen:
         o("}")
         o()
 
+    def eq_value(self, f, x, y, elem=False):
+        t = f.base
+        if f.struct:
+            e = "q_%s(&%s, &%s, v)" % (f.struct.snake, x, y)
+            if f.nullable and not elem:
+                return "(%s_present == %s_present && (!%s_present || %s))" % (x, y, x, e)
+            return e
+        if t == "string":
+            return "sesp_kt_str_eq(%s, %s)" % (x, y)
+        if t in ("bytes", "records"):
+            return "sesp_kt_bytes_eq(%s, %s)" % (x, y)
+        if t in ("uuid", "float64"):
+            return "(memcmp(&%s, &%s, sizeof %s) == 0)" % (x, y, x)
+        return "(%s == %s)" % (x, y)
+
+    def gen_eq(self, s, o):
+        o("static bool q_%s(const %s *x, const %s *y, int16_t v)" % (s.snake, s.ctype, s.ctype))
+        o("{")
+        o.ind += 1
+        o("(void)x;")
+        o("(void)y;")
+        o("(void)v;")
+        for f in s.fields:
+            c = cond(f.versions, self.ctx)
+            if c == "false":
+                continue
+            xf, yf = "x->" + f.c, "y->" + f.c
+            if f.is_array:
+                o.block("if (%s)" % c)
+                o.block("if (%s_count != %s_count)" % (xf, yf))
+                o("return false;")
+                o.end()
+                o.block("for (int32_t i_ = 0; i_ < %s_count; i_++)" % xf)
+                o.block("if (!%s)" % self.eq_value(f, xf + "[i_]", yf + "[i_]", elem=True))
+                o("return false;")
+                o.end()
+                o.end()
+                o.end()
+            else:
+                o.block("if (%s && !%s)" % (c, self.eq_value(f, xf, yf)))
+                o("return false;")
+                o.end()
+        o("return true;")
+        o.ind -= 1
+        o("}")
+        o()
+
     def fill_source(self):
         m = self.m
         o = Out()
@@ -821,7 +868,11 @@ class Gen:
             o("static void f_%s(%s *s, int16_t v, sesp_arena *a, uint32_t seed);" % (s.snake, s.ctype))
         o()
         for s in m.all_structs():
+            o("static bool q_%s(const %s *x, const %s *y, int16_t v);" % (s.snake, s.ctype, s.ctype))
+        o()
+        for s in m.all_structs():
             self.gen_fill(s, o)
+            self.gen_eq(s, o)
         c = m.cname
         o("void %s_fill_test(%s *m, int16_t version, sesp_arena *a, uint32_t seed)" % (c, c))
         o("{")
@@ -851,10 +902,31 @@ class Gen:
         o("    return %s_encode(out, v, m);" % c)
         o("}")
         o()
+        o("static int t_fill_check_%s(int16_t v, uint32_t seed, sesp_arena *a)" % m.snake)
+        o("{")
+        o("    %s *m1 = sesp_arena_alloc(a, sizeof *m1);" % c)
+        o("    %s *m2 = sesp_arena_alloc(a, sizeof *m2);" % c)
+        o("    sesp_bufw w;")
+        o("    sesp_bufr r;")
+        o("    if (!m1 || !m2)")
+        o("        return SESP_ERR_NOMEM;")
+        o("    %s_fill_test(m1, v, a, seed);" % c)
+        o("    sesp_bufw_init(&w, 0, 0);")
+        o("    int rc = %s_encode(&w, v, m1);" % c)
+        o("    if (rc == 0) {")
+        o("        sesp_bufr_init(&r, w.p, w.len);")
+        o("        rc = %s_decode(&r, v, m2, a);" % c)
+        o("        if (rc == 0 && !q_%s(m1, m2, v))" % m.top.snake)
+        o("            rc = SESP_ERR_CONFLICT;")
+        o("    }")
+        o("    sesp_bufw_free(&w);")
+        o("    return rc;")
+        o("}")
+        o()
         o("const sesp_kmsg_test_entry sesp_kmsg_test_%s = {" % m.snake)
-        o('    "%s", %d, %d, %d, %d, t_fill_encode_%s, t_reencode_%s,' % (
+        o('    "%s", %d, %d, %d, %d, t_fill_encode_%s, t_reencode_%s, t_fill_check_%s,' % (
             m.name, -1 if m.api_key is None else m.api_key,
-            {"request": 0, "response": 1}.get(m.kind, 2), m.valid[0], m.valid[1], m.snake, m.snake))
+            {"request": 0, "response": 1}.get(m.kind, 2), m.valid[0], m.valid[1], m.snake, m.snake, m.snake))
         o("};")
         return o.text()
 
@@ -1052,6 +1124,9 @@ def gen_aggregate(msgs, out, test_out):
     o("    int (*fill_encode)(int16_t v, uint32_t seed, sesp_arena *a, sesp_bufw *out);")
     o("    /* Decodes p/len (reports bytes consumed) and, when out is not NULL, re-encodes into out. */")
     o("    int (*reencode)(int16_t v, const uint8_t *p, size_t len, size_t *consumed, sesp_bufw *out, sesp_arena *a);")
+    o("    /* Fills, encodes, decodes and compares every field present in v: 0 if all equal,")
+    o("     * SESP_ERR_CONFLICT if a decoded field differs from what was filled. */")
+    o("    int (*fill_check)(int16_t v, uint32_t seed, sesp_arena *a);")
     o("} sesp_kmsg_test_entry;")
     o()
     for m in msgs:

@@ -39,4 +39,14 @@ static inline void sesp_kt_uuid(sesp_kuuid *u, uint32_t seed)
         u->b[i] = (uint8_t)(seed + (uint32_t)i * 17u + 1u);
 }
 
+static inline bool sesp_kt_str_eq(sesp_kstr x, sesp_kstr y)
+{
+    return x.len == y.len && (x.len <= 0 || memcmp(x.ptr, y.ptr, (size_t)x.len) == 0);
+}
+
+static inline bool sesp_kt_bytes_eq(sesp_kbytes x, sesp_kbytes y)
+{
+    return x.len == y.len && (x.len <= 0 || memcmp(x.ptr, y.ptr, (size_t)x.len) == 0);
+}
+
 #endif

@@ -6,6 +6,10 @@ static void f_add_partitions_to_txn_topic(sesp_kmsg_add_partitions_to_txn_reques
 static void f_add_partitions_to_txn_transaction(sesp_kmsg_add_partitions_to_txn_request_add_partitions_to_txn_transaction *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_add_partitions_to_txn_request(sesp_kmsg_add_partitions_to_txn_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_add_partitions_to_txn_topic(const sesp_kmsg_add_partitions_to_txn_request_add_partitions_to_txn_topic *x, const sesp_kmsg_add_partitions_to_txn_request_add_partitions_to_txn_topic *y, int16_t v);
+static bool q_add_partitions_to_txn_transaction(const sesp_kmsg_add_partitions_to_txn_request_add_partitions_to_txn_transaction *x, const sesp_kmsg_add_partitions_to_txn_request_add_partitions_to_txn_transaction *y, int16_t v);
+static bool q_add_partitions_to_txn_request(const sesp_kmsg_add_partitions_to_txn_request *x, const sesp_kmsg_add_partitions_to_txn_request *y, int16_t v);
+
 static void f_add_partitions_to_txn_topic(sesp_kmsg_add_partitions_to_txn_request_add_partitions_to_txn_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -26,6 +30,27 @@ static void f_add_partitions_to_txn_topic(sesp_kmsg_add_partitions_to_txn_reques
                 s->partitions[i_] = (int32_t)(s->partitions[i_] + 1);
         }
     }
+}
+
+static bool q_add_partitions_to_txn_topic(const sesp_kmsg_add_partitions_to_txn_request_add_partitions_to_txn_topic *x, const sesp_kmsg_add_partitions_to_txn_request_add_partitions_to_txn_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_add_partitions_to_txn_transaction(sesp_kmsg_add_partitions_to_txn_request_add_partitions_to_txn_transaction *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -63,6 +88,36 @@ static void f_add_partitions_to_txn_transaction(sesp_kmsg_add_partitions_to_txn_
             }
         }
     }
+}
+
+static bool q_add_partitions_to_txn_transaction(const sesp_kmsg_add_partitions_to_txn_request_add_partitions_to_txn_transaction *x, const sesp_kmsg_add_partitions_to_txn_request_add_partitions_to_txn_transaction *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 4) && !sesp_kt_str_eq(x->transactional_id, y->transactional_id)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->producer_id == y->producer_id)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->producer_epoch == y->producer_epoch)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->verify_only == y->verify_only)) {
+        return false;
+    }
+    if ((v >= 4)) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_add_partitions_to_txn_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_add_partitions_to_txn_request(sesp_kmsg_add_partitions_to_txn_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -112,6 +167,43 @@ static void f_add_partitions_to_txn_request(sesp_kmsg_add_partitions_to_txn_requ
     }
 }
 
+static bool q_add_partitions_to_txn_request(const sesp_kmsg_add_partitions_to_txn_request *x, const sesp_kmsg_add_partitions_to_txn_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 4)) {
+        if (x->transactions_count != y->transactions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->transactions_count; i_++) {
+            if (!q_add_partitions_to_txn_transaction(&x->transactions[i_], &y->transactions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v <= 3) && !sesp_kt_str_eq(x->v3_and_below_transactional_id, y->v3_and_below_transactional_id)) {
+        return false;
+    }
+    if ((v <= 3) && !(x->v3_and_below_producer_id == y->v3_and_below_producer_id)) {
+        return false;
+    }
+    if ((v <= 3) && !(x->v3_and_below_producer_epoch == y->v3_and_below_producer_epoch)) {
+        return false;
+    }
+    if ((v <= 3)) {
+        if (x->v3_and_below_topics_count != y->v3_and_below_topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->v3_and_below_topics_count; i_++) {
+            if (!q_add_partitions_to_txn_topic(&x->v3_and_below_topics[i_], &y->v3_and_below_topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_add_partitions_to_txn_request_fill_test(sesp_kmsg_add_partitions_to_txn_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_add_partitions_to_txn_request(m, version, a, seed);
@@ -140,6 +232,27 @@ static int t_reencode_add_partitions_to_txn_request(int16_t v, const uint8_t *p,
     return sesp_kmsg_add_partitions_to_txn_request_encode(out, v, m);
 }
 
+static int t_fill_check_add_partitions_to_txn_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_add_partitions_to_txn_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_add_partitions_to_txn_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_add_partitions_to_txn_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_add_partitions_to_txn_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_add_partitions_to_txn_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_add_partitions_to_txn_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_add_partitions_to_txn_request = {
-    "AddPartitionsToTxnRequest", 24, 0, 0, 5, t_fill_encode_add_partitions_to_txn_request, t_reencode_add_partitions_to_txn_request,
+    "AddPartitionsToTxnRequest", 24, 0, 0, 5, t_fill_encode_add_partitions_to_txn_request, t_reencode_add_partitions_to_txn_request, t_fill_check_add_partitions_to_txn_request,
 };

@@ -7,6 +7,11 @@ static void f_add_partitions_to_txn_topic_result(sesp_kmsg_add_partitions_to_txn
 static void f_add_partitions_to_txn_result(sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_add_partitions_to_txn_response(sesp_kmsg_add_partitions_to_txn_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_add_partitions_to_txn_partition_result(const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_partition_result *x, const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_partition_result *y, int16_t v);
+static bool q_add_partitions_to_txn_topic_result(const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *x, const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *y, int16_t v);
+static bool q_add_partitions_to_txn_result(const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_result *x, const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_result *y, int16_t v);
+static bool q_add_partitions_to_txn_response(const sesp_kmsg_add_partitions_to_txn_response *x, const sesp_kmsg_add_partitions_to_txn_response *y, int16_t v);
+
 static void f_add_partitions_to_txn_partition_result(sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_partition_result *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +24,20 @@ static void f_add_partitions_to_txn_partition_result(sesp_kmsg_add_partitions_to
     s->partition_error_code = (int16_t)(seed * 13u + 1u);
     if (s->partition_error_code == 0)
         s->partition_error_code = (int16_t)(s->partition_error_code + 1);
+}
+
+static bool q_add_partitions_to_txn_partition_result(const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_partition_result *x, const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_partition_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->partition_error_code == y->partition_error_code)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_add_partitions_to_txn_topic_result(sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -39,6 +58,27 @@ static void f_add_partitions_to_txn_topic_result(sesp_kmsg_add_partitions_to_txn
             f_add_partitions_to_txn_partition_result(&s->results_by_partition[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_add_partitions_to_txn_topic_result(const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *x, const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->results_by_partition_count != y->results_by_partition_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->results_by_partition_count; i_++) {
+            if (!q_add_partitions_to_txn_partition_result(&x->results_by_partition[i_], &y->results_by_partition[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_add_partitions_to_txn_result(sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_result *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -63,6 +103,27 @@ static void f_add_partitions_to_txn_result(sesp_kmsg_add_partitions_to_txn_respo
             }
         }
     }
+}
+
+static bool q_add_partitions_to_txn_result(const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_result *x, const sesp_kmsg_add_partitions_to_txn_response_add_partitions_to_txn_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 4) && !sesp_kt_str_eq(x->transactional_id, y->transactional_id)) {
+        return false;
+    }
+    if ((v >= 4)) {
+        if (x->topic_results_count != y->topic_results_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topic_results_count; i_++) {
+            if (!q_add_partitions_to_txn_topic_result(&x->topic_results[i_], &y->topic_results[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_add_partitions_to_txn_response(sesp_kmsg_add_partitions_to_txn_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -107,6 +168,40 @@ static void f_add_partitions_to_txn_response(sesp_kmsg_add_partitions_to_txn_res
     }
 }
 
+static bool q_add_partitions_to_txn_response(const sesp_kmsg_add_partitions_to_txn_response *x, const sesp_kmsg_add_partitions_to_txn_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v >= 4)) {
+        if (x->results_by_transaction_count != y->results_by_transaction_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->results_by_transaction_count; i_++) {
+            if (!q_add_partitions_to_txn_result(&x->results_by_transaction[i_], &y->results_by_transaction[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v <= 3)) {
+        if (x->results_by_topic_v3_and_below_count != y->results_by_topic_v3_and_below_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->results_by_topic_v3_and_below_count; i_++) {
+            if (!q_add_partitions_to_txn_topic_result(&x->results_by_topic_v3_and_below[i_], &y->results_by_topic_v3_and_below[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_add_partitions_to_txn_response_fill_test(sesp_kmsg_add_partitions_to_txn_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_add_partitions_to_txn_response(m, version, a, seed);
@@ -135,6 +230,27 @@ static int t_reencode_add_partitions_to_txn_response(int16_t v, const uint8_t *p
     return sesp_kmsg_add_partitions_to_txn_response_encode(out, v, m);
 }
 
+static int t_fill_check_add_partitions_to_txn_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_add_partitions_to_txn_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_add_partitions_to_txn_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_add_partitions_to_txn_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_add_partitions_to_txn_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_add_partitions_to_txn_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_add_partitions_to_txn_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_add_partitions_to_txn_response = {
-    "AddPartitionsToTxnResponse", 24, 1, 0, 5, t_fill_encode_add_partitions_to_txn_response, t_reencode_add_partitions_to_txn_response,
+    "AddPartitionsToTxnResponse", 24, 1, 0, 5, t_fill_encode_add_partitions_to_txn_response, t_reencode_add_partitions_to_txn_response, t_fill_check_add_partitions_to_txn_response,
 };

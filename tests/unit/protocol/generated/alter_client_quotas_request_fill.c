@@ -7,6 +7,11 @@ static void f_op_data(sesp_kmsg_alter_client_quotas_request_op_data *s, int16_t 
 static void f_entry_data(sesp_kmsg_alter_client_quotas_request_entry_data *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_alter_client_quotas_request(sesp_kmsg_alter_client_quotas_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_entity_data(const sesp_kmsg_alter_client_quotas_request_entity_data *x, const sesp_kmsg_alter_client_quotas_request_entity_data *y, int16_t v);
+static bool q_op_data(const sesp_kmsg_alter_client_quotas_request_op_data *x, const sesp_kmsg_alter_client_quotas_request_op_data *y, int16_t v);
+static bool q_entry_data(const sesp_kmsg_alter_client_quotas_request_entry_data *x, const sesp_kmsg_alter_client_quotas_request_entry_data *y, int16_t v);
+static bool q_alter_client_quotas_request(const sesp_kmsg_alter_client_quotas_request *x, const sesp_kmsg_alter_client_quotas_request *y, int16_t v);
+
 static void f_entity_data(sesp_kmsg_alter_client_quotas_request_entity_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -15,6 +20,20 @@ static void f_entity_data(sesp_kmsg_alter_client_quotas_request_entity_data *s, 
     sesp_kmsg_alter_client_quotas_request_entity_data_init(s);
     s->entity_type = sesp_kt_str(a, seed + 0u, false);
     s->entity_name = sesp_kt_str(a, seed + 1u, true);
+}
+
+static bool q_entity_data(const sesp_kmsg_alter_client_quotas_request_entity_data *x, const sesp_kmsg_alter_client_quotas_request_entity_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->entity_type, y->entity_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->entity_name, y->entity_name)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_op_data(sesp_kmsg_alter_client_quotas_request_op_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -26,6 +45,23 @@ static void f_op_data(sesp_kmsg_alter_client_quotas_request_op_data *s, int16_t 
     s->key = sesp_kt_str(a, seed + 0u, false);
     s->value = (double)(seed + 1u) + 0.25;
     s->remove = true;
+}
+
+static bool q_op_data(const sesp_kmsg_alter_client_quotas_request_op_data *x, const sesp_kmsg_alter_client_quotas_request_op_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->key, y->key)) {
+        return false;
+    }
+    if (true && !(memcmp(&x->value, &y->value, sizeof x->value) == 0)) {
+        return false;
+    }
+    if (true && !(x->remove == y->remove)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_entry_data(sesp_kmsg_alter_client_quotas_request_entry_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -58,6 +94,34 @@ static void f_entry_data(sesp_kmsg_alter_client_quotas_request_entry_data *s, in
     }
 }
 
+static bool q_entry_data(const sesp_kmsg_alter_client_quotas_request_entry_data *x, const sesp_kmsg_alter_client_quotas_request_entry_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->entity_count != y->entity_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->entity_count; i_++) {
+            if (!q_entity_data(&x->entity[i_], &y->entity[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->ops_count != y->ops_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->ops_count; i_++) {
+            if (!q_op_data(&x->ops[i_], &y->ops[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_alter_client_quotas_request(sesp_kmsg_alter_client_quotas_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -76,6 +140,27 @@ static void f_alter_client_quotas_request(sesp_kmsg_alter_client_quotas_request 
         }
     }
     s->validate_only = true;
+}
+
+static bool q_alter_client_quotas_request(const sesp_kmsg_alter_client_quotas_request *x, const sesp_kmsg_alter_client_quotas_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->entries_count != y->entries_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->entries_count; i_++) {
+            if (!q_entry_data(&x->entries[i_], &y->entries[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->validate_only == y->validate_only)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_alter_client_quotas_request_fill_test(sesp_kmsg_alter_client_quotas_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -106,6 +191,27 @@ static int t_reencode_alter_client_quotas_request(int16_t v, const uint8_t *p, s
     return sesp_kmsg_alter_client_quotas_request_encode(out, v, m);
 }
 
+static int t_fill_check_alter_client_quotas_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_alter_client_quotas_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_alter_client_quotas_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_alter_client_quotas_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_alter_client_quotas_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_alter_client_quotas_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_alter_client_quotas_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_alter_client_quotas_request = {
-    "AlterClientQuotasRequest", 49, 0, 0, 1, t_fill_encode_alter_client_quotas_request, t_reencode_alter_client_quotas_request,
+    "AlterClientQuotasRequest", 49, 0, 0, 1, t_fill_encode_alter_client_quotas_request, t_reencode_alter_client_quotas_request, t_fill_check_alter_client_quotas_request,
 };

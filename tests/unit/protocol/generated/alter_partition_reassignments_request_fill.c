@@ -6,6 +6,10 @@ static void f_reassignable_partition(sesp_kmsg_alter_partition_reassignments_req
 static void f_reassignable_topic(sesp_kmsg_alter_partition_reassignments_request_reassignable_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_alter_partition_reassignments_request(sesp_kmsg_alter_partition_reassignments_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_reassignable_partition(const sesp_kmsg_alter_partition_reassignments_request_reassignable_partition *x, const sesp_kmsg_alter_partition_reassignments_request_reassignable_partition *y, int16_t v);
+static bool q_reassignable_topic(const sesp_kmsg_alter_partition_reassignments_request_reassignable_topic *x, const sesp_kmsg_alter_partition_reassignments_request_reassignable_topic *y, int16_t v);
+static bool q_alter_partition_reassignments_request(const sesp_kmsg_alter_partition_reassignments_request *x, const sesp_kmsg_alter_partition_reassignments_request *y, int16_t v);
+
 static void f_reassignable_partition(sesp_kmsg_alter_partition_reassignments_request_reassignable_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -30,6 +34,27 @@ static void f_reassignable_partition(sesp_kmsg_alter_partition_reassignments_req
     }
 }
 
+static bool q_reassignable_partition(const sesp_kmsg_alter_partition_reassignments_request_reassignable_partition *x, const sesp_kmsg_alter_partition_reassignments_request_reassignable_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true) {
+        if (x->replicas_count != y->replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->replicas_count; i_++) {
+            if (!(x->replicas[i_] == y->replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_reassignable_topic(sesp_kmsg_alter_partition_reassignments_request_reassignable_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -48,6 +73,27 @@ static void f_reassignable_topic(sesp_kmsg_alter_partition_reassignments_request
             f_reassignable_partition(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_reassignable_topic(const sesp_kmsg_alter_partition_reassignments_request_reassignable_topic *x, const sesp_kmsg_alter_partition_reassignments_request_reassignable_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_reassignable_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_alter_partition_reassignments_request(sesp_kmsg_alter_partition_reassignments_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -70,6 +116,27 @@ static void f_alter_partition_reassignments_request(sesp_kmsg_alter_partition_re
             f_reassignable_topic(&s->topics[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_alter_partition_reassignments_request(const sesp_kmsg_alter_partition_reassignments_request *x, const sesp_kmsg_alter_partition_reassignments_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->timeout_ms == y->timeout_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_reassignable_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_alter_partition_reassignments_request_fill_test(sesp_kmsg_alter_partition_reassignments_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -100,6 +167,27 @@ static int t_reencode_alter_partition_reassignments_request(int16_t v, const uin
     return sesp_kmsg_alter_partition_reassignments_request_encode(out, v, m);
 }
 
+static int t_fill_check_alter_partition_reassignments_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_alter_partition_reassignments_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_alter_partition_reassignments_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_alter_partition_reassignments_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_alter_partition_reassignments_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_alter_partition_reassignments_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_alter_partition_reassignments_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_alter_partition_reassignments_request = {
-    "AlterPartitionReassignmentsRequest", 45, 0, 0, 0, t_fill_encode_alter_partition_reassignments_request, t_reencode_alter_partition_reassignments_request,
+    "AlterPartitionReassignmentsRequest", 45, 0, 0, 0, t_fill_encode_alter_partition_reassignments_request, t_reencode_alter_partition_reassignments_request, t_fill_check_alter_partition_reassignments_request,
 };

@@ -6,6 +6,10 @@ static void f_reassignable_partition_response(sesp_kmsg_alter_partition_reassign
 static void f_reassignable_topic_response(sesp_kmsg_alter_partition_reassignments_response_reassignable_topic_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_alter_partition_reassignments_response(sesp_kmsg_alter_partition_reassignments_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_reassignable_partition_response(const sesp_kmsg_alter_partition_reassignments_response_reassignable_partition_response *x, const sesp_kmsg_alter_partition_reassignments_response_reassignable_partition_response *y, int16_t v);
+static bool q_reassignable_topic_response(const sesp_kmsg_alter_partition_reassignments_response_reassignable_topic_response *x, const sesp_kmsg_alter_partition_reassignments_response_reassignable_topic_response *y, int16_t v);
+static bool q_alter_partition_reassignments_response(const sesp_kmsg_alter_partition_reassignments_response *x, const sesp_kmsg_alter_partition_reassignments_response *y, int16_t v);
+
 static void f_reassignable_partition_response(sesp_kmsg_alter_partition_reassignments_response_reassignable_partition_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +23,23 @@ static void f_reassignable_partition_response(sesp_kmsg_alter_partition_reassign
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
     s->error_message = sesp_kt_str(a, seed + 2u, true);
+}
+
+static bool q_reassignable_partition_response(const sesp_kmsg_alter_partition_reassignments_response_reassignable_partition_response *x, const sesp_kmsg_alter_partition_reassignments_response_reassignable_partition_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_reassignable_topic_response(sesp_kmsg_alter_partition_reassignments_response_reassignable_topic_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -39,6 +60,27 @@ static void f_reassignable_topic_response(sesp_kmsg_alter_partition_reassignment
             f_reassignable_partition_response(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_reassignable_topic_response(const sesp_kmsg_alter_partition_reassignments_response_reassignable_topic_response *x, const sesp_kmsg_alter_partition_reassignments_response_reassignable_topic_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_reassignable_partition_response(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_alter_partition_reassignments_response(sesp_kmsg_alter_partition_reassignments_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -65,6 +107,33 @@ static void f_alter_partition_reassignments_response(sesp_kmsg_alter_partition_r
             f_reassignable_topic_response(&s->responses[i_], v, a, seed * 31u + 3u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_alter_partition_reassignments_response(const sesp_kmsg_alter_partition_reassignments_response *x, const sesp_kmsg_alter_partition_reassignments_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true) {
+        if (x->responses_count != y->responses_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->responses_count; i_++) {
+            if (!q_reassignable_topic_response(&x->responses[i_], &y->responses[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_alter_partition_reassignments_response_fill_test(sesp_kmsg_alter_partition_reassignments_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -95,6 +164,27 @@ static int t_reencode_alter_partition_reassignments_response(int16_t v, const ui
     return sesp_kmsg_alter_partition_reassignments_response_encode(out, v, m);
 }
 
+static int t_fill_check_alter_partition_reassignments_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_alter_partition_reassignments_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_alter_partition_reassignments_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_alter_partition_reassignments_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_alter_partition_reassignments_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_alter_partition_reassignments_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_alter_partition_reassignments_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_alter_partition_reassignments_response = {
-    "AlterPartitionReassignmentsResponse", 45, 1, 0, 0, t_fill_encode_alter_partition_reassignments_response, t_reencode_alter_partition_reassignments_response,
+    "AlterPartitionReassignmentsResponse", 45, 1, 0, 0, t_fill_encode_alter_partition_reassignments_response, t_reencode_alter_partition_reassignments_response, t_fill_check_alter_partition_reassignments_response,
 };

@@ -7,6 +7,11 @@ static void f_partition_data(sesp_kmsg_alter_partition_request_partition_data *s
 static void f_topic_data(sesp_kmsg_alter_partition_request_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_alter_partition_request(sesp_kmsg_alter_partition_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_broker_state(const sesp_kmsg_alter_partition_request_broker_state *x, const sesp_kmsg_alter_partition_request_broker_state *y, int16_t v);
+static bool q_partition_data(const sesp_kmsg_alter_partition_request_partition_data *x, const sesp_kmsg_alter_partition_request_partition_data *y, int16_t v);
+static bool q_topic_data(const sesp_kmsg_alter_partition_request_topic_data *x, const sesp_kmsg_alter_partition_request_topic_data *y, int16_t v);
+static bool q_alter_partition_request(const sesp_kmsg_alter_partition_request *x, const sesp_kmsg_alter_partition_request *y, int16_t v);
+
 static void f_broker_state(sesp_kmsg_alter_partition_request_broker_state *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -23,6 +28,20 @@ static void f_broker_state(sesp_kmsg_alter_partition_request_broker_state *s, in
         if (s->broker_epoch == INT64_C(-1))
             s->broker_epoch = (int64_t)(s->broker_epoch + 1);
     }
+}
+
+static bool q_broker_state(const sesp_kmsg_alter_partition_request_broker_state *x, const sesp_kmsg_alter_partition_request_broker_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !(x->broker_id == y->broker_id)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->broker_epoch == y->broker_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_partition_data(sesp_kmsg_alter_partition_request_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -75,6 +94,46 @@ static void f_partition_data(sesp_kmsg_alter_partition_request_partition_data *s
         s->partition_epoch = (int32_t)(s->partition_epoch + 1);
 }
 
+static bool q_partition_data(const sesp_kmsg_alter_partition_request_partition_data *x, const sesp_kmsg_alter_partition_request_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if ((v <= 2)) {
+        if (x->new_isr_count != y->new_isr_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->new_isr_count; i_++) {
+            if (!(x->new_isr[i_] == y->new_isr[i_])) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 3)) {
+        if (x->new_isr_with_epochs_count != y->new_isr_with_epochs_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->new_isr_with_epochs_count; i_++) {
+            if (!q_broker_state(&x->new_isr_with_epochs[i_], &y->new_isr_with_epochs[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1) && !(x->leader_recovery_state == y->leader_recovery_state)) {
+        return false;
+    }
+    if (true && !(x->partition_epoch == y->partition_epoch)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_topic_data(sesp_kmsg_alter_partition_request_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -100,6 +159,30 @@ static void f_topic_data(sesp_kmsg_alter_partition_request_topic_data *s, int16_
     }
 }
 
+static bool q_topic_data(const sesp_kmsg_alter_partition_request_topic_data *x, const sesp_kmsg_alter_partition_request_topic_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 1) && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if ((v >= 2) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_alter_partition_request(sesp_kmsg_alter_partition_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -123,6 +206,30 @@ static void f_alter_partition_request(sesp_kmsg_alter_partition_request *s, int1
             f_topic_data(&s->topics[i_], v, a, seed * 31u + 2u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_alter_partition_request(const sesp_kmsg_alter_partition_request *x, const sesp_kmsg_alter_partition_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->broker_id == y->broker_id)) {
+        return false;
+    }
+    if (true && !(x->broker_epoch == y->broker_epoch)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_data(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_alter_partition_request_fill_test(sesp_kmsg_alter_partition_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -153,6 +260,27 @@ static int t_reencode_alter_partition_request(int16_t v, const uint8_t *p, size_
     return sesp_kmsg_alter_partition_request_encode(out, v, m);
 }
 
+static int t_fill_check_alter_partition_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_alter_partition_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_alter_partition_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_alter_partition_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_alter_partition_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_alter_partition_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_alter_partition_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_alter_partition_request = {
-    "AlterPartitionRequest", 56, 0, 0, 3, t_fill_encode_alter_partition_request, t_reencode_alter_partition_request,
+    "AlterPartitionRequest", 56, 0, 0, 3, t_fill_encode_alter_partition_request, t_reencode_alter_partition_request, t_fill_check_alter_partition_request,
 };

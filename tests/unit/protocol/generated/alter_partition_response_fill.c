@@ -6,6 +6,10 @@ static void f_partition_data(sesp_kmsg_alter_partition_response_partition_data *
 static void f_topic_data(sesp_kmsg_alter_partition_response_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_alter_partition_response(sesp_kmsg_alter_partition_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_partition_data(const sesp_kmsg_alter_partition_response_partition_data *x, const sesp_kmsg_alter_partition_response_partition_data *y, int16_t v);
+static bool q_topic_data(const sesp_kmsg_alter_partition_response_topic_data *x, const sesp_kmsg_alter_partition_response_topic_data *y, int16_t v);
+static bool q_alter_partition_response(const sesp_kmsg_alter_partition_response *x, const sesp_kmsg_alter_partition_response *y, int16_t v);
+
 static void f_partition_data(sesp_kmsg_alter_partition_response_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -47,6 +51,42 @@ static void f_partition_data(sesp_kmsg_alter_partition_response_partition_data *
         s->partition_epoch = (int32_t)(s->partition_epoch + 1);
 }
 
+static bool q_partition_data(const sesp_kmsg_alter_partition_response_partition_data *x, const sesp_kmsg_alter_partition_response_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(x->leader_id == y->leader_id)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if (true) {
+        if (x->isr_count != y->isr_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->isr_count; i_++) {
+            if (!(x->isr[i_] == y->isr[i_])) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1) && !(x->leader_recovery_state == y->leader_recovery_state)) {
+        return false;
+    }
+    if (true && !(x->partition_epoch == y->partition_epoch)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_topic_data(sesp_kmsg_alter_partition_response_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -72,6 +112,30 @@ static void f_topic_data(sesp_kmsg_alter_partition_response_topic_data *s, int16
     }
 }
 
+static bool q_topic_data(const sesp_kmsg_alter_partition_response_topic_data *x, const sesp_kmsg_alter_partition_response_topic_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 1) && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if ((v >= 2) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_alter_partition_response(sesp_kmsg_alter_partition_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -95,6 +159,30 @@ static void f_alter_partition_response(sesp_kmsg_alter_partition_response *s, in
             f_topic_data(&s->topics[i_], v, a, seed * 31u + 2u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_alter_partition_response(const sesp_kmsg_alter_partition_response *x, const sesp_kmsg_alter_partition_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_data(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_alter_partition_response_fill_test(sesp_kmsg_alter_partition_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -125,6 +213,27 @@ static int t_reencode_alter_partition_response(int16_t v, const uint8_t *p, size
     return sesp_kmsg_alter_partition_response_encode(out, v, m);
 }
 
+static int t_fill_check_alter_partition_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_alter_partition_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_alter_partition_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_alter_partition_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_alter_partition_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_alter_partition_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_alter_partition_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_alter_partition_response = {
-    "AlterPartitionResponse", 56, 1, 0, 3, t_fill_encode_alter_partition_response, t_reencode_alter_partition_response,
+    "AlterPartitionResponse", 56, 1, 0, 3, t_fill_encode_alter_partition_response, t_reencode_alter_partition_response, t_fill_check_alter_partition_response,
 };

@@ -6,6 +6,10 @@ static void f_alter_replica_log_dir_partition_result(sesp_kmsg_alter_replica_log
 static void f_alter_replica_log_dir_topic_result(sesp_kmsg_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_alter_replica_log_dirs_response(sesp_kmsg_alter_replica_log_dirs_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_alter_replica_log_dir_partition_result(const sesp_kmsg_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result *x, const sesp_kmsg_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result *y, int16_t v);
+static bool q_alter_replica_log_dir_topic_result(const sesp_kmsg_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result *x, const sesp_kmsg_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result *y, int16_t v);
+static bool q_alter_replica_log_dirs_response(const sesp_kmsg_alter_replica_log_dirs_response *x, const sesp_kmsg_alter_replica_log_dirs_response *y, int16_t v);
+
 static void f_alter_replica_log_dir_partition_result(sesp_kmsg_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -18,6 +22,20 @@ static void f_alter_replica_log_dir_partition_result(sesp_kmsg_alter_replica_log
     s->error_code = (int16_t)(seed * 13u + 1u);
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
+}
+
+static bool q_alter_replica_log_dir_partition_result(const sesp_kmsg_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result *x, const sesp_kmsg_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_alter_replica_log_dir_topic_result(sesp_kmsg_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -40,6 +58,27 @@ static void f_alter_replica_log_dir_topic_result(sesp_kmsg_alter_replica_log_dir
     }
 }
 
+static bool q_alter_replica_log_dir_topic_result(const sesp_kmsg_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result *x, const sesp_kmsg_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_alter_replica_log_dir_partition_result(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_alter_replica_log_dirs_response(sesp_kmsg_alter_replica_log_dirs_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -60,6 +99,27 @@ static void f_alter_replica_log_dirs_response(sesp_kmsg_alter_replica_log_dirs_r
             f_alter_replica_log_dir_topic_result(&s->results[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_alter_replica_log_dirs_response(const sesp_kmsg_alter_replica_log_dirs_response *x, const sesp_kmsg_alter_replica_log_dirs_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->results_count != y->results_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->results_count; i_++) {
+            if (!q_alter_replica_log_dir_topic_result(&x->results[i_], &y->results[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_alter_replica_log_dirs_response_fill_test(sesp_kmsg_alter_replica_log_dirs_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -90,6 +150,27 @@ static int t_reencode_alter_replica_log_dirs_response(int16_t v, const uint8_t *
     return sesp_kmsg_alter_replica_log_dirs_response_encode(out, v, m);
 }
 
+static int t_fill_check_alter_replica_log_dirs_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_alter_replica_log_dirs_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_alter_replica_log_dirs_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_alter_replica_log_dirs_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_alter_replica_log_dirs_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_alter_replica_log_dirs_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_alter_replica_log_dirs_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_alter_replica_log_dirs_response = {
-    "AlterReplicaLogDirsResponse", 34, 1, 0, 2, t_fill_encode_alter_replica_log_dirs_response, t_reencode_alter_replica_log_dirs_response,
+    "AlterReplicaLogDirsResponse", 34, 1, 0, 2, t_fill_encode_alter_replica_log_dirs_response, t_reencode_alter_replica_log_dirs_response, t_fill_check_alter_replica_log_dirs_response,
 };

@@ -6,6 +6,10 @@ static void f_scram_credential_deletion(sesp_kmsg_alter_user_scram_credentials_r
 static void f_scram_credential_upsertion(sesp_kmsg_alter_user_scram_credentials_request_scram_credential_upsertion *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_alter_user_scram_credentials_request(sesp_kmsg_alter_user_scram_credentials_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_scram_credential_deletion(const sesp_kmsg_alter_user_scram_credentials_request_scram_credential_deletion *x, const sesp_kmsg_alter_user_scram_credentials_request_scram_credential_deletion *y, int16_t v);
+static bool q_scram_credential_upsertion(const sesp_kmsg_alter_user_scram_credentials_request_scram_credential_upsertion *x, const sesp_kmsg_alter_user_scram_credentials_request_scram_credential_upsertion *y, int16_t v);
+static bool q_alter_user_scram_credentials_request(const sesp_kmsg_alter_user_scram_credentials_request *x, const sesp_kmsg_alter_user_scram_credentials_request *y, int16_t v);
+
 static void f_scram_credential_deletion(sesp_kmsg_alter_user_scram_credentials_request_scram_credential_deletion *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -16,6 +20,20 @@ static void f_scram_credential_deletion(sesp_kmsg_alter_user_scram_credentials_r
     s->mechanism = (int8_t)(seed * 13u + 1u);
     if (s->mechanism == 0)
         s->mechanism = (int8_t)(s->mechanism + 1);
+}
+
+static bool q_scram_credential_deletion(const sesp_kmsg_alter_user_scram_credentials_request_scram_credential_deletion *x, const sesp_kmsg_alter_user_scram_credentials_request_scram_credential_deletion *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !(x->mechanism == y->mechanism)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_scram_credential_upsertion(sesp_kmsg_alter_user_scram_credentials_request_scram_credential_upsertion *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -33,6 +51,29 @@ static void f_scram_credential_upsertion(sesp_kmsg_alter_user_scram_credentials_
         s->iterations = (int32_t)(s->iterations + 1);
     s->salt = sesp_kt_bytes(a, seed + 3u, false);
     s->salted_password = sesp_kt_bytes(a, seed + 4u, false);
+}
+
+static bool q_scram_credential_upsertion(const sesp_kmsg_alter_user_scram_credentials_request_scram_credential_upsertion *x, const sesp_kmsg_alter_user_scram_credentials_request_scram_credential_upsertion *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !(x->mechanism == y->mechanism)) {
+        return false;
+    }
+    if (true && !(x->iterations == y->iterations)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->salt, y->salt)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->salted_password, y->salted_password)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_alter_user_scram_credentials_request(sesp_kmsg_alter_user_scram_credentials_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -65,6 +106,34 @@ static void f_alter_user_scram_credentials_request(sesp_kmsg_alter_user_scram_cr
     }
 }
 
+static bool q_alter_user_scram_credentials_request(const sesp_kmsg_alter_user_scram_credentials_request *x, const sesp_kmsg_alter_user_scram_credentials_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->deletions_count != y->deletions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->deletions_count; i_++) {
+            if (!q_scram_credential_deletion(&x->deletions[i_], &y->deletions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->upsertions_count != y->upsertions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->upsertions_count; i_++) {
+            if (!q_scram_credential_upsertion(&x->upsertions[i_], &y->upsertions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_alter_user_scram_credentials_request_fill_test(sesp_kmsg_alter_user_scram_credentials_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_alter_user_scram_credentials_request(m, version, a, seed);
@@ -93,6 +162,27 @@ static int t_reencode_alter_user_scram_credentials_request(int16_t v, const uint
     return sesp_kmsg_alter_user_scram_credentials_request_encode(out, v, m);
 }
 
+static int t_fill_check_alter_user_scram_credentials_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_alter_user_scram_credentials_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_alter_user_scram_credentials_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_alter_user_scram_credentials_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_alter_user_scram_credentials_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_alter_user_scram_credentials_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_alter_user_scram_credentials_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_alter_user_scram_credentials_request = {
-    "AlterUserScramCredentialsRequest", 51, 0, 0, 0, t_fill_encode_alter_user_scram_credentials_request, t_reencode_alter_user_scram_credentials_request,
+    "AlterUserScramCredentialsRequest", 51, 0, 0, 0, t_fill_encode_alter_user_scram_credentials_request, t_reencode_alter_user_scram_credentials_request, t_fill_check_alter_user_scram_credentials_request,
 };

@@ -4,6 +4,8 @@
 
 static void f_api_versions_request(sesp_kmsg_api_versions_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_api_versions_request(const sesp_kmsg_api_versions_request *x, const sesp_kmsg_api_versions_request *y, int16_t v);
+
 static void f_api_versions_request(sesp_kmsg_api_versions_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -16,6 +18,20 @@ static void f_api_versions_request(sesp_kmsg_api_versions_request *s, int16_t v,
     if ((v >= 3)) {
         s->client_software_version = sesp_kt_str(a, seed + 1u, false);
     }
+}
+
+static bool q_api_versions_request(const sesp_kmsg_api_versions_request *x, const sesp_kmsg_api_versions_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !sesp_kt_str_eq(x->client_software_name, y->client_software_name)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->client_software_version, y->client_software_version)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_api_versions_request_fill_test(sesp_kmsg_api_versions_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -46,6 +62,27 @@ static int t_reencode_api_versions_request(int16_t v, const uint8_t *p, size_t l
     return sesp_kmsg_api_versions_request_encode(out, v, m);
 }
 
+static int t_fill_check_api_versions_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_api_versions_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_api_versions_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_api_versions_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_api_versions_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_api_versions_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_api_versions_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_api_versions_request = {
-    "ApiVersionsRequest", 18, 0, 0, 4, t_fill_encode_api_versions_request, t_reencode_api_versions_request,
+    "ApiVersionsRequest", 18, 0, 0, 4, t_fill_encode_api_versions_request, t_reencode_api_versions_request, t_fill_check_api_versions_request,
 };

@@ -7,6 +7,11 @@ static void f_supported_feature_key(sesp_kmsg_api_versions_response_supported_fe
 static void f_finalized_feature_key(sesp_kmsg_api_versions_response_finalized_feature_key *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_api_versions_response(sesp_kmsg_api_versions_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_api_version(const sesp_kmsg_api_versions_response_api_version *x, const sesp_kmsg_api_versions_response_api_version *y, int16_t v);
+static bool q_supported_feature_key(const sesp_kmsg_api_versions_response_supported_feature_key *x, const sesp_kmsg_api_versions_response_supported_feature_key *y, int16_t v);
+static bool q_finalized_feature_key(const sesp_kmsg_api_versions_response_finalized_feature_key *x, const sesp_kmsg_api_versions_response_finalized_feature_key *y, int16_t v);
+static bool q_api_versions_response(const sesp_kmsg_api_versions_response *x, const sesp_kmsg_api_versions_response *y, int16_t v);
+
 static void f_api_version(sesp_kmsg_api_versions_response_api_version *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -22,6 +27,23 @@ static void f_api_version(sesp_kmsg_api_versions_response_api_version *s, int16_
     s->max_version = (int16_t)(seed * 13u + 2u);
     if (s->max_version == 0)
         s->max_version = (int16_t)(s->max_version + 1);
+}
+
+static bool q_api_version(const sesp_kmsg_api_versions_response_api_version *x, const sesp_kmsg_api_versions_response_api_version *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->api_key == y->api_key)) {
+        return false;
+    }
+    if (true && !(x->min_version == y->min_version)) {
+        return false;
+    }
+    if (true && !(x->max_version == y->max_version)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_supported_feature_key(sesp_kmsg_api_versions_response_supported_feature_key *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -45,6 +67,23 @@ static void f_supported_feature_key(sesp_kmsg_api_versions_response_supported_fe
     }
 }
 
+static bool q_supported_feature_key(const sesp_kmsg_api_versions_response_supported_feature_key *x, const sesp_kmsg_api_versions_response_supported_feature_key *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->min_version == y->min_version)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->max_version == y->max_version)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_finalized_feature_key(sesp_kmsg_api_versions_response_finalized_feature_key *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -64,6 +103,23 @@ static void f_finalized_feature_key(sesp_kmsg_api_versions_response_finalized_fe
         if (s->min_version_level == 0)
             s->min_version_level = (int16_t)(s->min_version_level + 1);
     }
+}
+
+static bool q_finalized_feature_key(const sesp_kmsg_api_versions_response_finalized_feature_key *x, const sesp_kmsg_api_versions_response_finalized_feature_key *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->max_version_level == y->max_version_level)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->min_version_level == y->min_version_level)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_api_versions_response(sesp_kmsg_api_versions_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -127,6 +183,56 @@ static void f_api_versions_response(sesp_kmsg_api_versions_response *s, int16_t 
     }
 }
 
+static bool q_api_versions_response(const sesp_kmsg_api_versions_response *x, const sesp_kmsg_api_versions_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->api_keys_count != y->api_keys_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->api_keys_count; i_++) {
+            if (!q_api_version(&x->api_keys[i_], &y->api_keys[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if ((v >= 3)) {
+        if (x->supported_features_count != y->supported_features_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->supported_features_count; i_++) {
+            if (!q_supported_feature_key(&x->supported_features[i_], &y->supported_features[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 3) && !(x->finalized_features_epoch == y->finalized_features_epoch)) {
+        return false;
+    }
+    if ((v >= 3)) {
+        if (x->finalized_features_count != y->finalized_features_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->finalized_features_count; i_++) {
+            if (!q_finalized_feature_key(&x->finalized_features[i_], &y->finalized_features[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 3) && !(x->zk_migration_ready == y->zk_migration_ready)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_api_versions_response_fill_test(sesp_kmsg_api_versions_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_api_versions_response(m, version, a, seed);
@@ -155,6 +261,27 @@ static int t_reencode_api_versions_response(int16_t v, const uint8_t *p, size_t 
     return sesp_kmsg_api_versions_response_encode(out, v, m);
 }
 
+static int t_fill_check_api_versions_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_api_versions_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_api_versions_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_api_versions_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_api_versions_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_api_versions_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_api_versions_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_api_versions_response = {
-    "ApiVersionsResponse", 18, 1, 0, 4, t_fill_encode_api_versions_response, t_reencode_api_versions_response,
+    "ApiVersionsResponse", 18, 1, 0, 4, t_fill_encode_api_versions_response, t_reencode_api_versions_response, t_fill_check_api_versions_response,
 };

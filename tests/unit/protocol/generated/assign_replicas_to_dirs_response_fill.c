@@ -7,6 +7,11 @@ static void f_topic_data(sesp_kmsg_assign_replicas_to_dirs_response_topic_data *
 static void f_directory_data(sesp_kmsg_assign_replicas_to_dirs_response_directory_data *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_assign_replicas_to_dirs_response(sesp_kmsg_assign_replicas_to_dirs_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_partition_data(const sesp_kmsg_assign_replicas_to_dirs_response_partition_data *x, const sesp_kmsg_assign_replicas_to_dirs_response_partition_data *y, int16_t v);
+static bool q_topic_data(const sesp_kmsg_assign_replicas_to_dirs_response_topic_data *x, const sesp_kmsg_assign_replicas_to_dirs_response_topic_data *y, int16_t v);
+static bool q_directory_data(const sesp_kmsg_assign_replicas_to_dirs_response_directory_data *x, const sesp_kmsg_assign_replicas_to_dirs_response_directory_data *y, int16_t v);
+static bool q_assign_replicas_to_dirs_response(const sesp_kmsg_assign_replicas_to_dirs_response *x, const sesp_kmsg_assign_replicas_to_dirs_response *y, int16_t v);
+
 static void f_partition_data(sesp_kmsg_assign_replicas_to_dirs_response_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +24,20 @@ static void f_partition_data(sesp_kmsg_assign_replicas_to_dirs_response_partitio
     s->error_code = (int16_t)(seed * 13u + 1u);
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
+}
+
+static bool q_partition_data(const sesp_kmsg_assign_replicas_to_dirs_response_partition_data *x, const sesp_kmsg_assign_replicas_to_dirs_response_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_topic_data(sesp_kmsg_assign_replicas_to_dirs_response_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -41,6 +60,27 @@ static void f_topic_data(sesp_kmsg_assign_replicas_to_dirs_response_topic_data *
     }
 }
 
+static bool q_topic_data(const sesp_kmsg_assign_replicas_to_dirs_response_topic_data *x, const sesp_kmsg_assign_replicas_to_dirs_response_topic_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_directory_data(sesp_kmsg_assign_replicas_to_dirs_response_directory_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -59,6 +99,27 @@ static void f_directory_data(sesp_kmsg_assign_replicas_to_dirs_response_director
             f_topic_data(&s->topics[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_directory_data(const sesp_kmsg_assign_replicas_to_dirs_response_directory_data *x, const sesp_kmsg_assign_replicas_to_dirs_response_directory_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->id, &y->id, sizeof x->id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_data(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_assign_replicas_to_dirs_response(sesp_kmsg_assign_replicas_to_dirs_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -84,6 +145,30 @@ static void f_assign_replicas_to_dirs_response(sesp_kmsg_assign_replicas_to_dirs
             f_directory_data(&s->directories[i_], v, a, seed * 31u + 2u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_assign_replicas_to_dirs_response(const sesp_kmsg_assign_replicas_to_dirs_response *x, const sesp_kmsg_assign_replicas_to_dirs_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->directories_count != y->directories_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->directories_count; i_++) {
+            if (!q_directory_data(&x->directories[i_], &y->directories[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_assign_replicas_to_dirs_response_fill_test(sesp_kmsg_assign_replicas_to_dirs_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -114,6 +199,27 @@ static int t_reencode_assign_replicas_to_dirs_response(int16_t v, const uint8_t 
     return sesp_kmsg_assign_replicas_to_dirs_response_encode(out, v, m);
 }
 
+static int t_fill_check_assign_replicas_to_dirs_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_assign_replicas_to_dirs_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_assign_replicas_to_dirs_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_assign_replicas_to_dirs_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_assign_replicas_to_dirs_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_assign_replicas_to_dirs_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_assign_replicas_to_dirs_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_assign_replicas_to_dirs_response = {
-    "AssignReplicasToDirsResponse", 73, 1, 0, 0, t_fill_encode_assign_replicas_to_dirs_response, t_reencode_assign_replicas_to_dirs_response,
+    "AssignReplicasToDirsResponse", 73, 1, 0, 0, t_fill_encode_assign_replicas_to_dirs_response, t_reencode_assign_replicas_to_dirs_response, t_fill_check_assign_replicas_to_dirs_response,
 };

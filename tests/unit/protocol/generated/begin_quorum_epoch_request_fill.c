@@ -7,6 +7,11 @@ static void f_topic_data(sesp_kmsg_begin_quorum_epoch_request_topic_data *s, int
 static void f_leader_endpoint(sesp_kmsg_begin_quorum_epoch_request_leader_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_begin_quorum_epoch_request(sesp_kmsg_begin_quorum_epoch_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_partition_data(const sesp_kmsg_begin_quorum_epoch_request_partition_data *x, const sesp_kmsg_begin_quorum_epoch_request_partition_data *y, int16_t v);
+static bool q_topic_data(const sesp_kmsg_begin_quorum_epoch_request_topic_data *x, const sesp_kmsg_begin_quorum_epoch_request_topic_data *y, int16_t v);
+static bool q_leader_endpoint(const sesp_kmsg_begin_quorum_epoch_request_leader_endpoint *x, const sesp_kmsg_begin_quorum_epoch_request_leader_endpoint *y, int16_t v);
+static bool q_begin_quorum_epoch_request(const sesp_kmsg_begin_quorum_epoch_request *x, const sesp_kmsg_begin_quorum_epoch_request *y, int16_t v);
+
 static void f_partition_data(sesp_kmsg_begin_quorum_epoch_request_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -25,6 +30,26 @@ static void f_partition_data(sesp_kmsg_begin_quorum_epoch_request_partition_data
     s->leader_epoch = (int32_t)(seed * 13u + 3u);
     if (s->leader_epoch == 0)
         s->leader_epoch = (int32_t)(s->leader_epoch + 1);
+}
+
+static bool q_partition_data(const sesp_kmsg_begin_quorum_epoch_request_partition_data *x, const sesp_kmsg_begin_quorum_epoch_request_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if ((v >= 1) && !(memcmp(&x->voter_directory_id, &y->voter_directory_id, sizeof x->voter_directory_id) == 0)) {
+        return false;
+    }
+    if (true && !(x->leader_id == y->leader_id)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_topic_data(sesp_kmsg_begin_quorum_epoch_request_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -47,6 +72,27 @@ static void f_topic_data(sesp_kmsg_begin_quorum_epoch_request_topic_data *s, int
     }
 }
 
+static bool q_topic_data(const sesp_kmsg_begin_quorum_epoch_request_topic_data *x, const sesp_kmsg_begin_quorum_epoch_request_topic_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_leader_endpoint(sesp_kmsg_begin_quorum_epoch_request_leader_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -64,6 +110,23 @@ static void f_leader_endpoint(sesp_kmsg_begin_quorum_epoch_request_leader_endpoi
         if (s->port == 0)
             s->port = (uint16_t)(s->port + 1);
     }
+}
+
+static bool q_leader_endpoint(const sesp_kmsg_begin_quorum_epoch_request_leader_endpoint *x, const sesp_kmsg_begin_quorum_epoch_request_leader_endpoint *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 1) && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->port == y->port)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_begin_quorum_epoch_request(sesp_kmsg_begin_quorum_epoch_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -104,6 +167,40 @@ static void f_begin_quorum_epoch_request(sesp_kmsg_begin_quorum_epoch_request *s
     }
 }
 
+static bool q_begin_quorum_epoch_request(const sesp_kmsg_begin_quorum_epoch_request *x, const sesp_kmsg_begin_quorum_epoch_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->cluster_id, y->cluster_id)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->voter_id == y->voter_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_data(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1)) {
+        if (x->leader_endpoints_count != y->leader_endpoints_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->leader_endpoints_count; i_++) {
+            if (!q_leader_endpoint(&x->leader_endpoints[i_], &y->leader_endpoints[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_begin_quorum_epoch_request_fill_test(sesp_kmsg_begin_quorum_epoch_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_begin_quorum_epoch_request(m, version, a, seed);
@@ -132,6 +229,27 @@ static int t_reencode_begin_quorum_epoch_request(int16_t v, const uint8_t *p, si
     return sesp_kmsg_begin_quorum_epoch_request_encode(out, v, m);
 }
 
+static int t_fill_check_begin_quorum_epoch_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_begin_quorum_epoch_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_begin_quorum_epoch_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_begin_quorum_epoch_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_begin_quorum_epoch_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_begin_quorum_epoch_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_begin_quorum_epoch_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_begin_quorum_epoch_request = {
-    "BeginQuorumEpochRequest", 53, 0, 0, 1, t_fill_encode_begin_quorum_epoch_request, t_reencode_begin_quorum_epoch_request,
+    "BeginQuorumEpochRequest", 53, 0, 0, 1, t_fill_encode_begin_quorum_epoch_request, t_reencode_begin_quorum_epoch_request, t_fill_check_begin_quorum_epoch_request,
 };

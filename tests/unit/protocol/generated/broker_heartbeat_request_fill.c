@@ -4,6 +4,8 @@
 
 static void f_broker_heartbeat_request(sesp_kmsg_broker_heartbeat_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_broker_heartbeat_request(const sesp_kmsg_broker_heartbeat_request *x, const sesp_kmsg_broker_heartbeat_request *y, int16_t v);
+
 static void f_broker_heartbeat_request(sesp_kmsg_broker_heartbeat_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -36,6 +38,39 @@ static void f_broker_heartbeat_request(sesp_kmsg_broker_heartbeat_request *s, in
     }
 }
 
+static bool q_broker_heartbeat_request(const sesp_kmsg_broker_heartbeat_request *x, const sesp_kmsg_broker_heartbeat_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->broker_id == y->broker_id)) {
+        return false;
+    }
+    if (true && !(x->broker_epoch == y->broker_epoch)) {
+        return false;
+    }
+    if (true && !(x->current_metadata_offset == y->current_metadata_offset)) {
+        return false;
+    }
+    if (true && !(x->want_fence == y->want_fence)) {
+        return false;
+    }
+    if (true && !(x->want_shut_down == y->want_shut_down)) {
+        return false;
+    }
+    if ((v >= 1)) {
+        if (x->offline_log_dirs_count != y->offline_log_dirs_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->offline_log_dirs_count; i_++) {
+            if (!(memcmp(&x->offline_log_dirs[i_], &y->offline_log_dirs[i_], sizeof x->offline_log_dirs[i_]) == 0)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_broker_heartbeat_request_fill_test(sesp_kmsg_broker_heartbeat_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_broker_heartbeat_request(m, version, a, seed);
@@ -64,6 +99,27 @@ static int t_reencode_broker_heartbeat_request(int16_t v, const uint8_t *p, size
     return sesp_kmsg_broker_heartbeat_request_encode(out, v, m);
 }
 
+static int t_fill_check_broker_heartbeat_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_broker_heartbeat_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_broker_heartbeat_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_broker_heartbeat_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_broker_heartbeat_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_broker_heartbeat_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_broker_heartbeat_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_broker_heartbeat_request = {
-    "BrokerHeartbeatRequest", 63, 0, 0, 1, t_fill_encode_broker_heartbeat_request, t_reencode_broker_heartbeat_request,
+    "BrokerHeartbeatRequest", 63, 0, 0, 1, t_fill_encode_broker_heartbeat_request, t_reencode_broker_heartbeat_request, t_fill_check_broker_heartbeat_request,
 };

@@ -4,6 +4,8 @@
 
 static void f_broker_heartbeat_response(sesp_kmsg_broker_heartbeat_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_broker_heartbeat_response(const sesp_kmsg_broker_heartbeat_response *x, const sesp_kmsg_broker_heartbeat_response *y, int16_t v);
+
 static void f_broker_heartbeat_response(sesp_kmsg_broker_heartbeat_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +21,29 @@ static void f_broker_heartbeat_response(sesp_kmsg_broker_heartbeat_response *s, 
     s->is_caught_up = true;
     s->is_fenced = false;
     s->should_shut_down = true;
+}
+
+static bool q_broker_heartbeat_response(const sesp_kmsg_broker_heartbeat_response *x, const sesp_kmsg_broker_heartbeat_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(x->is_caught_up == y->is_caught_up)) {
+        return false;
+    }
+    if (true && !(x->is_fenced == y->is_fenced)) {
+        return false;
+    }
+    if (true && !(x->should_shut_down == y->should_shut_down)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_broker_heartbeat_response_fill_test(sesp_kmsg_broker_heartbeat_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -49,6 +74,27 @@ static int t_reencode_broker_heartbeat_response(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_broker_heartbeat_response_encode(out, v, m);
 }
 
+static int t_fill_check_broker_heartbeat_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_broker_heartbeat_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_broker_heartbeat_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_broker_heartbeat_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_broker_heartbeat_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_broker_heartbeat_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_broker_heartbeat_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_broker_heartbeat_response = {
-    "BrokerHeartbeatResponse", 63, 1, 0, 1, t_fill_encode_broker_heartbeat_response, t_reencode_broker_heartbeat_response,
+    "BrokerHeartbeatResponse", 63, 1, 0, 1, t_fill_encode_broker_heartbeat_response, t_reencode_broker_heartbeat_response, t_fill_check_broker_heartbeat_response,
 };

@@ -6,6 +6,10 @@ static void f_listener(sesp_kmsg_broker_registration_request_listener *s, int16_
 static void f_feature(sesp_kmsg_broker_registration_request_feature *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_broker_registration_request(sesp_kmsg_broker_registration_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_listener(const sesp_kmsg_broker_registration_request_listener *x, const sesp_kmsg_broker_registration_request_listener *y, int16_t v);
+static bool q_feature(const sesp_kmsg_broker_registration_request_feature *x, const sesp_kmsg_broker_registration_request_feature *y, int16_t v);
+static bool q_broker_registration_request(const sesp_kmsg_broker_registration_request *x, const sesp_kmsg_broker_registration_request *y, int16_t v);
+
 static void f_listener(sesp_kmsg_broker_registration_request_listener *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -22,6 +26,26 @@ static void f_listener(sesp_kmsg_broker_registration_request_listener *s, int16_
         s->security_protocol = (int16_t)(s->security_protocol + 1);
 }
 
+static bool q_listener(const sesp_kmsg_broker_registration_request_listener *x, const sesp_kmsg_broker_registration_request_listener *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if (true && !(x->port == y->port)) {
+        return false;
+    }
+    if (true && !(x->security_protocol == y->security_protocol)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_feature(sesp_kmsg_broker_registration_request_feature *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -35,6 +59,23 @@ static void f_feature(sesp_kmsg_broker_registration_request_feature *s, int16_t 
     s->max_supported_version = (int16_t)(seed * 13u + 2u);
     if (s->max_supported_version == 0)
         s->max_supported_version = (int16_t)(s->max_supported_version + 1);
+}
+
+static bool q_feature(const sesp_kmsg_broker_registration_request_feature *x, const sesp_kmsg_broker_registration_request_feature *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !(x->min_supported_version == y->min_supported_version)) {
+        return false;
+    }
+    if (true && !(x->max_supported_version == y->max_supported_version)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_broker_registration_request(sesp_kmsg_broker_registration_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -94,6 +135,62 @@ static void f_broker_registration_request(sesp_kmsg_broker_registration_request 
     }
 }
 
+static bool q_broker_registration_request(const sesp_kmsg_broker_registration_request *x, const sesp_kmsg_broker_registration_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->broker_id == y->broker_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->cluster_id, y->cluster_id)) {
+        return false;
+    }
+    if (true && !(memcmp(&x->incarnation_id, &y->incarnation_id, sizeof x->incarnation_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->listeners_count != y->listeners_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->listeners_count; i_++) {
+            if (!q_listener(&x->listeners[i_], &y->listeners[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->features_count != y->features_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->features_count; i_++) {
+            if (!q_feature(&x->features[i_], &y->features[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !sesp_kt_str_eq(x->rack, y->rack)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->is_migrating_zk_broker == y->is_migrating_zk_broker)) {
+        return false;
+    }
+    if ((v >= 2)) {
+        if (x->log_dirs_count != y->log_dirs_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->log_dirs_count; i_++) {
+            if (!(memcmp(&x->log_dirs[i_], &y->log_dirs[i_], sizeof x->log_dirs[i_]) == 0)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 3) && !(x->previous_broker_epoch == y->previous_broker_epoch)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_broker_registration_request_fill_test(sesp_kmsg_broker_registration_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_broker_registration_request(m, version, a, seed);
@@ -122,6 +219,27 @@ static int t_reencode_broker_registration_request(int16_t v, const uint8_t *p, s
     return sesp_kmsg_broker_registration_request_encode(out, v, m);
 }
 
+static int t_fill_check_broker_registration_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_broker_registration_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_broker_registration_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_broker_registration_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_broker_registration_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_broker_registration_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_broker_registration_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_broker_registration_request = {
-    "BrokerRegistrationRequest", 62, 0, 0, 4, t_fill_encode_broker_registration_request, t_reencode_broker_registration_request,
+    "BrokerRegistrationRequest", 62, 0, 0, 4, t_fill_encode_broker_registration_request, t_reencode_broker_registration_request, t_fill_check_broker_registration_request,
 };

@@ -4,6 +4,8 @@
 
 static void f_broker_registration_response(sesp_kmsg_broker_registration_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_broker_registration_response(const sesp_kmsg_broker_registration_response *x, const sesp_kmsg_broker_registration_response *y, int16_t v);
+
 static void f_broker_registration_response(sesp_kmsg_broker_registration_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +21,23 @@ static void f_broker_registration_response(sesp_kmsg_broker_registration_respons
     s->broker_epoch = (int64_t)(seed * 13u + 2u);
     if (s->broker_epoch == INT64_C(-1))
         s->broker_epoch = (int64_t)(s->broker_epoch + 1);
+}
+
+static bool q_broker_registration_response(const sesp_kmsg_broker_registration_response *x, const sesp_kmsg_broker_registration_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(x->broker_epoch == y->broker_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_broker_registration_response_fill_test(sesp_kmsg_broker_registration_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -49,6 +68,27 @@ static int t_reencode_broker_registration_response(int16_t v, const uint8_t *p, 
     return sesp_kmsg_broker_registration_response_encode(out, v, m);
 }
 
+static int t_fill_check_broker_registration_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_broker_registration_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_broker_registration_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_broker_registration_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_broker_registration_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_broker_registration_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_broker_registration_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_broker_registration_response = {
-    "BrokerRegistrationResponse", 62, 1, 0, 4, t_fill_encode_broker_registration_response, t_reencode_broker_registration_response,
+    "BrokerRegistrationResponse", 62, 1, 0, 4, t_fill_encode_broker_registration_response, t_reencode_broker_registration_response, t_fill_check_broker_registration_response,
 };

@@ -5,6 +5,9 @@
 static void f_topic_partitions(sesp_kmsg_consumer_group_current_member_assignment_value_topic_partitions *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_consumer_group_current_member_assignment_value(sesp_kmsg_consumer_group_current_member_assignment_value *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_topic_partitions(const sesp_kmsg_consumer_group_current_member_assignment_value_topic_partitions *x, const sesp_kmsg_consumer_group_current_member_assignment_value_topic_partitions *y, int16_t v);
+static bool q_consumer_group_current_member_assignment_value(const sesp_kmsg_consumer_group_current_member_assignment_value *x, const sesp_kmsg_consumer_group_current_member_assignment_value *y, int16_t v);
+
 static void f_topic_partitions(sesp_kmsg_consumer_group_current_member_assignment_value_topic_partitions *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -25,6 +28,27 @@ static void f_topic_partitions(sesp_kmsg_consumer_group_current_member_assignmen
                 s->partitions[i_] = (int32_t)(s->partitions[i_] + 1);
         }
     }
+}
+
+static bool q_topic_partitions(const sesp_kmsg_consumer_group_current_member_assignment_value_topic_partitions *x, const sesp_kmsg_consumer_group_current_member_assignment_value_topic_partitions *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_consumer_group_current_member_assignment_value(sesp_kmsg_consumer_group_current_member_assignment_value *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -66,6 +90,43 @@ static void f_consumer_group_current_member_assignment_value(sesp_kmsg_consumer_
     }
 }
 
+static bool q_consumer_group_current_member_assignment_value(const sesp_kmsg_consumer_group_current_member_assignment_value *x, const sesp_kmsg_consumer_group_current_member_assignment_value *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->member_epoch == y->member_epoch)) {
+        return false;
+    }
+    if (true && !(x->previous_member_epoch == y->previous_member_epoch)) {
+        return false;
+    }
+    if (true && !(x->state == y->state)) {
+        return false;
+    }
+    if (true) {
+        if (x->assigned_partitions_count != y->assigned_partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->assigned_partitions_count; i_++) {
+            if (!q_topic_partitions(&x->assigned_partitions[i_], &y->assigned_partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->partitions_pending_revocation_count != y->partitions_pending_revocation_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_pending_revocation_count; i_++) {
+            if (!q_topic_partitions(&x->partitions_pending_revocation[i_], &y->partitions_pending_revocation[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_consumer_group_current_member_assignment_value_fill_test(sesp_kmsg_consumer_group_current_member_assignment_value *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_consumer_group_current_member_assignment_value(m, version, a, seed);
@@ -94,6 +155,27 @@ static int t_reencode_consumer_group_current_member_assignment_value(int16_t v, 
     return sesp_kmsg_consumer_group_current_member_assignment_value_encode(out, v, m);
 }
 
+static int t_fill_check_consumer_group_current_member_assignment_value(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_consumer_group_current_member_assignment_value *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_consumer_group_current_member_assignment_value *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_consumer_group_current_member_assignment_value_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_consumer_group_current_member_assignment_value_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_consumer_group_current_member_assignment_value_decode(&r, v, m2, a);
+        if (rc == 0 && !q_consumer_group_current_member_assignment_value(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_consumer_group_current_member_assignment_value = {
-    "ConsumerGroupCurrentMemberAssignmentValue", -1, 2, 0, 0, t_fill_encode_consumer_group_current_member_assignment_value, t_reencode_consumer_group_current_member_assignment_value,
+    "ConsumerGroupCurrentMemberAssignmentValue", -1, 2, 0, 0, t_fill_encode_consumer_group_current_member_assignment_value, t_reencode_consumer_group_current_member_assignment_value, t_fill_check_consumer_group_current_member_assignment_value,
 };

@@ -5,6 +5,9 @@
 static void f_topic_partitions(sesp_kmsg_consumer_group_heartbeat_request_topic_partitions *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_consumer_group_heartbeat_request(sesp_kmsg_consumer_group_heartbeat_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_topic_partitions(const sesp_kmsg_consumer_group_heartbeat_request_topic_partitions *x, const sesp_kmsg_consumer_group_heartbeat_request_topic_partitions *y, int16_t v);
+static bool q_consumer_group_heartbeat_request(const sesp_kmsg_consumer_group_heartbeat_request *x, const sesp_kmsg_consumer_group_heartbeat_request *y, int16_t v);
+
 static void f_topic_partitions(sesp_kmsg_consumer_group_heartbeat_request_topic_partitions *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -25,6 +28,27 @@ static void f_topic_partitions(sesp_kmsg_consumer_group_heartbeat_request_topic_
                 s->partitions[i_] = (int32_t)(s->partitions[i_] + 1);
         }
     }
+}
+
+static bool q_topic_partitions(const sesp_kmsg_consumer_group_heartbeat_request_topic_partitions *x, const sesp_kmsg_consumer_group_heartbeat_request_topic_partitions *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_consumer_group_heartbeat_request(sesp_kmsg_consumer_group_heartbeat_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -71,6 +95,58 @@ static void f_consumer_group_heartbeat_request(sesp_kmsg_consumer_group_heartbea
     }
 }
 
+static bool q_consumer_group_heartbeat_request(const sesp_kmsg_consumer_group_heartbeat_request *x, const sesp_kmsg_consumer_group_heartbeat_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if (true && !(x->member_epoch == y->member_epoch)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->instance_id, y->instance_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->rack_id, y->rack_id)) {
+        return false;
+    }
+    if (true && !(x->rebalance_timeout_ms == y->rebalance_timeout_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->subscribed_topic_names_count != y->subscribed_topic_names_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->subscribed_topic_names_count; i_++) {
+            if (!sesp_kt_str_eq(x->subscribed_topic_names[i_], y->subscribed_topic_names[i_])) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1) && !sesp_kt_str_eq(x->subscribed_topic_regex, y->subscribed_topic_regex)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->server_assignor, y->server_assignor)) {
+        return false;
+    }
+    if (true) {
+        if (x->topic_partitions_count != y->topic_partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topic_partitions_count; i_++) {
+            if (!q_topic_partitions(&x->topic_partitions[i_], &y->topic_partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_consumer_group_heartbeat_request_fill_test(sesp_kmsg_consumer_group_heartbeat_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_consumer_group_heartbeat_request(m, version, a, seed);
@@ -99,6 +175,27 @@ static int t_reencode_consumer_group_heartbeat_request(int16_t v, const uint8_t 
     return sesp_kmsg_consumer_group_heartbeat_request_encode(out, v, m);
 }
 
+static int t_fill_check_consumer_group_heartbeat_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_consumer_group_heartbeat_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_consumer_group_heartbeat_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_consumer_group_heartbeat_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_consumer_group_heartbeat_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_consumer_group_heartbeat_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_consumer_group_heartbeat_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_consumer_group_heartbeat_request = {
-    "ConsumerGroupHeartbeatRequest", 68, 0, 0, 1, t_fill_encode_consumer_group_heartbeat_request, t_reencode_consumer_group_heartbeat_request,
+    "ConsumerGroupHeartbeatRequest", 68, 0, 0, 1, t_fill_encode_consumer_group_heartbeat_request, t_reencode_consumer_group_heartbeat_request, t_fill_check_consumer_group_heartbeat_request,
 };

@@ -6,6 +6,10 @@ static void f_classic_protocol(sesp_kmsg_consumer_group_member_metadata_value_cl
 static void f_classic_member_metadata(sesp_kmsg_consumer_group_member_metadata_value_classic_member_metadata *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_consumer_group_member_metadata_value(sesp_kmsg_consumer_group_member_metadata_value *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_classic_protocol(const sesp_kmsg_consumer_group_member_metadata_value_classic_protocol *x, const sesp_kmsg_consumer_group_member_metadata_value_classic_protocol *y, int16_t v);
+static bool q_classic_member_metadata(const sesp_kmsg_consumer_group_member_metadata_value_classic_member_metadata *x, const sesp_kmsg_consumer_group_member_metadata_value_classic_member_metadata *y, int16_t v);
+static bool q_consumer_group_member_metadata_value(const sesp_kmsg_consumer_group_member_metadata_value *x, const sesp_kmsg_consumer_group_member_metadata_value *y, int16_t v);
+
 static void f_classic_protocol(sesp_kmsg_consumer_group_member_metadata_value_classic_protocol *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -14,6 +18,20 @@ static void f_classic_protocol(sesp_kmsg_consumer_group_member_metadata_value_cl
     sesp_kmsg_consumer_group_member_metadata_value_classic_protocol_init(s);
     s->name = sesp_kt_str(a, seed + 0u, false);
     s->metadata = sesp_kt_bytes(a, seed + 1u, false);
+}
+
+static bool q_classic_protocol(const sesp_kmsg_consumer_group_member_metadata_value_classic_protocol *x, const sesp_kmsg_consumer_group_member_metadata_value_classic_protocol *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->metadata, y->metadata)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_classic_member_metadata(sesp_kmsg_consumer_group_member_metadata_value_classic_member_metadata *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -36,6 +54,27 @@ static void f_classic_member_metadata(sesp_kmsg_consumer_group_member_metadata_v
             f_classic_protocol(&s->supported_protocols[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_classic_member_metadata(const sesp_kmsg_consumer_group_member_metadata_value_classic_member_metadata *x, const sesp_kmsg_consumer_group_member_metadata_value_classic_member_metadata *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->session_timeout_ms == y->session_timeout_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->supported_protocols_count != y->supported_protocols_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->supported_protocols_count; i_++) {
+            if (!q_classic_protocol(&x->supported_protocols[i_], &y->supported_protocols[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_consumer_group_member_metadata_value(sesp_kmsg_consumer_group_member_metadata_value *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -68,6 +107,48 @@ static void f_consumer_group_member_metadata_value(sesp_kmsg_consumer_group_memb
     s->classic_member_metadata_present = !(true) || (seed + 8u) % 5u != 0;
 }
 
+static bool q_consumer_group_member_metadata_value(const sesp_kmsg_consumer_group_member_metadata_value *x, const sesp_kmsg_consumer_group_member_metadata_value *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->instance_id, y->instance_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->rack_id, y->rack_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->client_id, y->client_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->client_host, y->client_host)) {
+        return false;
+    }
+    if (true) {
+        if (x->subscribed_topic_names_count != y->subscribed_topic_names_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->subscribed_topic_names_count; i_++) {
+            if (!sesp_kt_str_eq(x->subscribed_topic_names[i_], y->subscribed_topic_names[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true && !sesp_kt_str_eq(x->subscribed_topic_regex, y->subscribed_topic_regex)) {
+        return false;
+    }
+    if (true && !(x->rebalance_timeout_ms == y->rebalance_timeout_ms)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->server_assignor, y->server_assignor)) {
+        return false;
+    }
+    if (true && !(x->classic_member_metadata_present == y->classic_member_metadata_present && (!x->classic_member_metadata_present || q_classic_member_metadata(&x->classic_member_metadata, &y->classic_member_metadata, v)))) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_consumer_group_member_metadata_value_fill_test(sesp_kmsg_consumer_group_member_metadata_value *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_consumer_group_member_metadata_value(m, version, a, seed);
@@ -96,6 +177,27 @@ static int t_reencode_consumer_group_member_metadata_value(int16_t v, const uint
     return sesp_kmsg_consumer_group_member_metadata_value_encode(out, v, m);
 }
 
+static int t_fill_check_consumer_group_member_metadata_value(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_consumer_group_member_metadata_value *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_consumer_group_member_metadata_value *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_consumer_group_member_metadata_value_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_consumer_group_member_metadata_value_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_consumer_group_member_metadata_value_decode(&r, v, m2, a);
+        if (rc == 0 && !q_consumer_group_member_metadata_value(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_consumer_group_member_metadata_value = {
-    "ConsumerGroupMemberMetadataValue", -1, 2, 0, 0, t_fill_encode_consumer_group_member_metadata_value, t_reencode_consumer_group_member_metadata_value,
+    "ConsumerGroupMemberMetadataValue", -1, 2, 0, 0, t_fill_encode_consumer_group_member_metadata_value, t_reencode_consumer_group_member_metadata_value, t_fill_check_consumer_group_member_metadata_value,
 };

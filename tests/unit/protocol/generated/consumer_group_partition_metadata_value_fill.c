@@ -6,6 +6,10 @@ static void f_partition_metadata(sesp_kmsg_consumer_group_partition_metadata_val
 static void f_topic_metadata(sesp_kmsg_consumer_group_partition_metadata_value_topic_metadata *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_consumer_group_partition_metadata_value(sesp_kmsg_consumer_group_partition_metadata_value *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_partition_metadata(const sesp_kmsg_consumer_group_partition_metadata_value_partition_metadata *x, const sesp_kmsg_consumer_group_partition_metadata_value_partition_metadata *y, int16_t v);
+static bool q_topic_metadata(const sesp_kmsg_consumer_group_partition_metadata_value_topic_metadata *x, const sesp_kmsg_consumer_group_partition_metadata_value_topic_metadata *y, int16_t v);
+static bool q_consumer_group_partition_metadata_value(const sesp_kmsg_consumer_group_partition_metadata_value *x, const sesp_kmsg_consumer_group_partition_metadata_value *y, int16_t v);
+
 static void f_partition_metadata(sesp_kmsg_consumer_group_partition_metadata_value_partition_metadata *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -26,6 +30,27 @@ static void f_partition_metadata(sesp_kmsg_consumer_group_partition_metadata_val
             s->racks[i_] = sesp_kt_str(a, seed + (uint32_t)(1 + (uint32_t)i_ * 7), false);
         }
     }
+}
+
+static bool q_partition_metadata(const sesp_kmsg_consumer_group_partition_metadata_value_partition_metadata *x, const sesp_kmsg_consumer_group_partition_metadata_value_partition_metadata *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition == y->partition)) {
+        return false;
+    }
+    if (true) {
+        if (x->racks_count != y->racks_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->racks_count; i_++) {
+            if (!sesp_kt_str_eq(x->racks[i_], y->racks[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_topic_metadata(sesp_kmsg_consumer_group_partition_metadata_value_topic_metadata *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -52,6 +77,33 @@ static void f_topic_metadata(sesp_kmsg_consumer_group_partition_metadata_value_t
     }
 }
 
+static bool q_topic_metadata(const sesp_kmsg_consumer_group_partition_metadata_value_topic_metadata *x, const sesp_kmsg_consumer_group_partition_metadata_value_topic_metadata *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true && !(x->num_partitions == y->num_partitions)) {
+        return false;
+    }
+    if (true) {
+        if (x->partition_metadata_count != y->partition_metadata_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_metadata_count; i_++) {
+            if (!q_partition_metadata(&x->partition_metadata[i_], &y->partition_metadata[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_consumer_group_partition_metadata_value(sesp_kmsg_consumer_group_partition_metadata_value *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -69,6 +121,24 @@ static void f_consumer_group_partition_metadata_value(sesp_kmsg_consumer_group_p
             f_topic_metadata(&s->topics[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_consumer_group_partition_metadata_value(const sesp_kmsg_consumer_group_partition_metadata_value *x, const sesp_kmsg_consumer_group_partition_metadata_value *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_metadata(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_consumer_group_partition_metadata_value_fill_test(sesp_kmsg_consumer_group_partition_metadata_value *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -99,6 +169,27 @@ static int t_reencode_consumer_group_partition_metadata_value(int16_t v, const u
     return sesp_kmsg_consumer_group_partition_metadata_value_encode(out, v, m);
 }
 
+static int t_fill_check_consumer_group_partition_metadata_value(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_consumer_group_partition_metadata_value *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_consumer_group_partition_metadata_value *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_consumer_group_partition_metadata_value_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_consumer_group_partition_metadata_value_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_consumer_group_partition_metadata_value_decode(&r, v, m2, a);
+        if (rc == 0 && !q_consumer_group_partition_metadata_value(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_consumer_group_partition_metadata_value = {
-    "ConsumerGroupPartitionMetadataValue", -1, 2, 0, 0, t_fill_encode_consumer_group_partition_metadata_value, t_reencode_consumer_group_partition_metadata_value,
+    "ConsumerGroupPartitionMetadataValue", -1, 2, 0, 0, t_fill_encode_consumer_group_partition_metadata_value, t_reencode_consumer_group_partition_metadata_value, t_fill_check_consumer_group_partition_metadata_value,
 };

@@ -5,6 +5,9 @@
 static void f_topic_partition(sesp_kmsg_consumer_protocol_assignment_topic_partition *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_consumer_protocol_assignment(sesp_kmsg_consumer_protocol_assignment *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_topic_partition(const sesp_kmsg_consumer_protocol_assignment_topic_partition *x, const sesp_kmsg_consumer_protocol_assignment_topic_partition *y, int16_t v);
+static bool q_consumer_protocol_assignment(const sesp_kmsg_consumer_protocol_assignment *x, const sesp_kmsg_consumer_protocol_assignment *y, int16_t v);
+
 static void f_topic_partition(sesp_kmsg_consumer_protocol_assignment_topic_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -27,6 +30,27 @@ static void f_topic_partition(sesp_kmsg_consumer_protocol_assignment_topic_parti
     }
 }
 
+static bool q_topic_partition(const sesp_kmsg_consumer_protocol_assignment_topic_partition *x, const sesp_kmsg_consumer_protocol_assignment_topic_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_consumer_protocol_assignment(sesp_kmsg_consumer_protocol_assignment *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -45,6 +69,27 @@ static void f_consumer_protocol_assignment(sesp_kmsg_consumer_protocol_assignmen
         }
     }
     s->user_data = sesp_kt_bytes(a, seed + 1u, true);
+}
+
+static bool q_consumer_protocol_assignment(const sesp_kmsg_consumer_protocol_assignment *x, const sesp_kmsg_consumer_protocol_assignment *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->assigned_partitions_count != y->assigned_partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->assigned_partitions_count; i_++) {
+            if (!q_topic_partition(&x->assigned_partitions[i_], &y->assigned_partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !sesp_kt_bytes_eq(x->user_data, y->user_data)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_consumer_protocol_assignment_fill_test(sesp_kmsg_consumer_protocol_assignment *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -75,6 +120,27 @@ static int t_reencode_consumer_protocol_assignment(int16_t v, const uint8_t *p, 
     return sesp_kmsg_consumer_protocol_assignment_encode(out, v, m);
 }
 
+static int t_fill_check_consumer_protocol_assignment(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_consumer_protocol_assignment *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_consumer_protocol_assignment *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_consumer_protocol_assignment_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_consumer_protocol_assignment_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_consumer_protocol_assignment_decode(&r, v, m2, a);
+        if (rc == 0 && !q_consumer_protocol_assignment(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_consumer_protocol_assignment = {
-    "ConsumerProtocolAssignment", -1, 2, 0, 3, t_fill_encode_consumer_protocol_assignment, t_reencode_consumer_protocol_assignment,
+    "ConsumerProtocolAssignment", -1, 2, 0, 3, t_fill_encode_consumer_protocol_assignment, t_reencode_consumer_protocol_assignment, t_fill_check_consumer_protocol_assignment,
 };

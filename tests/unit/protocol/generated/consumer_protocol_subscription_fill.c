@@ -5,6 +5,9 @@
 static void f_topic_partition(sesp_kmsg_consumer_protocol_subscription_topic_partition *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_consumer_protocol_subscription(sesp_kmsg_consumer_protocol_subscription *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_topic_partition(const sesp_kmsg_consumer_protocol_subscription_topic_partition *x, const sesp_kmsg_consumer_protocol_subscription_topic_partition *y, int16_t v);
+static bool q_consumer_protocol_subscription(const sesp_kmsg_consumer_protocol_subscription *x, const sesp_kmsg_consumer_protocol_subscription *y, int16_t v);
+
 static void f_topic_partition(sesp_kmsg_consumer_protocol_subscription_topic_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -29,6 +32,27 @@ static void f_topic_partition(sesp_kmsg_consumer_protocol_subscription_topic_par
             }
         }
     }
+}
+
+static bool q_topic_partition(const sesp_kmsg_consumer_protocol_subscription_topic_partition *x, const sesp_kmsg_consumer_protocol_subscription_topic_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if ((v >= 1)) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_consumer_protocol_subscription(sesp_kmsg_consumer_protocol_subscription *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -72,6 +96,43 @@ static void f_consumer_protocol_subscription(sesp_kmsg_consumer_protocol_subscri
     }
 }
 
+static bool q_consumer_protocol_subscription(const sesp_kmsg_consumer_protocol_subscription *x, const sesp_kmsg_consumer_protocol_subscription *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!sesp_kt_str_eq(x->topics[i_], y->topics[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true && !sesp_kt_bytes_eq(x->user_data, y->user_data)) {
+        return false;
+    }
+    if ((v >= 1)) {
+        if (x->owned_partitions_count != y->owned_partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->owned_partitions_count; i_++) {
+            if (!q_topic_partition(&x->owned_partitions[i_], &y->owned_partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 2) && !(x->generation_id == y->generation_id)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->rack_id, y->rack_id)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_consumer_protocol_subscription_fill_test(sesp_kmsg_consumer_protocol_subscription *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_consumer_protocol_subscription(m, version, a, seed);
@@ -100,6 +161,27 @@ static int t_reencode_consumer_protocol_subscription(int16_t v, const uint8_t *p
     return sesp_kmsg_consumer_protocol_subscription_encode(out, v, m);
 }
 
+static int t_fill_check_consumer_protocol_subscription(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_consumer_protocol_subscription *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_consumer_protocol_subscription *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_consumer_protocol_subscription_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_consumer_protocol_subscription_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_consumer_protocol_subscription_decode(&r, v, m2, a);
+        if (rc == 0 && !q_consumer_protocol_subscription(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_consumer_protocol_subscription = {
-    "ConsumerProtocolSubscription", -1, 2, 0, 3, t_fill_encode_consumer_protocol_subscription, t_reencode_consumer_protocol_subscription,
+    "ConsumerProtocolSubscription", -1, 2, 0, 3, t_fill_encode_consumer_protocol_subscription, t_reencode_consumer_protocol_subscription, t_fill_check_consumer_protocol_subscription,
 };

@@ -4,6 +4,8 @@
 
 static void f_controlled_shutdown_request(sesp_kmsg_controlled_shutdown_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_controlled_shutdown_request(const sesp_kmsg_controlled_shutdown_request *x, const sesp_kmsg_controlled_shutdown_request *y, int16_t v);
+
 static void f_controlled_shutdown_request(sesp_kmsg_controlled_shutdown_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -18,6 +20,20 @@ static void f_controlled_shutdown_request(sesp_kmsg_controlled_shutdown_request 
         if (s->broker_epoch == INT64_C(-1))
             s->broker_epoch = (int64_t)(s->broker_epoch + 1);
     }
+}
+
+static bool q_controlled_shutdown_request(const sesp_kmsg_controlled_shutdown_request *x, const sesp_kmsg_controlled_shutdown_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->broker_id == y->broker_id)) {
+        return false;
+    }
+    if ((v >= 2) && !(x->broker_epoch == y->broker_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_controlled_shutdown_request_fill_test(sesp_kmsg_controlled_shutdown_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -48,6 +64,27 @@ static int t_reencode_controlled_shutdown_request(int16_t v, const uint8_t *p, s
     return sesp_kmsg_controlled_shutdown_request_encode(out, v, m);
 }
 
+static int t_fill_check_controlled_shutdown_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_controlled_shutdown_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_controlled_shutdown_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_controlled_shutdown_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_controlled_shutdown_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_controlled_shutdown_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_controlled_shutdown_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_controlled_shutdown_request = {
-    "ControlledShutdownRequest", 7, 0, 0, 3, t_fill_encode_controlled_shutdown_request, t_reencode_controlled_shutdown_request,
+    "ControlledShutdownRequest", 7, 0, 0, 3, t_fill_encode_controlled_shutdown_request, t_reencode_controlled_shutdown_request, t_fill_check_controlled_shutdown_request,
 };

@@ -5,6 +5,9 @@
 static void f_remaining_partition(sesp_kmsg_controlled_shutdown_response_remaining_partition *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_controlled_shutdown_response(sesp_kmsg_controlled_shutdown_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_remaining_partition(const sesp_kmsg_controlled_shutdown_response_remaining_partition *x, const sesp_kmsg_controlled_shutdown_response_remaining_partition *y, int16_t v);
+static bool q_controlled_shutdown_response(const sesp_kmsg_controlled_shutdown_response *x, const sesp_kmsg_controlled_shutdown_response *y, int16_t v);
+
 static void f_remaining_partition(sesp_kmsg_controlled_shutdown_response_remaining_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -15,6 +18,20 @@ static void f_remaining_partition(sesp_kmsg_controlled_shutdown_response_remaini
     s->partition_index = (int32_t)(seed * 13u + 1u);
     if (s->partition_index == 0)
         s->partition_index = (int32_t)(s->partition_index + 1);
+}
+
+static bool q_remaining_partition(const sesp_kmsg_controlled_shutdown_response_remaining_partition *x, const sesp_kmsg_controlled_shutdown_response_remaining_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_controlled_shutdown_response(sesp_kmsg_controlled_shutdown_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -37,6 +54,27 @@ static void f_controlled_shutdown_response(sesp_kmsg_controlled_shutdown_respons
             f_remaining_partition(&s->remaining_partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_controlled_shutdown_response(const sesp_kmsg_controlled_shutdown_response *x, const sesp_kmsg_controlled_shutdown_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->remaining_partitions_count != y->remaining_partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->remaining_partitions_count; i_++) {
+            if (!q_remaining_partition(&x->remaining_partitions[i_], &y->remaining_partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_controlled_shutdown_response_fill_test(sesp_kmsg_controlled_shutdown_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -67,6 +105,27 @@ static int t_reencode_controlled_shutdown_response(int16_t v, const uint8_t *p, 
     return sesp_kmsg_controlled_shutdown_response_encode(out, v, m);
 }
 
+static int t_fill_check_controlled_shutdown_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_controlled_shutdown_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_controlled_shutdown_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_controlled_shutdown_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_controlled_shutdown_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_controlled_shutdown_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_controlled_shutdown_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_controlled_shutdown_response = {
-    "ControlledShutdownResponse", 7, 1, 0, 3, t_fill_encode_controlled_shutdown_response, t_reencode_controlled_shutdown_response,
+    "ControlledShutdownResponse", 7, 1, 0, 3, t_fill_encode_controlled_shutdown_response, t_reencode_controlled_shutdown_response, t_fill_check_controlled_shutdown_response,
 };

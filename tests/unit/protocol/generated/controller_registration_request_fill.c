@@ -6,6 +6,10 @@ static void f_listener(sesp_kmsg_controller_registration_request_listener *s, in
 static void f_feature(sesp_kmsg_controller_registration_request_feature *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_controller_registration_request(sesp_kmsg_controller_registration_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_listener(const sesp_kmsg_controller_registration_request_listener *x, const sesp_kmsg_controller_registration_request_listener *y, int16_t v);
+static bool q_feature(const sesp_kmsg_controller_registration_request_feature *x, const sesp_kmsg_controller_registration_request_feature *y, int16_t v);
+static bool q_controller_registration_request(const sesp_kmsg_controller_registration_request *x, const sesp_kmsg_controller_registration_request *y, int16_t v);
+
 static void f_listener(sesp_kmsg_controller_registration_request_listener *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -22,6 +26,26 @@ static void f_listener(sesp_kmsg_controller_registration_request_listener *s, in
         s->security_protocol = (int16_t)(s->security_protocol + 1);
 }
 
+static bool q_listener(const sesp_kmsg_controller_registration_request_listener *x, const sesp_kmsg_controller_registration_request_listener *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if (true && !(x->port == y->port)) {
+        return false;
+    }
+    if (true && !(x->security_protocol == y->security_protocol)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_feature(sesp_kmsg_controller_registration_request_feature *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -35,6 +59,23 @@ static void f_feature(sesp_kmsg_controller_registration_request_feature *s, int1
     s->max_supported_version = (int16_t)(seed * 13u + 2u);
     if (s->max_supported_version == 0)
         s->max_supported_version = (int16_t)(s->max_supported_version + 1);
+}
+
+static bool q_feature(const sesp_kmsg_controller_registration_request_feature *x, const sesp_kmsg_controller_registration_request_feature *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !(x->min_supported_version == y->min_supported_version)) {
+        return false;
+    }
+    if (true && !(x->max_supported_version == y->max_supported_version)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_controller_registration_request(sesp_kmsg_controller_registration_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -72,6 +113,43 @@ static void f_controller_registration_request(sesp_kmsg_controller_registration_
     }
 }
 
+static bool q_controller_registration_request(const sesp_kmsg_controller_registration_request *x, const sesp_kmsg_controller_registration_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->controller_id == y->controller_id)) {
+        return false;
+    }
+    if (true && !(memcmp(&x->incarnation_id, &y->incarnation_id, sizeof x->incarnation_id) == 0)) {
+        return false;
+    }
+    if (true && !(x->zk_migration_ready == y->zk_migration_ready)) {
+        return false;
+    }
+    if (true) {
+        if (x->listeners_count != y->listeners_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->listeners_count; i_++) {
+            if (!q_listener(&x->listeners[i_], &y->listeners[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->features_count != y->features_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->features_count; i_++) {
+            if (!q_feature(&x->features[i_], &y->features[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_controller_registration_request_fill_test(sesp_kmsg_controller_registration_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_controller_registration_request(m, version, a, seed);
@@ -100,6 +178,27 @@ static int t_reencode_controller_registration_request(int16_t v, const uint8_t *
     return sesp_kmsg_controller_registration_request_encode(out, v, m);
 }
 
+static int t_fill_check_controller_registration_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_controller_registration_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_controller_registration_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_controller_registration_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_controller_registration_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_controller_registration_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_controller_registration_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_controller_registration_request = {
-    "ControllerRegistrationRequest", 70, 0, 0, 0, t_fill_encode_controller_registration_request, t_reencode_controller_registration_request,
+    "ControllerRegistrationRequest", 70, 0, 0, 0, t_fill_encode_controller_registration_request, t_reencode_controller_registration_request, t_fill_check_controller_registration_request,
 };

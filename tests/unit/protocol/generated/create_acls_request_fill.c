@@ -5,6 +5,9 @@
 static void f_acl_creation(sesp_kmsg_create_acls_request_acl_creation *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_create_acls_request(sesp_kmsg_create_acls_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_acl_creation(const sesp_kmsg_create_acls_request_acl_creation *x, const sesp_kmsg_create_acls_request_acl_creation *y, int16_t v);
+static bool q_create_acls_request(const sesp_kmsg_create_acls_request *x, const sesp_kmsg_create_acls_request *y, int16_t v);
+
 static void f_acl_creation(sesp_kmsg_create_acls_request_acl_creation *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -30,6 +33,35 @@ static void f_acl_creation(sesp_kmsg_create_acls_request_acl_creation *s, int16_
         s->permission_type = (int8_t)(s->permission_type + 1);
 }
 
+static bool q_acl_creation(const sesp_kmsg_create_acls_request_acl_creation *x, const sesp_kmsg_create_acls_request_acl_creation *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->resource_type == y->resource_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->resource_name, y->resource_name)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->resource_pattern_type == y->resource_pattern_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->principal, y->principal)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if (true && !(x->operation == y->operation)) {
+        return false;
+    }
+    if (true && !(x->permission_type == y->permission_type)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_create_acls_request(sesp_kmsg_create_acls_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -47,6 +79,24 @@ static void f_create_acls_request(sesp_kmsg_create_acls_request *s, int16_t v, s
             f_acl_creation(&s->creations[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_create_acls_request(const sesp_kmsg_create_acls_request *x, const sesp_kmsg_create_acls_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->creations_count != y->creations_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->creations_count; i_++) {
+            if (!q_acl_creation(&x->creations[i_], &y->creations[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_create_acls_request_fill_test(sesp_kmsg_create_acls_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -77,6 +127,27 @@ static int t_reencode_create_acls_request(int16_t v, const uint8_t *p, size_t le
     return sesp_kmsg_create_acls_request_encode(out, v, m);
 }
 
+static int t_fill_check_create_acls_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_create_acls_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_create_acls_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_create_acls_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_create_acls_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_create_acls_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_create_acls_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_create_acls_request = {
-    "CreateAclsRequest", 30, 0, 0, 3, t_fill_encode_create_acls_request, t_reencode_create_acls_request,
+    "CreateAclsRequest", 30, 0, 0, 3, t_fill_encode_create_acls_request, t_reencode_create_acls_request, t_fill_check_create_acls_request,
 };

@@ -5,6 +5,9 @@
 static void f_acl_creation_result(sesp_kmsg_create_acls_response_acl_creation_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_create_acls_response(sesp_kmsg_create_acls_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_acl_creation_result(const sesp_kmsg_create_acls_response_acl_creation_result *x, const sesp_kmsg_create_acls_response_acl_creation_result *y, int16_t v);
+static bool q_create_acls_response(const sesp_kmsg_create_acls_response *x, const sesp_kmsg_create_acls_response *y, int16_t v);
+
 static void f_acl_creation_result(sesp_kmsg_create_acls_response_acl_creation_result *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -15,6 +18,20 @@ static void f_acl_creation_result(sesp_kmsg_create_acls_response_acl_creation_re
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
     s->error_message = sesp_kt_str(a, seed + 1u, true);
+}
+
+static bool q_acl_creation_result(const sesp_kmsg_create_acls_response_acl_creation_result *x, const sesp_kmsg_create_acls_response_acl_creation_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_create_acls_response(sesp_kmsg_create_acls_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -37,6 +54,27 @@ static void f_create_acls_response(sesp_kmsg_create_acls_response *s, int16_t v,
             f_acl_creation_result(&s->results[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_create_acls_response(const sesp_kmsg_create_acls_response *x, const sesp_kmsg_create_acls_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->results_count != y->results_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->results_count; i_++) {
+            if (!q_acl_creation_result(&x->results[i_], &y->results[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_create_acls_response_fill_test(sesp_kmsg_create_acls_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -67,6 +105,27 @@ static int t_reencode_create_acls_response(int16_t v, const uint8_t *p, size_t l
     return sesp_kmsg_create_acls_response_encode(out, v, m);
 }
 
+static int t_fill_check_create_acls_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_create_acls_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_create_acls_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_create_acls_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_create_acls_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_create_acls_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_create_acls_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_create_acls_response = {
-    "CreateAclsResponse", 30, 1, 0, 3, t_fill_encode_create_acls_response, t_reencode_create_acls_response,
+    "CreateAclsResponse", 30, 1, 0, 3, t_fill_encode_create_acls_response, t_reencode_create_acls_response, t_fill_check_create_acls_response,
 };

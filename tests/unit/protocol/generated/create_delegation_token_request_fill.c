@@ -5,6 +5,9 @@
 static void f_creatable_renewers(sesp_kmsg_create_delegation_token_request_creatable_renewers *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_create_delegation_token_request(sesp_kmsg_create_delegation_token_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_creatable_renewers(const sesp_kmsg_create_delegation_token_request_creatable_renewers *x, const sesp_kmsg_create_delegation_token_request_creatable_renewers *y, int16_t v);
+static bool q_create_delegation_token_request(const sesp_kmsg_create_delegation_token_request *x, const sesp_kmsg_create_delegation_token_request *y, int16_t v);
+
 static void f_creatable_renewers(sesp_kmsg_create_delegation_token_request_creatable_renewers *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -13,6 +16,20 @@ static void f_creatable_renewers(sesp_kmsg_create_delegation_token_request_creat
     sesp_kmsg_create_delegation_token_request_creatable_renewers_init(s);
     s->principal_type = sesp_kt_str(a, seed + 0u, false);
     s->principal_name = sesp_kt_str(a, seed + 1u, false);
+}
+
+static bool q_creatable_renewers(const sesp_kmsg_create_delegation_token_request_creatable_renewers *x, const sesp_kmsg_create_delegation_token_request_creatable_renewers *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->principal_type, y->principal_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->principal_name, y->principal_name)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_create_delegation_token_request(sesp_kmsg_create_delegation_token_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -43,6 +60,33 @@ static void f_create_delegation_token_request(sesp_kmsg_create_delegation_token_
         s->max_lifetime_ms = (int64_t)(s->max_lifetime_ms + 1);
 }
 
+static bool q_create_delegation_token_request(const sesp_kmsg_create_delegation_token_request *x, const sesp_kmsg_create_delegation_token_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !sesp_kt_str_eq(x->owner_principal_type, y->owner_principal_type)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->owner_principal_name, y->owner_principal_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->renewers_count != y->renewers_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->renewers_count; i_++) {
+            if (!q_creatable_renewers(&x->renewers[i_], &y->renewers[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->max_lifetime_ms == y->max_lifetime_ms)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_create_delegation_token_request_fill_test(sesp_kmsg_create_delegation_token_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_create_delegation_token_request(m, version, a, seed);
@@ -71,6 +115,27 @@ static int t_reencode_create_delegation_token_request(int16_t v, const uint8_t *
     return sesp_kmsg_create_delegation_token_request_encode(out, v, m);
 }
 
+static int t_fill_check_create_delegation_token_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_create_delegation_token_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_create_delegation_token_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_create_delegation_token_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_create_delegation_token_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_create_delegation_token_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_create_delegation_token_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_create_delegation_token_request = {
-    "CreateDelegationTokenRequest", 38, 0, 0, 3, t_fill_encode_create_delegation_token_request, t_reencode_create_delegation_token_request,
+    "CreateDelegationTokenRequest", 38, 0, 0, 3, t_fill_encode_create_delegation_token_request, t_reencode_create_delegation_token_request, t_fill_check_create_delegation_token_request,
 };

@@ -4,6 +4,8 @@
 
 static void f_create_delegation_token_response(sesp_kmsg_create_delegation_token_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_create_delegation_token_response(const sesp_kmsg_create_delegation_token_response *x, const sesp_kmsg_create_delegation_token_response *y, int16_t v);
+
 static void f_create_delegation_token_response(sesp_kmsg_create_delegation_token_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -37,6 +39,47 @@ static void f_create_delegation_token_response(sesp_kmsg_create_delegation_token
         s->throttle_time_ms = (int32_t)(s->throttle_time_ms + 1);
 }
 
+static bool q_create_delegation_token_response(const sesp_kmsg_create_delegation_token_response *x, const sesp_kmsg_create_delegation_token_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->principal_type, y->principal_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->principal_name, y->principal_name)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->token_requester_principal_type, y->token_requester_principal_type)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->token_requester_principal_name, y->token_requester_principal_name)) {
+        return false;
+    }
+    if (true && !(x->issue_timestamp_ms == y->issue_timestamp_ms)) {
+        return false;
+    }
+    if (true && !(x->expiry_timestamp_ms == y->expiry_timestamp_ms)) {
+        return false;
+    }
+    if (true && !(x->max_timestamp_ms == y->max_timestamp_ms)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->token_id, y->token_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->hmac, y->hmac)) {
+        return false;
+    }
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_create_delegation_token_response_fill_test(sesp_kmsg_create_delegation_token_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_create_delegation_token_response(m, version, a, seed);
@@ -65,6 +108,27 @@ static int t_reencode_create_delegation_token_response(int16_t v, const uint8_t 
     return sesp_kmsg_create_delegation_token_response_encode(out, v, m);
 }
 
+static int t_fill_check_create_delegation_token_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_create_delegation_token_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_create_delegation_token_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_create_delegation_token_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_create_delegation_token_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_create_delegation_token_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_create_delegation_token_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_create_delegation_token_response = {
-    "CreateDelegationTokenResponse", 38, 1, 0, 3, t_fill_encode_create_delegation_token_response, t_reencode_create_delegation_token_response,
+    "CreateDelegationTokenResponse", 38, 1, 0, 3, t_fill_encode_create_delegation_token_response, t_reencode_create_delegation_token_response, t_fill_check_create_delegation_token_response,
 };

@@ -6,6 +6,10 @@ static void f_create_partitions_assignment(sesp_kmsg_create_partitions_request_c
 static void f_create_partitions_topic(sesp_kmsg_create_partitions_request_create_partitions_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_create_partitions_request(sesp_kmsg_create_partitions_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_create_partitions_assignment(const sesp_kmsg_create_partitions_request_create_partitions_assignment *x, const sesp_kmsg_create_partitions_request_create_partitions_assignment *y, int16_t v);
+static bool q_create_partitions_topic(const sesp_kmsg_create_partitions_request_create_partitions_topic *x, const sesp_kmsg_create_partitions_request_create_partitions_topic *y, int16_t v);
+static bool q_create_partitions_request(const sesp_kmsg_create_partitions_request *x, const sesp_kmsg_create_partitions_request *y, int16_t v);
+
 static void f_create_partitions_assignment(sesp_kmsg_create_partitions_request_create_partitions_assignment *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -25,6 +29,24 @@ static void f_create_partitions_assignment(sesp_kmsg_create_partitions_request_c
                 s->broker_ids[i_] = (int32_t)(s->broker_ids[i_] + 1);
         }
     }
+}
+
+static bool q_create_partitions_assignment(const sesp_kmsg_create_partitions_request_create_partitions_assignment *x, const sesp_kmsg_create_partitions_request_create_partitions_assignment *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->broker_ids_count != y->broker_ids_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->broker_ids_count; i_++) {
+            if (!(x->broker_ids[i_] == y->broker_ids[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_create_partitions_topic(sesp_kmsg_create_partitions_request_create_partitions_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -50,6 +72,30 @@ static void f_create_partitions_topic(sesp_kmsg_create_partitions_request_create
     }
 }
 
+static bool q_create_partitions_topic(const sesp_kmsg_create_partitions_request_create_partitions_topic *x, const sesp_kmsg_create_partitions_request_create_partitions_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !(x->count == y->count)) {
+        return false;
+    }
+    if (true) {
+        if (x->assignments_count != y->assignments_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->assignments_count; i_++) {
+            if (!q_create_partitions_assignment(&x->assignments[i_], &y->assignments[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_create_partitions_request(sesp_kmsg_create_partitions_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -71,6 +117,30 @@ static void f_create_partitions_request(sesp_kmsg_create_partitions_request *s, 
     if (s->timeout_ms == 0)
         s->timeout_ms = (int32_t)(s->timeout_ms + 1);
     s->validate_only = true;
+}
+
+static bool q_create_partitions_request(const sesp_kmsg_create_partitions_request *x, const sesp_kmsg_create_partitions_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_create_partitions_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->timeout_ms == y->timeout_ms)) {
+        return false;
+    }
+    if (true && !(x->validate_only == y->validate_only)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_create_partitions_request_fill_test(sesp_kmsg_create_partitions_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -101,6 +171,27 @@ static int t_reencode_create_partitions_request(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_create_partitions_request_encode(out, v, m);
 }
 
+static int t_fill_check_create_partitions_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_create_partitions_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_create_partitions_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_create_partitions_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_create_partitions_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_create_partitions_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_create_partitions_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_create_partitions_request = {
-    "CreatePartitionsRequest", 37, 0, 0, 3, t_fill_encode_create_partitions_request, t_reencode_create_partitions_request,
+    "CreatePartitionsRequest", 37, 0, 0, 3, t_fill_encode_create_partitions_request, t_reencode_create_partitions_request, t_fill_check_create_partitions_request,
 };

@@ -7,6 +7,11 @@ static void f_creatable_topic_config(sesp_kmsg_create_topics_request_creatable_t
 static void f_creatable_topic(sesp_kmsg_create_topics_request_creatable_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_create_topics_request(sesp_kmsg_create_topics_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_creatable_replica_assignment(const sesp_kmsg_create_topics_request_creatable_replica_assignment *x, const sesp_kmsg_create_topics_request_creatable_replica_assignment *y, int16_t v);
+static bool q_creatable_topic_config(const sesp_kmsg_create_topics_request_creatable_topic_config *x, const sesp_kmsg_create_topics_request_creatable_topic_config *y, int16_t v);
+static bool q_creatable_topic(const sesp_kmsg_create_topics_request_creatable_topic *x, const sesp_kmsg_create_topics_request_creatable_topic *y, int16_t v);
+static bool q_create_topics_request(const sesp_kmsg_create_topics_request *x, const sesp_kmsg_create_topics_request *y, int16_t v);
+
 static void f_creatable_replica_assignment(sesp_kmsg_create_topics_request_creatable_replica_assignment *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -31,6 +36,27 @@ static void f_creatable_replica_assignment(sesp_kmsg_create_topics_request_creat
     }
 }
 
+static bool q_creatable_replica_assignment(const sesp_kmsg_create_topics_request_creatable_replica_assignment *x, const sesp_kmsg_create_topics_request_creatable_replica_assignment *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true) {
+        if (x->broker_ids_count != y->broker_ids_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->broker_ids_count; i_++) {
+            if (!(x->broker_ids[i_] == y->broker_ids[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_creatable_topic_config(sesp_kmsg_create_topics_request_creatable_topic_config *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -39,6 +65,20 @@ static void f_creatable_topic_config(sesp_kmsg_create_topics_request_creatable_t
     sesp_kmsg_create_topics_request_creatable_topic_config_init(s);
     s->name = sesp_kt_str(a, seed + 0u, false);
     s->value = sesp_kt_str(a, seed + 1u, true);
+}
+
+static bool q_creatable_topic_config(const sesp_kmsg_create_topics_request_creatable_topic_config *x, const sesp_kmsg_create_topics_request_creatable_topic_config *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->value, y->value)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_creatable_topic(sesp_kmsg_create_topics_request_creatable_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -78,6 +118,43 @@ static void f_creatable_topic(sesp_kmsg_create_topics_request_creatable_topic *s
     }
 }
 
+static bool q_creatable_topic(const sesp_kmsg_create_topics_request_creatable_topic *x, const sesp_kmsg_create_topics_request_creatable_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !(x->num_partitions == y->num_partitions)) {
+        return false;
+    }
+    if (true && !(x->replication_factor == y->replication_factor)) {
+        return false;
+    }
+    if (true) {
+        if (x->assignments_count != y->assignments_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->assignments_count; i_++) {
+            if (!q_creatable_replica_assignment(&x->assignments[i_], &y->assignments[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->configs_count != y->configs_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->configs_count; i_++) {
+            if (!q_creatable_topic_config(&x->configs[i_], &y->configs[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_create_topics_request(sesp_kmsg_create_topics_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -101,6 +178,30 @@ static void f_create_topics_request(sesp_kmsg_create_topics_request *s, int16_t 
     if ((v >= 1)) {
         s->validate_only = true;
     }
+}
+
+static bool q_create_topics_request(const sesp_kmsg_create_topics_request *x, const sesp_kmsg_create_topics_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_creatable_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->timeout_ms == y->timeout_ms)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->validate_only == y->validate_only)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_create_topics_request_fill_test(sesp_kmsg_create_topics_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -131,6 +232,27 @@ static int t_reencode_create_topics_request(int16_t v, const uint8_t *p, size_t 
     return sesp_kmsg_create_topics_request_encode(out, v, m);
 }
 
+static int t_fill_check_create_topics_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_create_topics_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_create_topics_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_create_topics_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_create_topics_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_create_topics_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_create_topics_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_create_topics_request = {
-    "CreateTopicsRequest", 19, 0, 0, 7, t_fill_encode_create_topics_request, t_reencode_create_topics_request,
+    "CreateTopicsRequest", 19, 0, 0, 7, t_fill_encode_create_topics_request, t_reencode_create_topics_request, t_fill_check_create_topics_request,
 };

@@ -6,6 +6,10 @@ static void f_creatable_topic_configs(sesp_kmsg_create_topics_response_creatable
 static void f_creatable_topic_result(sesp_kmsg_create_topics_response_creatable_topic_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_create_topics_response(sesp_kmsg_create_topics_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_creatable_topic_configs(const sesp_kmsg_create_topics_response_creatable_topic_configs *x, const sesp_kmsg_create_topics_response_creatable_topic_configs *y, int16_t v);
+static bool q_creatable_topic_result(const sesp_kmsg_create_topics_response_creatable_topic_result *x, const sesp_kmsg_create_topics_response_creatable_topic_result *y, int16_t v);
+static bool q_create_topics_response(const sesp_kmsg_create_topics_response *x, const sesp_kmsg_create_topics_response *y, int16_t v);
+
 static void f_creatable_topic_configs(sesp_kmsg_create_topics_response_creatable_topic_configs *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -29,6 +33,29 @@ static void f_creatable_topic_configs(sesp_kmsg_create_topics_response_creatable
     if ((v >= 5)) {
         s->is_sensitive = true;
     }
+}
+
+static bool q_creatable_topic_configs(const sesp_kmsg_create_topics_response_creatable_topic_configs *x, const sesp_kmsg_create_topics_response_creatable_topic_configs *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 5) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 5) && !sesp_kt_str_eq(x->value, y->value)) {
+        return false;
+    }
+    if ((v >= 5) && !(x->read_only == y->read_only)) {
+        return false;
+    }
+    if ((v >= 5) && !(x->config_source == y->config_source)) {
+        return false;
+    }
+    if ((v >= 5) && !(x->is_sensitive == y->is_sensitive)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_creatable_topic_result(sesp_kmsg_create_topics_response_creatable_topic_result *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -77,6 +104,45 @@ static void f_creatable_topic_result(sesp_kmsg_create_topics_response_creatable_
     }
 }
 
+static bool q_creatable_topic_result(const sesp_kmsg_create_topics_response_creatable_topic_result *x, const sesp_kmsg_create_topics_response_creatable_topic_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 7) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v >= 1) && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if ((v >= 5) && !(x->topic_config_error_code == y->topic_config_error_code)) {
+        return false;
+    }
+    if ((v >= 5) && !(x->num_partitions == y->num_partitions)) {
+        return false;
+    }
+    if ((v >= 5) && !(x->replication_factor == y->replication_factor)) {
+        return false;
+    }
+    if ((v >= 5)) {
+        if (x->configs_count != y->configs_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->configs_count; i_++) {
+            if (!q_creatable_topic_configs(&x->configs[i_], &y->configs[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_create_topics_response(sesp_kmsg_create_topics_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -99,6 +165,27 @@ static void f_create_topics_response(sesp_kmsg_create_topics_response *s, int16_
             f_creatable_topic_result(&s->topics[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_create_topics_response(const sesp_kmsg_create_topics_response *x, const sesp_kmsg_create_topics_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 2) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_creatable_topic_result(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_create_topics_response_fill_test(sesp_kmsg_create_topics_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -129,6 +216,27 @@ static int t_reencode_create_topics_response(int16_t v, const uint8_t *p, size_t
     return sesp_kmsg_create_topics_response_encode(out, v, m);
 }
 
+static int t_fill_check_create_topics_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_create_topics_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_create_topics_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_create_topics_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_create_topics_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_create_topics_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_create_topics_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_create_topics_response = {
-    "CreateTopicsResponse", 19, 1, 0, 7, t_fill_encode_create_topics_response, t_reencode_create_topics_response,
+    "CreateTopicsResponse", 19, 1, 0, 7, t_fill_encode_create_topics_response, t_reencode_create_topics_response, t_fill_check_create_topics_response,
 };

@@ -5,6 +5,9 @@
 static void f_delete_acls_filter(sesp_kmsg_delete_acls_request_delete_acls_filter *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_delete_acls_request(sesp_kmsg_delete_acls_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_delete_acls_filter(const sesp_kmsg_delete_acls_request_delete_acls_filter *x, const sesp_kmsg_delete_acls_request_delete_acls_filter *y, int16_t v);
+static bool q_delete_acls_request(const sesp_kmsg_delete_acls_request *x, const sesp_kmsg_delete_acls_request *y, int16_t v);
+
 static void f_delete_acls_filter(sesp_kmsg_delete_acls_request_delete_acls_filter *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -30,6 +33,35 @@ static void f_delete_acls_filter(sesp_kmsg_delete_acls_request_delete_acls_filte
         s->permission_type = (int8_t)(s->permission_type + 1);
 }
 
+static bool q_delete_acls_filter(const sesp_kmsg_delete_acls_request_delete_acls_filter *x, const sesp_kmsg_delete_acls_request_delete_acls_filter *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->resource_type_filter == y->resource_type_filter)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->resource_name_filter, y->resource_name_filter)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->pattern_type_filter == y->pattern_type_filter)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->principal_filter, y->principal_filter)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host_filter, y->host_filter)) {
+        return false;
+    }
+    if (true && !(x->operation == y->operation)) {
+        return false;
+    }
+    if (true && !(x->permission_type == y->permission_type)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_delete_acls_request(sesp_kmsg_delete_acls_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -47,6 +79,24 @@ static void f_delete_acls_request(sesp_kmsg_delete_acls_request *s, int16_t v, s
             f_delete_acls_filter(&s->filters[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_delete_acls_request(const sesp_kmsg_delete_acls_request *x, const sesp_kmsg_delete_acls_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->filters_count != y->filters_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->filters_count; i_++) {
+            if (!q_delete_acls_filter(&x->filters[i_], &y->filters[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_delete_acls_request_fill_test(sesp_kmsg_delete_acls_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -77,6 +127,27 @@ static int t_reencode_delete_acls_request(int16_t v, const uint8_t *p, size_t le
     return sesp_kmsg_delete_acls_request_encode(out, v, m);
 }
 
+static int t_fill_check_delete_acls_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_delete_acls_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_delete_acls_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_delete_acls_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_delete_acls_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_delete_acls_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_delete_acls_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_delete_acls_request = {
-    "DeleteAclsRequest", 31, 0, 0, 3, t_fill_encode_delete_acls_request, t_reencode_delete_acls_request,
+    "DeleteAclsRequest", 31, 0, 0, 3, t_fill_encode_delete_acls_request, t_reencode_delete_acls_request, t_fill_check_delete_acls_request,
 };

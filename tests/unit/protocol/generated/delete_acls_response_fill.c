@@ -6,6 +6,10 @@ static void f_delete_acls_matching_acl(sesp_kmsg_delete_acls_response_delete_acl
 static void f_delete_acls_filter_result(sesp_kmsg_delete_acls_response_delete_acls_filter_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_delete_acls_response(sesp_kmsg_delete_acls_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_delete_acls_matching_acl(const sesp_kmsg_delete_acls_response_delete_acls_matching_acl *x, const sesp_kmsg_delete_acls_response_delete_acls_matching_acl *y, int16_t v);
+static bool q_delete_acls_filter_result(const sesp_kmsg_delete_acls_response_delete_acls_filter_result *x, const sesp_kmsg_delete_acls_response_delete_acls_filter_result *y, int16_t v);
+static bool q_delete_acls_response(const sesp_kmsg_delete_acls_response *x, const sesp_kmsg_delete_acls_response *y, int16_t v);
+
 static void f_delete_acls_matching_acl(sesp_kmsg_delete_acls_response_delete_acls_matching_acl *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -35,6 +39,41 @@ static void f_delete_acls_matching_acl(sesp_kmsg_delete_acls_response_delete_acl
         s->permission_type = (int8_t)(s->permission_type + 1);
 }
 
+static bool q_delete_acls_matching_acl(const sesp_kmsg_delete_acls_response_delete_acls_matching_acl *x, const sesp_kmsg_delete_acls_response_delete_acls_matching_acl *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true && !(x->resource_type == y->resource_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->resource_name, y->resource_name)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->pattern_type == y->pattern_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->principal, y->principal)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if (true && !(x->operation == y->operation)) {
+        return false;
+    }
+    if (true && !(x->permission_type == y->permission_type)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_delete_acls_filter_result(sesp_kmsg_delete_acls_response_delete_acls_filter_result *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -58,6 +97,30 @@ static void f_delete_acls_filter_result(sesp_kmsg_delete_acls_response_delete_ac
     }
 }
 
+static bool q_delete_acls_filter_result(const sesp_kmsg_delete_acls_response_delete_acls_filter_result *x, const sesp_kmsg_delete_acls_response_delete_acls_filter_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true) {
+        if (x->matching_acls_count != y->matching_acls_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->matching_acls_count; i_++) {
+            if (!q_delete_acls_matching_acl(&x->matching_acls[i_], &y->matching_acls[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_delete_acls_response(sesp_kmsg_delete_acls_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -78,6 +141,27 @@ static void f_delete_acls_response(sesp_kmsg_delete_acls_response *s, int16_t v,
             f_delete_acls_filter_result(&s->filter_results[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_delete_acls_response(const sesp_kmsg_delete_acls_response *x, const sesp_kmsg_delete_acls_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->filter_results_count != y->filter_results_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->filter_results_count; i_++) {
+            if (!q_delete_acls_filter_result(&x->filter_results[i_], &y->filter_results[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_delete_acls_response_fill_test(sesp_kmsg_delete_acls_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -108,6 +192,27 @@ static int t_reencode_delete_acls_response(int16_t v, const uint8_t *p, size_t l
     return sesp_kmsg_delete_acls_response_encode(out, v, m);
 }
 
+static int t_fill_check_delete_acls_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_delete_acls_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_delete_acls_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_delete_acls_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_delete_acls_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_delete_acls_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_delete_acls_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_delete_acls_response = {
-    "DeleteAclsResponse", 31, 1, 0, 3, t_fill_encode_delete_acls_response, t_reencode_delete_acls_response,
+    "DeleteAclsResponse", 31, 1, 0, 3, t_fill_encode_delete_acls_response, t_reencode_delete_acls_response, t_fill_check_delete_acls_response,
 };

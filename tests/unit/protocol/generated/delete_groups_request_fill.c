@@ -4,6 +4,8 @@
 
 static void f_delete_groups_request(sesp_kmsg_delete_groups_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_delete_groups_request(const sesp_kmsg_delete_groups_request *x, const sesp_kmsg_delete_groups_request *y, int16_t v);
+
 static void f_delete_groups_request(sesp_kmsg_delete_groups_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -21,6 +23,24 @@ static void f_delete_groups_request(sesp_kmsg_delete_groups_request *s, int16_t 
             s->groups_names[i_] = sesp_kt_str(a, seed + (uint32_t)(0 + (uint32_t)i_ * 7), false);
         }
     }
+}
+
+static bool q_delete_groups_request(const sesp_kmsg_delete_groups_request *x, const sesp_kmsg_delete_groups_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->groups_names_count != y->groups_names_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->groups_names_count; i_++) {
+            if (!sesp_kt_str_eq(x->groups_names[i_], y->groups_names[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_delete_groups_request_fill_test(sesp_kmsg_delete_groups_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -51,6 +71,27 @@ static int t_reencode_delete_groups_request(int16_t v, const uint8_t *p, size_t 
     return sesp_kmsg_delete_groups_request_encode(out, v, m);
 }
 
+static int t_fill_check_delete_groups_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_delete_groups_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_delete_groups_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_delete_groups_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_delete_groups_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_delete_groups_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_delete_groups_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_delete_groups_request = {
-    "DeleteGroupsRequest", 42, 0, 0, 2, t_fill_encode_delete_groups_request, t_reencode_delete_groups_request,
+    "DeleteGroupsRequest", 42, 0, 0, 2, t_fill_encode_delete_groups_request, t_reencode_delete_groups_request, t_fill_check_delete_groups_request,
 };

@@ -6,6 +6,10 @@ static void f_delete_records_partition(sesp_kmsg_delete_records_request_delete_r
 static void f_delete_records_topic(sesp_kmsg_delete_records_request_delete_records_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_delete_records_request(sesp_kmsg_delete_records_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_delete_records_partition(const sesp_kmsg_delete_records_request_delete_records_partition *x, const sesp_kmsg_delete_records_request_delete_records_partition *y, int16_t v);
+static bool q_delete_records_topic(const sesp_kmsg_delete_records_request_delete_records_topic *x, const sesp_kmsg_delete_records_request_delete_records_topic *y, int16_t v);
+static bool q_delete_records_request(const sesp_kmsg_delete_records_request *x, const sesp_kmsg_delete_records_request *y, int16_t v);
+
 static void f_delete_records_partition(sesp_kmsg_delete_records_request_delete_records_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -18,6 +22,20 @@ static void f_delete_records_partition(sesp_kmsg_delete_records_request_delete_r
     s->offset = (int64_t)(seed * 13u + 1u);
     if (s->offset == INT64_C(0))
         s->offset = (int64_t)(s->offset + 1);
+}
+
+static bool q_delete_records_partition(const sesp_kmsg_delete_records_request_delete_records_partition *x, const sesp_kmsg_delete_records_request_delete_records_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->offset == y->offset)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_delete_records_topic(sesp_kmsg_delete_records_request_delete_records_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -40,6 +58,27 @@ static void f_delete_records_topic(sesp_kmsg_delete_records_request_delete_recor
     }
 }
 
+static bool q_delete_records_topic(const sesp_kmsg_delete_records_request_delete_records_topic *x, const sesp_kmsg_delete_records_request_delete_records_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_delete_records_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_delete_records_request(sesp_kmsg_delete_records_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -60,6 +99,27 @@ static void f_delete_records_request(sesp_kmsg_delete_records_request *s, int16_
     s->timeout_ms = (int32_t)(seed * 13u + 1u);
     if (s->timeout_ms == 0)
         s->timeout_ms = (int32_t)(s->timeout_ms + 1);
+}
+
+static bool q_delete_records_request(const sesp_kmsg_delete_records_request *x, const sesp_kmsg_delete_records_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_delete_records_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->timeout_ms == y->timeout_ms)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_delete_records_request_fill_test(sesp_kmsg_delete_records_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -90,6 +150,27 @@ static int t_reencode_delete_records_request(int16_t v, const uint8_t *p, size_t
     return sesp_kmsg_delete_records_request_encode(out, v, m);
 }
 
+static int t_fill_check_delete_records_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_delete_records_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_delete_records_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_delete_records_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_delete_records_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_delete_records_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_delete_records_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_delete_records_request = {
-    "DeleteRecordsRequest", 21, 0, 0, 2, t_fill_encode_delete_records_request, t_reencode_delete_records_request,
+    "DeleteRecordsRequest", 21, 0, 0, 2, t_fill_encode_delete_records_request, t_reencode_delete_records_request, t_fill_check_delete_records_request,
 };

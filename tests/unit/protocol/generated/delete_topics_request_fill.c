@@ -5,6 +5,9 @@
 static void f_delete_topic_state(sesp_kmsg_delete_topics_request_delete_topic_state *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_delete_topics_request(sesp_kmsg_delete_topics_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_delete_topic_state(const sesp_kmsg_delete_topics_request_delete_topic_state *x, const sesp_kmsg_delete_topics_request_delete_topic_state *y, int16_t v);
+static bool q_delete_topics_request(const sesp_kmsg_delete_topics_request *x, const sesp_kmsg_delete_topics_request *y, int16_t v);
+
 static void f_delete_topic_state(sesp_kmsg_delete_topics_request_delete_topic_state *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -17,6 +20,20 @@ static void f_delete_topic_state(sesp_kmsg_delete_topics_request_delete_topic_st
     if ((v >= 6)) {
         sesp_kt_uuid(&s->topic_id, seed + 1u);
     }
+}
+
+static bool q_delete_topic_state(const sesp_kmsg_delete_topics_request_delete_topic_state *x, const sesp_kmsg_delete_topics_request_delete_topic_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 6) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 6) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_delete_topics_request(sesp_kmsg_delete_topics_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -56,6 +73,37 @@ static void f_delete_topics_request(sesp_kmsg_delete_topics_request *s, int16_t 
         s->timeout_ms = (int32_t)(s->timeout_ms + 1);
 }
 
+static bool q_delete_topics_request(const sesp_kmsg_delete_topics_request *x, const sesp_kmsg_delete_topics_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 6)) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_delete_topic_state(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v <= 5)) {
+        if (x->topic_names_count != y->topic_names_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topic_names_count; i_++) {
+            if (!sesp_kt_str_eq(x->topic_names[i_], y->topic_names[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->timeout_ms == y->timeout_ms)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_delete_topics_request_fill_test(sesp_kmsg_delete_topics_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_delete_topics_request(m, version, a, seed);
@@ -84,6 +132,27 @@ static int t_reencode_delete_topics_request(int16_t v, const uint8_t *p, size_t 
     return sesp_kmsg_delete_topics_request_encode(out, v, m);
 }
 
+static int t_fill_check_delete_topics_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_delete_topics_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_delete_topics_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_delete_topics_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_delete_topics_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_delete_topics_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_delete_topics_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_delete_topics_request = {
-    "DeleteTopicsRequest", 20, 0, 0, 6, t_fill_encode_delete_topics_request, t_reencode_delete_topics_request,
+    "DeleteTopicsRequest", 20, 0, 0, 6, t_fill_encode_delete_topics_request, t_reencode_delete_topics_request, t_fill_check_delete_topics_request,
 };

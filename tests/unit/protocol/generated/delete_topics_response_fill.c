@@ -5,6 +5,9 @@
 static void f_deletable_topic_result(sesp_kmsg_delete_topics_response_deletable_topic_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_delete_topics_response(sesp_kmsg_delete_topics_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_deletable_topic_result(const sesp_kmsg_delete_topics_response_deletable_topic_result *x, const sesp_kmsg_delete_topics_response_deletable_topic_result *y, int16_t v);
+static bool q_delete_topics_response(const sesp_kmsg_delete_topics_response *x, const sesp_kmsg_delete_topics_response *y, int16_t v);
+
 static void f_deletable_topic_result(sesp_kmsg_delete_topics_response_deletable_topic_result *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -21,6 +24,26 @@ static void f_deletable_topic_result(sesp_kmsg_delete_topics_response_deletable_
     if ((v >= 5)) {
         s->error_message = sesp_kt_str(a, seed + 3u, (v >= 5));
     }
+}
+
+static bool q_deletable_topic_result(const sesp_kmsg_delete_topics_response_deletable_topic_result *x, const sesp_kmsg_delete_topics_response_deletable_topic_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 6) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v >= 5) && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_delete_topics_response(sesp_kmsg_delete_topics_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -45,6 +68,27 @@ static void f_delete_topics_response(sesp_kmsg_delete_topics_response *s, int16_
             f_deletable_topic_result(&s->responses[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_delete_topics_response(const sesp_kmsg_delete_topics_response *x, const sesp_kmsg_delete_topics_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->responses_count != y->responses_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->responses_count; i_++) {
+            if (!q_deletable_topic_result(&x->responses[i_], &y->responses[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_delete_topics_response_fill_test(sesp_kmsg_delete_topics_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -75,6 +119,27 @@ static int t_reencode_delete_topics_response(int16_t v, const uint8_t *p, size_t
     return sesp_kmsg_delete_topics_response_encode(out, v, m);
 }
 
+static int t_fill_check_delete_topics_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_delete_topics_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_delete_topics_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_delete_topics_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_delete_topics_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_delete_topics_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_delete_topics_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_delete_topics_response = {
-    "DeleteTopicsResponse", 20, 1, 0, 6, t_fill_encode_delete_topics_response, t_reencode_delete_topics_response,
+    "DeleteTopicsResponse", 20, 1, 0, 6, t_fill_encode_delete_topics_response, t_reencode_delete_topics_response, t_fill_check_delete_topics_response,
 };

@@ -4,6 +4,8 @@
 
 static void f_describe_acls_request(sesp_kmsg_describe_acls_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_describe_acls_request(const sesp_kmsg_describe_acls_request *x, const sesp_kmsg_describe_acls_request *y, int16_t v);
+
 static void f_describe_acls_request(sesp_kmsg_describe_acls_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -27,6 +29,35 @@ static void f_describe_acls_request(sesp_kmsg_describe_acls_request *s, int16_t 
     s->permission_type = (int8_t)(seed * 13u + 6u);
     if (s->permission_type == 0)
         s->permission_type = (int8_t)(s->permission_type + 1);
+}
+
+static bool q_describe_acls_request(const sesp_kmsg_describe_acls_request *x, const sesp_kmsg_describe_acls_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->resource_type_filter == y->resource_type_filter)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->resource_name_filter, y->resource_name_filter)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->pattern_type_filter == y->pattern_type_filter)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->principal_filter, y->principal_filter)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host_filter, y->host_filter)) {
+        return false;
+    }
+    if (true && !(x->operation == y->operation)) {
+        return false;
+    }
+    if (true && !(x->permission_type == y->permission_type)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_acls_request_fill_test(sesp_kmsg_describe_acls_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -57,6 +88,27 @@ static int t_reencode_describe_acls_request(int16_t v, const uint8_t *p, size_t 
     return sesp_kmsg_describe_acls_request_encode(out, v, m);
 }
 
+static int t_fill_check_describe_acls_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_acls_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_acls_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_acls_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_acls_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_acls_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_acls_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_acls_request = {
-    "DescribeAclsRequest", 29, 0, 0, 3, t_fill_encode_describe_acls_request, t_reencode_describe_acls_request,
+    "DescribeAclsRequest", 29, 0, 0, 3, t_fill_encode_describe_acls_request, t_reencode_describe_acls_request, t_fill_check_describe_acls_request,
 };

@@ -5,6 +5,9 @@
 static void f_component_data(sesp_kmsg_describe_client_quotas_request_component_data *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_client_quotas_request(sesp_kmsg_describe_client_quotas_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_component_data(const sesp_kmsg_describe_client_quotas_request_component_data *x, const sesp_kmsg_describe_client_quotas_request_component_data *y, int16_t v);
+static bool q_describe_client_quotas_request(const sesp_kmsg_describe_client_quotas_request *x, const sesp_kmsg_describe_client_quotas_request *y, int16_t v);
+
 static void f_component_data(sesp_kmsg_describe_client_quotas_request_component_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -16,6 +19,23 @@ static void f_component_data(sesp_kmsg_describe_client_quotas_request_component_
     if (s->match_type == 0)
         s->match_type = (int8_t)(s->match_type + 1);
     s->match = sesp_kt_str(a, seed + 2u, true);
+}
+
+static bool q_component_data(const sesp_kmsg_describe_client_quotas_request_component_data *x, const sesp_kmsg_describe_client_quotas_request_component_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->entity_type, y->entity_type)) {
+        return false;
+    }
+    if (true && !(x->match_type == y->match_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->match, y->match)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_describe_client_quotas_request(sesp_kmsg_describe_client_quotas_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -36,6 +56,27 @@ static void f_describe_client_quotas_request(sesp_kmsg_describe_client_quotas_re
         }
     }
     s->strict = true;
+}
+
+static bool q_describe_client_quotas_request(const sesp_kmsg_describe_client_quotas_request *x, const sesp_kmsg_describe_client_quotas_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->components_count != y->components_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->components_count; i_++) {
+            if (!q_component_data(&x->components[i_], &y->components[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->strict == y->strict)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_client_quotas_request_fill_test(sesp_kmsg_describe_client_quotas_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -66,6 +107,27 @@ static int t_reencode_describe_client_quotas_request(int16_t v, const uint8_t *p
     return sesp_kmsg_describe_client_quotas_request_encode(out, v, m);
 }
 
+static int t_fill_check_describe_client_quotas_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_client_quotas_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_client_quotas_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_client_quotas_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_client_quotas_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_client_quotas_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_client_quotas_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_client_quotas_request = {
-    "DescribeClientQuotasRequest", 48, 0, 0, 1, t_fill_encode_describe_client_quotas_request, t_reencode_describe_client_quotas_request,
+    "DescribeClientQuotasRequest", 48, 0, 0, 1, t_fill_encode_describe_client_quotas_request, t_reencode_describe_client_quotas_request, t_fill_check_describe_client_quotas_request,
 };

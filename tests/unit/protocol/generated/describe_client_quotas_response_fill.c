@@ -7,6 +7,11 @@ static void f_value_data(sesp_kmsg_describe_client_quotas_response_value_data *s
 static void f_entry_data(sesp_kmsg_describe_client_quotas_response_entry_data *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_client_quotas_response(sesp_kmsg_describe_client_quotas_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_entity_data(const sesp_kmsg_describe_client_quotas_response_entity_data *x, const sesp_kmsg_describe_client_quotas_response_entity_data *y, int16_t v);
+static bool q_value_data(const sesp_kmsg_describe_client_quotas_response_value_data *x, const sesp_kmsg_describe_client_quotas_response_value_data *y, int16_t v);
+static bool q_entry_data(const sesp_kmsg_describe_client_quotas_response_entry_data *x, const sesp_kmsg_describe_client_quotas_response_entry_data *y, int16_t v);
+static bool q_describe_client_quotas_response(const sesp_kmsg_describe_client_quotas_response *x, const sesp_kmsg_describe_client_quotas_response *y, int16_t v);
+
 static void f_entity_data(sesp_kmsg_describe_client_quotas_response_entity_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -17,6 +22,20 @@ static void f_entity_data(sesp_kmsg_describe_client_quotas_response_entity_data 
     s->entity_name = sesp_kt_str(a, seed + 1u, true);
 }
 
+static bool q_entity_data(const sesp_kmsg_describe_client_quotas_response_entity_data *x, const sesp_kmsg_describe_client_quotas_response_entity_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->entity_type, y->entity_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->entity_name, y->entity_name)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_value_data(sesp_kmsg_describe_client_quotas_response_value_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -25,6 +44,20 @@ static void f_value_data(sesp_kmsg_describe_client_quotas_response_value_data *s
     sesp_kmsg_describe_client_quotas_response_value_data_init(s);
     s->key = sesp_kt_str(a, seed + 0u, false);
     s->value = (double)(seed + 1u) + 0.25;
+}
+
+static bool q_value_data(const sesp_kmsg_describe_client_quotas_response_value_data *x, const sesp_kmsg_describe_client_quotas_response_value_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->key, y->key)) {
+        return false;
+    }
+    if (true && !(memcmp(&x->value, &y->value, sizeof x->value) == 0)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_entry_data(sesp_kmsg_describe_client_quotas_response_entry_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -57,6 +90,34 @@ static void f_entry_data(sesp_kmsg_describe_client_quotas_response_entry_data *s
     }
 }
 
+static bool q_entry_data(const sesp_kmsg_describe_client_quotas_response_entry_data *x, const sesp_kmsg_describe_client_quotas_response_entry_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->entity_count != y->entity_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->entity_count; i_++) {
+            if (!q_entity_data(&x->entity[i_], &y->entity[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->values_count != y->values_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->values_count; i_++) {
+            if (!q_value_data(&x->values[i_], &y->values[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_describe_client_quotas_response(sesp_kmsg_describe_client_quotas_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -81,6 +142,33 @@ static void f_describe_client_quotas_response(sesp_kmsg_describe_client_quotas_r
             f_entry_data(&s->entries[i_], v, a, seed * 31u + 3u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_client_quotas_response(const sesp_kmsg_describe_client_quotas_response *x, const sesp_kmsg_describe_client_quotas_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true) {
+        if (x->entries_count != y->entries_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->entries_count; i_++) {
+            if (!q_entry_data(&x->entries[i_], &y->entries[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_client_quotas_response_fill_test(sesp_kmsg_describe_client_quotas_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -111,6 +199,27 @@ static int t_reencode_describe_client_quotas_response(int16_t v, const uint8_t *
     return sesp_kmsg_describe_client_quotas_response_encode(out, v, m);
 }
 
+static int t_fill_check_describe_client_quotas_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_client_quotas_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_client_quotas_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_client_quotas_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_client_quotas_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_client_quotas_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_client_quotas_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_client_quotas_response = {
-    "DescribeClientQuotasResponse", 48, 1, 0, 1, t_fill_encode_describe_client_quotas_response, t_reencode_describe_client_quotas_response,
+    "DescribeClientQuotasResponse", 48, 1, 0, 1, t_fill_encode_describe_client_quotas_response, t_reencode_describe_client_quotas_response, t_fill_check_describe_client_quotas_response,
 };

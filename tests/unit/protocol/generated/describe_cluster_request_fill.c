@@ -4,6 +4,8 @@
 
 static void f_describe_cluster_request(sesp_kmsg_describe_cluster_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_describe_cluster_request(const sesp_kmsg_describe_cluster_request *x, const sesp_kmsg_describe_cluster_request *y, int16_t v);
+
 static void f_describe_cluster_request(sesp_kmsg_describe_cluster_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -16,6 +18,20 @@ static void f_describe_cluster_request(sesp_kmsg_describe_cluster_request *s, in
         if (s->endpoint_type == 1)
             s->endpoint_type = (int8_t)(s->endpoint_type + 1);
     }
+}
+
+static bool q_describe_cluster_request(const sesp_kmsg_describe_cluster_request *x, const sesp_kmsg_describe_cluster_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->include_cluster_authorized_operations == y->include_cluster_authorized_operations)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->endpoint_type == y->endpoint_type)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_cluster_request_fill_test(sesp_kmsg_describe_cluster_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -46,6 +62,27 @@ static int t_reencode_describe_cluster_request(int16_t v, const uint8_t *p, size
     return sesp_kmsg_describe_cluster_request_encode(out, v, m);
 }
 
+static int t_fill_check_describe_cluster_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_cluster_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_cluster_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_cluster_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_cluster_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_cluster_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_cluster_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_cluster_request = {
-    "DescribeClusterRequest", 60, 0, 0, 1, t_fill_encode_describe_cluster_request, t_reencode_describe_cluster_request,
+    "DescribeClusterRequest", 60, 0, 0, 1, t_fill_encode_describe_cluster_request, t_reencode_describe_cluster_request, t_fill_check_describe_cluster_request,
 };

@@ -5,6 +5,9 @@
 static void f_describe_cluster_broker(sesp_kmsg_describe_cluster_response_describe_cluster_broker *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_cluster_response(sesp_kmsg_describe_cluster_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_describe_cluster_broker(const sesp_kmsg_describe_cluster_response_describe_cluster_broker *x, const sesp_kmsg_describe_cluster_response_describe_cluster_broker *y, int16_t v);
+static bool q_describe_cluster_response(const sesp_kmsg_describe_cluster_response *x, const sesp_kmsg_describe_cluster_response *y, int16_t v);
+
 static void f_describe_cluster_broker(sesp_kmsg_describe_cluster_response_describe_cluster_broker *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +22,26 @@ static void f_describe_cluster_broker(sesp_kmsg_describe_cluster_response_descri
     if (s->port == 0)
         s->port = (int32_t)(s->port + 1);
     s->rack = sesp_kt_str(a, seed + 3u, true);
+}
+
+static bool q_describe_cluster_broker(const sesp_kmsg_describe_cluster_response_describe_cluster_broker *x, const sesp_kmsg_describe_cluster_response_describe_cluster_broker *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->broker_id == y->broker_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if (true && !(x->port == y->port)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->rack, y->rack)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_describe_cluster_response(sesp_kmsg_describe_cluster_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -59,6 +82,45 @@ static void f_describe_cluster_response(sesp_kmsg_describe_cluster_response *s, 
         s->cluster_authorized_operations = (int32_t)(s->cluster_authorized_operations + 1);
 }
 
+static bool q_describe_cluster_response(const sesp_kmsg_describe_cluster_response *x, const sesp_kmsg_describe_cluster_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->endpoint_type == y->endpoint_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->cluster_id, y->cluster_id)) {
+        return false;
+    }
+    if (true && !(x->controller_id == y->controller_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->brokers_count != y->brokers_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->brokers_count; i_++) {
+            if (!q_describe_cluster_broker(&x->brokers[i_], &y->brokers[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->cluster_authorized_operations == y->cluster_authorized_operations)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_describe_cluster_response_fill_test(sesp_kmsg_describe_cluster_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_describe_cluster_response(m, version, a, seed);
@@ -87,6 +149,27 @@ static int t_reencode_describe_cluster_response(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_describe_cluster_response_encode(out, v, m);
 }
 
+static int t_fill_check_describe_cluster_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_cluster_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_cluster_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_cluster_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_cluster_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_cluster_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_cluster_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_cluster_response = {
-    "DescribeClusterResponse", 60, 1, 0, 1, t_fill_encode_describe_cluster_response, t_reencode_describe_cluster_response,
+    "DescribeClusterResponse", 60, 1, 0, 1, t_fill_encode_describe_cluster_response, t_reencode_describe_cluster_response, t_fill_check_describe_cluster_response,
 };

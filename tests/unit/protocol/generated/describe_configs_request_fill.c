@@ -5,6 +5,9 @@
 static void f_describe_configs_resource(sesp_kmsg_describe_configs_request_describe_configs_resource *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_configs_request(sesp_kmsg_describe_configs_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_describe_configs_resource(const sesp_kmsg_describe_configs_request_describe_configs_resource *x, const sesp_kmsg_describe_configs_request_describe_configs_resource *y, int16_t v);
+static bool q_describe_configs_request(const sesp_kmsg_describe_configs_request *x, const sesp_kmsg_describe_configs_request *y, int16_t v);
+
 static void f_describe_configs_resource(sesp_kmsg_describe_configs_request_describe_configs_resource *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -26,6 +29,30 @@ static void f_describe_configs_resource(sesp_kmsg_describe_configs_request_descr
             s->configuration_keys[i_] = sesp_kt_str(a, seed + (uint32_t)(2 + (uint32_t)i_ * 7), false);
         }
     }
+}
+
+static bool q_describe_configs_resource(const sesp_kmsg_describe_configs_request_describe_configs_resource *x, const sesp_kmsg_describe_configs_request_describe_configs_resource *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->resource_type == y->resource_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->resource_name, y->resource_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->configuration_keys_count != y->configuration_keys_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->configuration_keys_count; i_++) {
+            if (!sesp_kt_str_eq(x->configuration_keys[i_], y->configuration_keys[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_describe_configs_request(sesp_kmsg_describe_configs_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -51,6 +78,30 @@ static void f_describe_configs_request(sesp_kmsg_describe_configs_request *s, in
     if ((v >= 3)) {
         s->include_documentation = true;
     }
+}
+
+static bool q_describe_configs_request(const sesp_kmsg_describe_configs_request *x, const sesp_kmsg_describe_configs_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->resources_count != y->resources_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->resources_count; i_++) {
+            if (!q_describe_configs_resource(&x->resources[i_], &y->resources[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1) && !(x->include_synonyms == y->include_synonyms)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->include_documentation == y->include_documentation)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_configs_request_fill_test(sesp_kmsg_describe_configs_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -81,6 +132,27 @@ static int t_reencode_describe_configs_request(int16_t v, const uint8_t *p, size
     return sesp_kmsg_describe_configs_request_encode(out, v, m);
 }
 
+static int t_fill_check_describe_configs_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_configs_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_configs_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_configs_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_configs_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_configs_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_configs_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_configs_request = {
-    "DescribeConfigsRequest", 32, 0, 0, 4, t_fill_encode_describe_configs_request, t_reencode_describe_configs_request,
+    "DescribeConfigsRequest", 32, 0, 0, 4, t_fill_encode_describe_configs_request, t_reencode_describe_configs_request, t_fill_check_describe_configs_request,
 };

@@ -7,6 +7,11 @@ static void f_describe_configs_resource_result(sesp_kmsg_describe_configs_respon
 static void f_describe_configs_result(sesp_kmsg_describe_configs_response_describe_configs_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_configs_response(sesp_kmsg_describe_configs_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_describe_configs_synonym(const sesp_kmsg_describe_configs_response_describe_configs_synonym *x, const sesp_kmsg_describe_configs_response_describe_configs_synonym *y, int16_t v);
+static bool q_describe_configs_resource_result(const sesp_kmsg_describe_configs_response_describe_configs_resource_result *x, const sesp_kmsg_describe_configs_response_describe_configs_resource_result *y, int16_t v);
+static bool q_describe_configs_result(const sesp_kmsg_describe_configs_response_describe_configs_result *x, const sesp_kmsg_describe_configs_response_describe_configs_result *y, int16_t v);
+static bool q_describe_configs_response(const sesp_kmsg_describe_configs_response *x, const sesp_kmsg_describe_configs_response *y, int16_t v);
+
 static void f_describe_configs_synonym(sesp_kmsg_describe_configs_response_describe_configs_synonym *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -24,6 +29,23 @@ static void f_describe_configs_synonym(sesp_kmsg_describe_configs_response_descr
         if (s->source == 0)
             s->source = (int8_t)(s->source + 1);
     }
+}
+
+static bool q_describe_configs_synonym(const sesp_kmsg_describe_configs_response_describe_configs_synonym *x, const sesp_kmsg_describe_configs_response_describe_configs_synonym *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 1) && !sesp_kt_str_eq(x->value, y->value)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->source == y->source)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_describe_configs_resource_result(sesp_kmsg_describe_configs_response_describe_configs_resource_result *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -67,6 +89,48 @@ static void f_describe_configs_resource_result(sesp_kmsg_describe_configs_respon
     }
 }
 
+static bool q_describe_configs_resource_result(const sesp_kmsg_describe_configs_response_describe_configs_resource_result *x, const sesp_kmsg_describe_configs_response_describe_configs_resource_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->value, y->value)) {
+        return false;
+    }
+    if (true && !(x->read_only == y->read_only)) {
+        return false;
+    }
+    if ((v <= 0) && !(x->is_default == y->is_default)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->config_source == y->config_source)) {
+        return false;
+    }
+    if (true && !(x->is_sensitive == y->is_sensitive)) {
+        return false;
+    }
+    if ((v >= 1)) {
+        if (x->synonyms_count != y->synonyms_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->synonyms_count; i_++) {
+            if (!q_describe_configs_synonym(&x->synonyms[i_], &y->synonyms[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 3) && !(x->config_type == y->config_type)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->documentation, y->documentation)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_describe_configs_result(sesp_kmsg_describe_configs_response_describe_configs_result *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -94,6 +158,36 @@ static void f_describe_configs_result(sesp_kmsg_describe_configs_response_descri
     }
 }
 
+static bool q_describe_configs_result(const sesp_kmsg_describe_configs_response_describe_configs_result *x, const sesp_kmsg_describe_configs_response_describe_configs_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true && !(x->resource_type == y->resource_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->resource_name, y->resource_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->configs_count != y->configs_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->configs_count; i_++) {
+            if (!q_describe_configs_resource_result(&x->configs[i_], &y->configs[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_describe_configs_response(sesp_kmsg_describe_configs_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -114,6 +208,27 @@ static void f_describe_configs_response(sesp_kmsg_describe_configs_response *s, 
             f_describe_configs_result(&s->results[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_configs_response(const sesp_kmsg_describe_configs_response *x, const sesp_kmsg_describe_configs_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->results_count != y->results_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->results_count; i_++) {
+            if (!q_describe_configs_result(&x->results[i_], &y->results[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_configs_response_fill_test(sesp_kmsg_describe_configs_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -144,6 +259,27 @@ static int t_reencode_describe_configs_response(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_describe_configs_response_encode(out, v, m);
 }
 
+static int t_fill_check_describe_configs_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_configs_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_configs_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_configs_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_configs_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_configs_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_configs_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_configs_response = {
-    "DescribeConfigsResponse", 32, 1, 0, 4, t_fill_encode_describe_configs_response, t_reencode_describe_configs_response,
+    "DescribeConfigsResponse", 32, 1, 0, 4, t_fill_encode_describe_configs_response, t_reencode_describe_configs_response, t_fill_check_describe_configs_response,
 };

@@ -5,6 +5,9 @@
 static void f_describe_delegation_token_owner(sesp_kmsg_describe_delegation_token_request_describe_delegation_token_owner *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_delegation_token_request(sesp_kmsg_describe_delegation_token_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_describe_delegation_token_owner(const sesp_kmsg_describe_delegation_token_request_describe_delegation_token_owner *x, const sesp_kmsg_describe_delegation_token_request_describe_delegation_token_owner *y, int16_t v);
+static bool q_describe_delegation_token_request(const sesp_kmsg_describe_delegation_token_request *x, const sesp_kmsg_describe_delegation_token_request *y, int16_t v);
+
 static void f_describe_delegation_token_owner(sesp_kmsg_describe_delegation_token_request_describe_delegation_token_owner *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -13,6 +16,20 @@ static void f_describe_delegation_token_owner(sesp_kmsg_describe_delegation_toke
     sesp_kmsg_describe_delegation_token_request_describe_delegation_token_owner_init(s);
     s->principal_type = sesp_kt_str(a, seed + 0u, false);
     s->principal_name = sesp_kt_str(a, seed + 1u, false);
+}
+
+static bool q_describe_delegation_token_owner(const sesp_kmsg_describe_delegation_token_request_describe_delegation_token_owner *x, const sesp_kmsg_describe_delegation_token_request_describe_delegation_token_owner *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->principal_type, y->principal_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->principal_name, y->principal_name)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_describe_delegation_token_request(sesp_kmsg_describe_delegation_token_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -32,6 +49,24 @@ static void f_describe_delegation_token_request(sesp_kmsg_describe_delegation_to
             f_describe_delegation_token_owner(&s->owners[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_delegation_token_request(const sesp_kmsg_describe_delegation_token_request *x, const sesp_kmsg_describe_delegation_token_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->owners_count != y->owners_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->owners_count; i_++) {
+            if (!q_describe_delegation_token_owner(&x->owners[i_], &y->owners[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_delegation_token_request_fill_test(sesp_kmsg_describe_delegation_token_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -62,6 +97,27 @@ static int t_reencode_describe_delegation_token_request(int16_t v, const uint8_t
     return sesp_kmsg_describe_delegation_token_request_encode(out, v, m);
 }
 
+static int t_fill_check_describe_delegation_token_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_delegation_token_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_delegation_token_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_delegation_token_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_delegation_token_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_delegation_token_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_delegation_token_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_delegation_token_request = {
-    "DescribeDelegationTokenRequest", 41, 0, 0, 3, t_fill_encode_describe_delegation_token_request, t_reencode_describe_delegation_token_request,
+    "DescribeDelegationTokenRequest", 41, 0, 0, 3, t_fill_encode_describe_delegation_token_request, t_reencode_describe_delegation_token_request, t_fill_check_describe_delegation_token_request,
 };

@@ -6,6 +6,10 @@ static void f_described_delegation_token_renewer(sesp_kmsg_describe_delegation_t
 static void f_described_delegation_token(sesp_kmsg_describe_delegation_token_response_described_delegation_token *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_delegation_token_response(sesp_kmsg_describe_delegation_token_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_described_delegation_token_renewer(const sesp_kmsg_describe_delegation_token_response_described_delegation_token_renewer *x, const sesp_kmsg_describe_delegation_token_response_described_delegation_token_renewer *y, int16_t v);
+static bool q_described_delegation_token(const sesp_kmsg_describe_delegation_token_response_described_delegation_token *x, const sesp_kmsg_describe_delegation_token_response_described_delegation_token *y, int16_t v);
+static bool q_describe_delegation_token_response(const sesp_kmsg_describe_delegation_token_response *x, const sesp_kmsg_describe_delegation_token_response *y, int16_t v);
+
 static void f_described_delegation_token_renewer(sesp_kmsg_describe_delegation_token_response_described_delegation_token_renewer *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -14,6 +18,20 @@ static void f_described_delegation_token_renewer(sesp_kmsg_describe_delegation_t
     sesp_kmsg_describe_delegation_token_response_described_delegation_token_renewer_init(s);
     s->principal_type = sesp_kt_str(a, seed + 0u, false);
     s->principal_name = sesp_kt_str(a, seed + 1u, false);
+}
+
+static bool q_described_delegation_token_renewer(const sesp_kmsg_describe_delegation_token_response_described_delegation_token_renewer *x, const sesp_kmsg_describe_delegation_token_response_described_delegation_token_renewer *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->principal_type, y->principal_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->principal_name, y->principal_name)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_described_delegation_token(sesp_kmsg_describe_delegation_token_response_described_delegation_token *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -54,6 +72,51 @@ static void f_described_delegation_token(sesp_kmsg_describe_delegation_token_res
     }
 }
 
+static bool q_described_delegation_token(const sesp_kmsg_describe_delegation_token_response_described_delegation_token *x, const sesp_kmsg_describe_delegation_token_response_described_delegation_token *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->principal_type, y->principal_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->principal_name, y->principal_name)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->token_requester_principal_type, y->token_requester_principal_type)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->token_requester_principal_name, y->token_requester_principal_name)) {
+        return false;
+    }
+    if (true && !(x->issue_timestamp == y->issue_timestamp)) {
+        return false;
+    }
+    if (true && !(x->expiry_timestamp == y->expiry_timestamp)) {
+        return false;
+    }
+    if (true && !(x->max_timestamp == y->max_timestamp)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->token_id, y->token_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->hmac, y->hmac)) {
+        return false;
+    }
+    if (true) {
+        if (x->renewers_count != y->renewers_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->renewers_count; i_++) {
+            if (!q_described_delegation_token_renewer(&x->renewers[i_], &y->renewers[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_describe_delegation_token_response(sesp_kmsg_describe_delegation_token_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -77,6 +140,30 @@ static void f_describe_delegation_token_response(sesp_kmsg_describe_delegation_t
     s->throttle_time_ms = (int32_t)(seed * 13u + 2u);
     if (s->throttle_time_ms == 0)
         s->throttle_time_ms = (int32_t)(s->throttle_time_ms + 1);
+}
+
+static bool q_describe_delegation_token_response(const sesp_kmsg_describe_delegation_token_response *x, const sesp_kmsg_describe_delegation_token_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->tokens_count != y->tokens_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->tokens_count; i_++) {
+            if (!q_described_delegation_token(&x->tokens[i_], &y->tokens[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_delegation_token_response_fill_test(sesp_kmsg_describe_delegation_token_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -107,6 +194,27 @@ static int t_reencode_describe_delegation_token_response(int16_t v, const uint8_
     return sesp_kmsg_describe_delegation_token_response_encode(out, v, m);
 }
 
+static int t_fill_check_describe_delegation_token_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_delegation_token_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_delegation_token_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_delegation_token_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_delegation_token_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_delegation_token_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_delegation_token_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_delegation_token_response = {
-    "DescribeDelegationTokenResponse", 41, 1, 0, 3, t_fill_encode_describe_delegation_token_response, t_reencode_describe_delegation_token_response,
+    "DescribeDelegationTokenResponse", 41, 1, 0, 3, t_fill_encode_describe_delegation_token_response, t_reencode_describe_delegation_token_response, t_fill_check_describe_delegation_token_response,
 };

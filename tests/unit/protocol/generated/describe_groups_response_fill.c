@@ -6,6 +6,10 @@ static void f_described_group_member(sesp_kmsg_describe_groups_response_describe
 static void f_described_group(sesp_kmsg_describe_groups_response_described_group *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_groups_response(sesp_kmsg_describe_groups_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_described_group_member(const sesp_kmsg_describe_groups_response_described_group_member *x, const sesp_kmsg_describe_groups_response_described_group_member *y, int16_t v);
+static bool q_described_group(const sesp_kmsg_describe_groups_response_described_group *x, const sesp_kmsg_describe_groups_response_described_group *y, int16_t v);
+static bool q_describe_groups_response(const sesp_kmsg_describe_groups_response *x, const sesp_kmsg_describe_groups_response *y, int16_t v);
+
 static void f_described_group_member(sesp_kmsg_describe_groups_response_described_group_member *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -20,6 +24,32 @@ static void f_described_group_member(sesp_kmsg_describe_groups_response_describe
     s->client_host = sesp_kt_str(a, seed + 3u, false);
     s->member_metadata = sesp_kt_bytes(a, seed + 4u, false);
     s->member_assignment = sesp_kt_bytes(a, seed + 5u, false);
+}
+
+static bool q_described_group_member(const sesp_kmsg_describe_groups_response_described_group_member *x, const sesp_kmsg_describe_groups_response_described_group_member *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if ((v >= 4) && !sesp_kt_str_eq(x->group_instance_id, y->group_instance_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->client_id, y->client_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->client_host, y->client_host)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->member_metadata, y->member_metadata)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->member_assignment, y->member_assignment)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_described_group(sesp_kmsg_describe_groups_response_described_group *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -53,6 +83,42 @@ static void f_described_group(sesp_kmsg_describe_groups_response_described_group
     }
 }
 
+static bool q_described_group(const sesp_kmsg_describe_groups_response_described_group *x, const sesp_kmsg_describe_groups_response_described_group *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->group_state, y->group_state)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->protocol_type, y->protocol_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->protocol_data, y->protocol_data)) {
+        return false;
+    }
+    if (true) {
+        if (x->members_count != y->members_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->members_count; i_++) {
+            if (!q_described_group_member(&x->members[i_], &y->members[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 3) && !(x->authorized_operations == y->authorized_operations)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_describe_groups_response(sesp_kmsg_describe_groups_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -75,6 +141,27 @@ static void f_describe_groups_response(sesp_kmsg_describe_groups_response *s, in
             f_described_group(&s->groups[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_groups_response(const sesp_kmsg_describe_groups_response *x, const sesp_kmsg_describe_groups_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->groups_count != y->groups_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->groups_count; i_++) {
+            if (!q_described_group(&x->groups[i_], &y->groups[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_groups_response_fill_test(sesp_kmsg_describe_groups_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -105,6 +192,27 @@ static int t_reencode_describe_groups_response(int16_t v, const uint8_t *p, size
     return sesp_kmsg_describe_groups_response_encode(out, v, m);
 }
 
+static int t_fill_check_describe_groups_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_groups_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_groups_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_groups_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_groups_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_groups_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_groups_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_groups_response = {
-    "DescribeGroupsResponse", 15, 1, 0, 5, t_fill_encode_describe_groups_response, t_reencode_describe_groups_response,
+    "DescribeGroupsResponse", 15, 1, 0, 5, t_fill_encode_describe_groups_response, t_reencode_describe_groups_response, t_fill_check_describe_groups_response,
 };

@@ -5,6 +5,9 @@
 static void f_describable_log_dir_topic(sesp_kmsg_describe_log_dirs_request_describable_log_dir_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_log_dirs_request(sesp_kmsg_describe_log_dirs_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_describable_log_dir_topic(const sesp_kmsg_describe_log_dirs_request_describable_log_dir_topic *x, const sesp_kmsg_describe_log_dirs_request_describable_log_dir_topic *y, int16_t v);
+static bool q_describe_log_dirs_request(const sesp_kmsg_describe_log_dirs_request *x, const sesp_kmsg_describe_log_dirs_request *y, int16_t v);
+
 static void f_describable_log_dir_topic(sesp_kmsg_describe_log_dirs_request_describable_log_dir_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -27,6 +30,27 @@ static void f_describable_log_dir_topic(sesp_kmsg_describe_log_dirs_request_desc
     }
 }
 
+static bool q_describable_log_dir_topic(const sesp_kmsg_describe_log_dirs_request_describable_log_dir_topic *x, const sesp_kmsg_describe_log_dirs_request_describable_log_dir_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_describe_log_dirs_request(sesp_kmsg_describe_log_dirs_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -44,6 +68,24 @@ static void f_describe_log_dirs_request(sesp_kmsg_describe_log_dirs_request *s, 
             f_describable_log_dir_topic(&s->topics[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_log_dirs_request(const sesp_kmsg_describe_log_dirs_request *x, const sesp_kmsg_describe_log_dirs_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_describable_log_dir_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_log_dirs_request_fill_test(sesp_kmsg_describe_log_dirs_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -74,6 +116,27 @@ static int t_reencode_describe_log_dirs_request(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_describe_log_dirs_request_encode(out, v, m);
 }
 
+static int t_fill_check_describe_log_dirs_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_log_dirs_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_log_dirs_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_log_dirs_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_log_dirs_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_log_dirs_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_log_dirs_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_log_dirs_request = {
-    "DescribeLogDirsRequest", 35, 0, 0, 4, t_fill_encode_describe_log_dirs_request, t_reencode_describe_log_dirs_request,
+    "DescribeLogDirsRequest", 35, 0, 0, 4, t_fill_encode_describe_log_dirs_request, t_reencode_describe_log_dirs_request, t_fill_check_describe_log_dirs_request,
 };

@@ -7,6 +7,11 @@ static void f_describe_log_dirs_topic(sesp_kmsg_describe_log_dirs_response_descr
 static void f_describe_log_dirs_result(sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_log_dirs_response(sesp_kmsg_describe_log_dirs_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_describe_log_dirs_partition(const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_partition *x, const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_partition *y, int16_t v);
+static bool q_describe_log_dirs_topic(const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_topic *x, const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_topic *y, int16_t v);
+static bool q_describe_log_dirs_result(const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result *x, const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result *y, int16_t v);
+static bool q_describe_log_dirs_response(const sesp_kmsg_describe_log_dirs_response *x, const sesp_kmsg_describe_log_dirs_response *y, int16_t v);
+
 static void f_describe_log_dirs_partition(sesp_kmsg_describe_log_dirs_response_describe_log_dirs_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -23,6 +28,26 @@ static void f_describe_log_dirs_partition(sesp_kmsg_describe_log_dirs_response_d
     if (s->offset_lag == INT64_C(0))
         s->offset_lag = (int64_t)(s->offset_lag + 1);
     s->is_future_key = true;
+}
+
+static bool q_describe_log_dirs_partition(const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_partition *x, const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->partition_size == y->partition_size)) {
+        return false;
+    }
+    if (true && !(x->offset_lag == y->offset_lag)) {
+        return false;
+    }
+    if (true && !(x->is_future_key == y->is_future_key)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_describe_log_dirs_topic(sesp_kmsg_describe_log_dirs_response_describe_log_dirs_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -43,6 +68,27 @@ static void f_describe_log_dirs_topic(sesp_kmsg_describe_log_dirs_response_descr
             f_describe_log_dirs_partition(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_log_dirs_topic(const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_topic *x, const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_describe_log_dirs_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_describe_log_dirs_result(sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -78,6 +124,36 @@ static void f_describe_log_dirs_result(sesp_kmsg_describe_log_dirs_response_desc
     }
 }
 
+static bool q_describe_log_dirs_result(const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result *x, const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->log_dir, y->log_dir)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_describe_log_dirs_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 4) && !(x->total_bytes == y->total_bytes)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->usable_bytes == y->usable_bytes)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_describe_log_dirs_response(sesp_kmsg_describe_log_dirs_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -103,6 +179,30 @@ static void f_describe_log_dirs_response(sesp_kmsg_describe_log_dirs_response *s
             f_describe_log_dirs_result(&s->results[i_], v, a, seed * 31u + 2u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_log_dirs_response(const sesp_kmsg_describe_log_dirs_response *x, const sesp_kmsg_describe_log_dirs_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->results_count != y->results_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->results_count; i_++) {
+            if (!q_describe_log_dirs_result(&x->results[i_], &y->results[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_log_dirs_response_fill_test(sesp_kmsg_describe_log_dirs_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -133,6 +233,27 @@ static int t_reencode_describe_log_dirs_response(int16_t v, const uint8_t *p, si
     return sesp_kmsg_describe_log_dirs_response_encode(out, v, m);
 }
 
+static int t_fill_check_describe_log_dirs_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_log_dirs_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_log_dirs_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_log_dirs_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_log_dirs_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_log_dirs_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_log_dirs_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_log_dirs_response = {
-    "DescribeLogDirsResponse", 35, 1, 0, 4, t_fill_encode_describe_log_dirs_response, t_reencode_describe_log_dirs_response,
+    "DescribeLogDirsResponse", 35, 1, 0, 4, t_fill_encode_describe_log_dirs_response, t_reencode_describe_log_dirs_response, t_fill_check_describe_log_dirs_response,
 };

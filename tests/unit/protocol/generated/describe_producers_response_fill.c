@@ -7,6 +7,11 @@ static void f_partition_response(sesp_kmsg_describe_producers_response_partition
 static void f_topic_response(sesp_kmsg_describe_producers_response_topic_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_producers_response(sesp_kmsg_describe_producers_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_producer_state(const sesp_kmsg_describe_producers_response_producer_state *x, const sesp_kmsg_describe_producers_response_producer_state *y, int16_t v);
+static bool q_partition_response(const sesp_kmsg_describe_producers_response_partition_response *x, const sesp_kmsg_describe_producers_response_partition_response *y, int16_t v);
+static bool q_topic_response(const sesp_kmsg_describe_producers_response_topic_response *x, const sesp_kmsg_describe_producers_response_topic_response *y, int16_t v);
+static bool q_describe_producers_response(const sesp_kmsg_describe_producers_response *x, const sesp_kmsg_describe_producers_response *y, int16_t v);
+
 static void f_producer_state(sesp_kmsg_describe_producers_response_producer_state *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -31,6 +36,32 @@ static void f_producer_state(sesp_kmsg_describe_producers_response_producer_stat
     s->current_txn_start_offset = (int64_t)(seed * 13u + 5u);
     if (s->current_txn_start_offset == INT64_C(-1))
         s->current_txn_start_offset = (int64_t)(s->current_txn_start_offset + 1);
+}
+
+static bool q_producer_state(const sesp_kmsg_describe_producers_response_producer_state *x, const sesp_kmsg_describe_producers_response_producer_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->producer_id == y->producer_id)) {
+        return false;
+    }
+    if (true && !(x->producer_epoch == y->producer_epoch)) {
+        return false;
+    }
+    if (true && !(x->last_sequence == y->last_sequence)) {
+        return false;
+    }
+    if (true && !(x->last_timestamp == y->last_timestamp)) {
+        return false;
+    }
+    if (true && !(x->coordinator_epoch == y->coordinator_epoch)) {
+        return false;
+    }
+    if (true && !(x->current_txn_start_offset == y->current_txn_start_offset)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_partition_response(sesp_kmsg_describe_producers_response_partition_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -59,6 +90,33 @@ static void f_partition_response(sesp_kmsg_describe_producers_response_partition
     }
 }
 
+static bool q_partition_response(const sesp_kmsg_describe_producers_response_partition_response *x, const sesp_kmsg_describe_producers_response_partition_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true) {
+        if (x->active_producers_count != y->active_producers_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->active_producers_count; i_++) {
+            if (!q_producer_state(&x->active_producers[i_], &y->active_producers[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_topic_response(sesp_kmsg_describe_producers_response_topic_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -77,6 +135,27 @@ static void f_topic_response(sesp_kmsg_describe_producers_response_topic_respons
             f_partition_response(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_topic_response(const sesp_kmsg_describe_producers_response_topic_response *x, const sesp_kmsg_describe_producers_response_topic_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_response(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_describe_producers_response(sesp_kmsg_describe_producers_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -99,6 +178,27 @@ static void f_describe_producers_response(sesp_kmsg_describe_producers_response 
             f_topic_response(&s->topics[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_producers_response(const sesp_kmsg_describe_producers_response *x, const sesp_kmsg_describe_producers_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_response(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_producers_response_fill_test(sesp_kmsg_describe_producers_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -129,6 +229,27 @@ static int t_reencode_describe_producers_response(int16_t v, const uint8_t *p, s
     return sesp_kmsg_describe_producers_response_encode(out, v, m);
 }
 
+static int t_fill_check_describe_producers_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_producers_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_producers_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_producers_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_producers_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_producers_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_producers_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_producers_response = {
-    "DescribeProducersResponse", 61, 1, 0, 0, t_fill_encode_describe_producers_response, t_reencode_describe_producers_response,
+    "DescribeProducersResponse", 61, 1, 0, 0, t_fill_encode_describe_producers_response, t_reencode_describe_producers_response, t_fill_check_describe_producers_response,
 };

@@ -6,6 +6,10 @@ static void f_partition_data(sesp_kmsg_describe_quorum_request_partition_data *s
 static void f_topic_data(sesp_kmsg_describe_quorum_request_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_quorum_request(sesp_kmsg_describe_quorum_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_partition_data(const sesp_kmsg_describe_quorum_request_partition_data *x, const sesp_kmsg_describe_quorum_request_partition_data *y, int16_t v);
+static bool q_topic_data(const sesp_kmsg_describe_quorum_request_topic_data *x, const sesp_kmsg_describe_quorum_request_topic_data *y, int16_t v);
+static bool q_describe_quorum_request(const sesp_kmsg_describe_quorum_request *x, const sesp_kmsg_describe_quorum_request *y, int16_t v);
+
 static void f_partition_data(sesp_kmsg_describe_quorum_request_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -15,6 +19,17 @@ static void f_partition_data(sesp_kmsg_describe_quorum_request_partition_data *s
     s->partition_index = (int32_t)(seed * 13u + 0u);
     if (s->partition_index == 0)
         s->partition_index = (int32_t)(s->partition_index + 1);
+}
+
+static bool q_partition_data(const sesp_kmsg_describe_quorum_request_partition_data *x, const sesp_kmsg_describe_quorum_request_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_topic_data(sesp_kmsg_describe_quorum_request_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -37,6 +52,27 @@ static void f_topic_data(sesp_kmsg_describe_quorum_request_topic_data *s, int16_
     }
 }
 
+static bool q_topic_data(const sesp_kmsg_describe_quorum_request_topic_data *x, const sesp_kmsg_describe_quorum_request_topic_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_describe_quorum_request(sesp_kmsg_describe_quorum_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -54,6 +90,24 @@ static void f_describe_quorum_request(sesp_kmsg_describe_quorum_request *s, int1
             f_topic_data(&s->topics[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_quorum_request(const sesp_kmsg_describe_quorum_request *x, const sesp_kmsg_describe_quorum_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_data(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_quorum_request_fill_test(sesp_kmsg_describe_quorum_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -84,6 +138,27 @@ static int t_reencode_describe_quorum_request(int16_t v, const uint8_t *p, size_
     return sesp_kmsg_describe_quorum_request_encode(out, v, m);
 }
 
+static int t_fill_check_describe_quorum_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_quorum_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_quorum_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_quorum_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_quorum_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_quorum_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_quorum_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_quorum_request = {
-    "DescribeQuorumRequest", 55, 0, 0, 2, t_fill_encode_describe_quorum_request, t_reencode_describe_quorum_request,
+    "DescribeQuorumRequest", 55, 0, 0, 2, t_fill_encode_describe_quorum_request, t_reencode_describe_quorum_request, t_fill_check_describe_quorum_request,
 };

@@ -9,6 +9,13 @@ static void f_listener(sesp_kmsg_describe_quorum_response_listener *s, int16_t v
 static void f_node(sesp_kmsg_describe_quorum_response_node *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_quorum_response(sesp_kmsg_describe_quorum_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_replica_state(const sesp_kmsg_describe_quorum_response_replica_state *x, const sesp_kmsg_describe_quorum_response_replica_state *y, int16_t v);
+static bool q_partition_data(const sesp_kmsg_describe_quorum_response_partition_data *x, const sesp_kmsg_describe_quorum_response_partition_data *y, int16_t v);
+static bool q_topic_data(const sesp_kmsg_describe_quorum_response_topic_data *x, const sesp_kmsg_describe_quorum_response_topic_data *y, int16_t v);
+static bool q_listener(const sesp_kmsg_describe_quorum_response_listener *x, const sesp_kmsg_describe_quorum_response_listener *y, int16_t v);
+static bool q_node(const sesp_kmsg_describe_quorum_response_node *x, const sesp_kmsg_describe_quorum_response_node *y, int16_t v);
+static bool q_describe_quorum_response(const sesp_kmsg_describe_quorum_response *x, const sesp_kmsg_describe_quorum_response *y, int16_t v);
+
 static void f_replica_state(sesp_kmsg_describe_quorum_response_replica_state *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -34,6 +41,29 @@ static void f_replica_state(sesp_kmsg_describe_quorum_response_replica_state *s,
         if (s->last_caught_up_timestamp == INT64_C(-1))
             s->last_caught_up_timestamp = (int64_t)(s->last_caught_up_timestamp + 1);
     }
+}
+
+static bool q_replica_state(const sesp_kmsg_describe_quorum_response_replica_state *x, const sesp_kmsg_describe_quorum_response_replica_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->replica_id == y->replica_id)) {
+        return false;
+    }
+    if ((v >= 2) && !(memcmp(&x->replica_directory_id, &y->replica_directory_id, sizeof x->replica_directory_id) == 0)) {
+        return false;
+    }
+    if (true && !(x->log_end_offset == y->log_end_offset)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->last_fetch_timestamp == y->last_fetch_timestamp)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->last_caught_up_timestamp == y->last_caught_up_timestamp)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_partition_data(sesp_kmsg_describe_quorum_response_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -84,6 +114,52 @@ static void f_partition_data(sesp_kmsg_describe_quorum_response_partition_data *
     }
 }
 
+static bool q_partition_data(const sesp_kmsg_describe_quorum_response_partition_data *x, const sesp_kmsg_describe_quorum_response_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v >= 2) && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true && !(x->leader_id == y->leader_id)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if (true && !(x->high_watermark == y->high_watermark)) {
+        return false;
+    }
+    if (true) {
+        if (x->current_voters_count != y->current_voters_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->current_voters_count; i_++) {
+            if (!q_replica_state(&x->current_voters[i_], &y->current_voters[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->observers_count != y->observers_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->observers_count; i_++) {
+            if (!q_replica_state(&x->observers[i_], &y->observers[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_topic_data(sesp_kmsg_describe_quorum_response_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -104,6 +180,27 @@ static void f_topic_data(sesp_kmsg_describe_quorum_response_topic_data *s, int16
     }
 }
 
+static bool q_topic_data(const sesp_kmsg_describe_quorum_response_topic_data *x, const sesp_kmsg_describe_quorum_response_topic_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_listener(sesp_kmsg_describe_quorum_response_listener *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -121,6 +218,23 @@ static void f_listener(sesp_kmsg_describe_quorum_response_listener *s, int16_t v
         if (s->port == 0)
             s->port = (uint16_t)(s->port + 1);
     }
+}
+
+static bool q_listener(const sesp_kmsg_describe_quorum_response_listener *x, const sesp_kmsg_describe_quorum_response_listener *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 2) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 2) && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if ((v >= 2) && !(x->port == y->port)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_node(sesp_kmsg_describe_quorum_response_node *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -147,6 +261,27 @@ static void f_node(sesp_kmsg_describe_quorum_response_node *s, int16_t v, sesp_a
             }
         }
     }
+}
+
+static bool q_node(const sesp_kmsg_describe_quorum_response_node *x, const sesp_kmsg_describe_quorum_response_node *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 2) && !(x->node_id == y->node_id)) {
+        return false;
+    }
+    if ((v >= 2)) {
+        if (x->listeners_count != y->listeners_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->listeners_count; i_++) {
+            if (!q_listener(&x->listeners[i_], &y->listeners[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_describe_quorum_response(sesp_kmsg_describe_quorum_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -187,6 +322,40 @@ static void f_describe_quorum_response(sesp_kmsg_describe_quorum_response *s, in
     }
 }
 
+static bool q_describe_quorum_response(const sesp_kmsg_describe_quorum_response *x, const sesp_kmsg_describe_quorum_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v >= 2) && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_data(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 2)) {
+        if (x->nodes_count != y->nodes_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->nodes_count; i_++) {
+            if (!q_node(&x->nodes[i_], &y->nodes[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_describe_quorum_response_fill_test(sesp_kmsg_describe_quorum_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_describe_quorum_response(m, version, a, seed);
@@ -215,6 +384,27 @@ static int t_reencode_describe_quorum_response(int16_t v, const uint8_t *p, size
     return sesp_kmsg_describe_quorum_response_encode(out, v, m);
 }
 
+static int t_fill_check_describe_quorum_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_quorum_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_quorum_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_quorum_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_quorum_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_quorum_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_quorum_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_quorum_response = {
-    "DescribeQuorumResponse", 55, 1, 0, 2, t_fill_encode_describe_quorum_response, t_reencode_describe_quorum_response,
+    "DescribeQuorumResponse", 55, 1, 0, 2, t_fill_encode_describe_quorum_response, t_reencode_describe_quorum_response, t_fill_check_describe_quorum_response,
 };

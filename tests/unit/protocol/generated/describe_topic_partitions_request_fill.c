@@ -6,6 +6,10 @@ static void f_topic_request(sesp_kmsg_describe_topic_partitions_request_topic_re
 static void f_cursor(sesp_kmsg_describe_topic_partitions_request_cursor *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_topic_partitions_request(sesp_kmsg_describe_topic_partitions_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_topic_request(const sesp_kmsg_describe_topic_partitions_request_topic_request *x, const sesp_kmsg_describe_topic_partitions_request_topic_request *y, int16_t v);
+static bool q_cursor(const sesp_kmsg_describe_topic_partitions_request_cursor *x, const sesp_kmsg_describe_topic_partitions_request_cursor *y, int16_t v);
+static bool q_describe_topic_partitions_request(const sesp_kmsg_describe_topic_partitions_request *x, const sesp_kmsg_describe_topic_partitions_request *y, int16_t v);
+
 static void f_topic_request(sesp_kmsg_describe_topic_partitions_request_topic_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -13,6 +17,17 @@ static void f_topic_request(sesp_kmsg_describe_topic_partitions_request_topic_re
     (void)seed;
     sesp_kmsg_describe_topic_partitions_request_topic_request_init(s);
     s->name = sesp_kt_str(a, seed + 0u, false);
+}
+
+static bool q_topic_request(const sesp_kmsg_describe_topic_partitions_request_topic_request *x, const sesp_kmsg_describe_topic_partitions_request_topic_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_cursor(sesp_kmsg_describe_topic_partitions_request_cursor *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -25,6 +40,20 @@ static void f_cursor(sesp_kmsg_describe_topic_partitions_request_cursor *s, int1
     s->partition_index = (int32_t)(seed * 13u + 1u);
     if (s->partition_index == 0)
         s->partition_index = (int32_t)(s->partition_index + 1);
+}
+
+static bool q_cursor(const sesp_kmsg_describe_topic_partitions_request_cursor *x, const sesp_kmsg_describe_topic_partitions_request_cursor *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_describe_topic_partitions_request(sesp_kmsg_describe_topic_partitions_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -49,6 +78,30 @@ static void f_describe_topic_partitions_request(sesp_kmsg_describe_topic_partiti
         s->response_partition_limit = (int32_t)(s->response_partition_limit + 1);
     f_cursor(&s->cursor, v, a, seed * 31u + 2u);
     s->cursor_present = !(true) || (seed + 2u) % 5u != 0;
+}
+
+static bool q_describe_topic_partitions_request(const sesp_kmsg_describe_topic_partitions_request *x, const sesp_kmsg_describe_topic_partitions_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_request(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->response_partition_limit == y->response_partition_limit)) {
+        return false;
+    }
+    if (true && !(x->cursor_present == y->cursor_present && (!x->cursor_present || q_cursor(&x->cursor, &y->cursor, v)))) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_topic_partitions_request_fill_test(sesp_kmsg_describe_topic_partitions_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -79,6 +132,27 @@ static int t_reencode_describe_topic_partitions_request(int16_t v, const uint8_t
     return sesp_kmsg_describe_topic_partitions_request_encode(out, v, m);
 }
 
+static int t_fill_check_describe_topic_partitions_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_topic_partitions_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_topic_partitions_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_topic_partitions_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_topic_partitions_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_topic_partitions_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_topic_partitions_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_topic_partitions_request = {
-    "DescribeTopicPartitionsRequest", 75, 0, 0, 0, t_fill_encode_describe_topic_partitions_request, t_reencode_describe_topic_partitions_request,
+    "DescribeTopicPartitionsRequest", 75, 0, 0, 0, t_fill_encode_describe_topic_partitions_request, t_reencode_describe_topic_partitions_request, t_fill_check_describe_topic_partitions_request,
 };

@@ -7,6 +7,11 @@ static void f_describe_topic_partitions_response_topic(sesp_kmsg_describe_topic_
 static void f_cursor(sesp_kmsg_describe_topic_partitions_response_cursor *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_topic_partitions_response(sesp_kmsg_describe_topic_partitions_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_describe_topic_partitions_response_partition(const sesp_kmsg_describe_topic_partitions_response_describe_topic_partitions_response_partition *x, const sesp_kmsg_describe_topic_partitions_response_describe_topic_partitions_response_partition *y, int16_t v);
+static bool q_describe_topic_partitions_response_topic(const sesp_kmsg_describe_topic_partitions_response_describe_topic_partitions_response_topic *x, const sesp_kmsg_describe_topic_partitions_response_describe_topic_partitions_response_topic *y, int16_t v);
+static bool q_cursor(const sesp_kmsg_describe_topic_partitions_response_cursor *x, const sesp_kmsg_describe_topic_partitions_response_cursor *y, int16_t v);
+static bool q_describe_topic_partitions_response(const sesp_kmsg_describe_topic_partitions_response *x, const sesp_kmsg_describe_topic_partitions_response *y, int16_t v);
+
 static void f_describe_topic_partitions_response_partition(sesp_kmsg_describe_topic_partitions_response_describe_topic_partitions_response_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -92,6 +97,76 @@ static void f_describe_topic_partitions_response_partition(sesp_kmsg_describe_to
     }
 }
 
+static bool q_describe_topic_partitions_response_partition(const sesp_kmsg_describe_topic_partitions_response_describe_topic_partitions_response_partition *x, const sesp_kmsg_describe_topic_partitions_response_describe_topic_partitions_response_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->leader_id == y->leader_id)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if (true) {
+        if (x->replica_nodes_count != y->replica_nodes_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->replica_nodes_count; i_++) {
+            if (!(x->replica_nodes[i_] == y->replica_nodes[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->isr_nodes_count != y->isr_nodes_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->isr_nodes_count; i_++) {
+            if (!(x->isr_nodes[i_] == y->isr_nodes[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->eligible_leader_replicas_count != y->eligible_leader_replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->eligible_leader_replicas_count; i_++) {
+            if (!(x->eligible_leader_replicas[i_] == y->eligible_leader_replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->last_known_elr_count != y->last_known_elr_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->last_known_elr_count; i_++) {
+            if (!(x->last_known_elr[i_] == y->last_known_elr[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->offline_replicas_count != y->offline_replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->offline_replicas_count; i_++) {
+            if (!(x->offline_replicas[i_] == y->offline_replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_describe_topic_partitions_response_topic(sesp_kmsg_describe_topic_partitions_response_describe_topic_partitions_response_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -120,6 +195,39 @@ static void f_describe_topic_partitions_response_topic(sesp_kmsg_describe_topic_
         s->topic_authorized_operations = (int32_t)(s->topic_authorized_operations + 1);
 }
 
+static bool q_describe_topic_partitions_response_topic(const sesp_kmsg_describe_topic_partitions_response_describe_topic_partitions_response_topic *x, const sesp_kmsg_describe_topic_partitions_response_describe_topic_partitions_response_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true && !(x->is_internal == y->is_internal)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_describe_topic_partitions_response_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->topic_authorized_operations == y->topic_authorized_operations)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_cursor(sesp_kmsg_describe_topic_partitions_response_cursor *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -130,6 +238,20 @@ static void f_cursor(sesp_kmsg_describe_topic_partitions_response_cursor *s, int
     s->partition_index = (int32_t)(seed * 13u + 1u);
     if (s->partition_index == 0)
         s->partition_index = (int32_t)(s->partition_index + 1);
+}
+
+static bool q_cursor(const sesp_kmsg_describe_topic_partitions_response_cursor *x, const sesp_kmsg_describe_topic_partitions_response_cursor *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_describe_topic_partitions_response(sesp_kmsg_describe_topic_partitions_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -154,6 +276,30 @@ static void f_describe_topic_partitions_response(sesp_kmsg_describe_topic_partit
     }
     f_cursor(&s->next_cursor, v, a, seed * 31u + 2u);
     s->next_cursor_present = !(true) || (seed + 2u) % 5u != 0;
+}
+
+static bool q_describe_topic_partitions_response(const sesp_kmsg_describe_topic_partitions_response *x, const sesp_kmsg_describe_topic_partitions_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_describe_topic_partitions_response_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->next_cursor_present == y->next_cursor_present && (!x->next_cursor_present || q_cursor(&x->next_cursor, &y->next_cursor, v)))) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_topic_partitions_response_fill_test(sesp_kmsg_describe_topic_partitions_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -184,6 +330,27 @@ static int t_reencode_describe_topic_partitions_response(int16_t v, const uint8_
     return sesp_kmsg_describe_topic_partitions_response_encode(out, v, m);
 }
 
+static int t_fill_check_describe_topic_partitions_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_topic_partitions_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_topic_partitions_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_topic_partitions_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_topic_partitions_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_topic_partitions_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_topic_partitions_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_topic_partitions_response = {
-    "DescribeTopicPartitionsResponse", 75, 1, 0, 0, t_fill_encode_describe_topic_partitions_response, t_reencode_describe_topic_partitions_response,
+    "DescribeTopicPartitionsResponse", 75, 1, 0, 0, t_fill_encode_describe_topic_partitions_response, t_reencode_describe_topic_partitions_response, t_fill_check_describe_topic_partitions_response,
 };

@@ -6,6 +6,10 @@ static void f_topic_data(sesp_kmsg_describe_transactions_response_topic_data *s,
 static void f_transaction_state(sesp_kmsg_describe_transactions_response_transaction_state *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_transactions_response(sesp_kmsg_describe_transactions_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_topic_data(const sesp_kmsg_describe_transactions_response_topic_data *x, const sesp_kmsg_describe_transactions_response_topic_data *y, int16_t v);
+static bool q_transaction_state(const sesp_kmsg_describe_transactions_response_transaction_state *x, const sesp_kmsg_describe_transactions_response_transaction_state *y, int16_t v);
+static bool q_describe_transactions_response(const sesp_kmsg_describe_transactions_response *x, const sesp_kmsg_describe_transactions_response *y, int16_t v);
+
 static void f_topic_data(sesp_kmsg_describe_transactions_response_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -26,6 +30,27 @@ static void f_topic_data(sesp_kmsg_describe_transactions_response_topic_data *s,
                 s->partitions[i_] = (int32_t)(s->partitions[i_] + 1);
         }
     }
+}
+
+static bool q_topic_data(const sesp_kmsg_describe_transactions_response_topic_data *x, const sesp_kmsg_describe_transactions_response_topic_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_transaction_state(sesp_kmsg_describe_transactions_response_transaction_state *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -64,6 +89,45 @@ static void f_transaction_state(sesp_kmsg_describe_transactions_response_transac
     }
 }
 
+static bool q_transaction_state(const sesp_kmsg_describe_transactions_response_transaction_state *x, const sesp_kmsg_describe_transactions_response_transaction_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->transactional_id, y->transactional_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->transaction_state, y->transaction_state)) {
+        return false;
+    }
+    if (true && !(x->transaction_timeout_ms == y->transaction_timeout_ms)) {
+        return false;
+    }
+    if (true && !(x->transaction_start_time_ms == y->transaction_start_time_ms)) {
+        return false;
+    }
+    if (true && !(x->producer_id == y->producer_id)) {
+        return false;
+    }
+    if (true && !(x->producer_epoch == y->producer_epoch)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_data(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_describe_transactions_response(sesp_kmsg_describe_transactions_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -84,6 +148,27 @@ static void f_describe_transactions_response(sesp_kmsg_describe_transactions_res
             f_transaction_state(&s->transaction_states[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_transactions_response(const sesp_kmsg_describe_transactions_response *x, const sesp_kmsg_describe_transactions_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->transaction_states_count != y->transaction_states_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->transaction_states_count; i_++) {
+            if (!q_transaction_state(&x->transaction_states[i_], &y->transaction_states[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_transactions_response_fill_test(sesp_kmsg_describe_transactions_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -114,6 +199,27 @@ static int t_reencode_describe_transactions_response(int16_t v, const uint8_t *p
     return sesp_kmsg_describe_transactions_response_encode(out, v, m);
 }
 
+static int t_fill_check_describe_transactions_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_transactions_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_transactions_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_transactions_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_transactions_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_transactions_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_transactions_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_transactions_response = {
-    "DescribeTransactionsResponse", 65, 1, 0, 0, t_fill_encode_describe_transactions_response, t_reencode_describe_transactions_response,
+    "DescribeTransactionsResponse", 65, 1, 0, 0, t_fill_encode_describe_transactions_response, t_reencode_describe_transactions_response, t_fill_check_describe_transactions_response,
 };

@@ -5,6 +5,9 @@
 static void f_user_name(sesp_kmsg_describe_user_scram_credentials_request_user_name *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_user_scram_credentials_request(sesp_kmsg_describe_user_scram_credentials_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_user_name(const sesp_kmsg_describe_user_scram_credentials_request_user_name *x, const sesp_kmsg_describe_user_scram_credentials_request_user_name *y, int16_t v);
+static bool q_describe_user_scram_credentials_request(const sesp_kmsg_describe_user_scram_credentials_request *x, const sesp_kmsg_describe_user_scram_credentials_request *y, int16_t v);
+
 static void f_user_name(sesp_kmsg_describe_user_scram_credentials_request_user_name *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -12,6 +15,17 @@ static void f_user_name(sesp_kmsg_describe_user_scram_credentials_request_user_n
     (void)seed;
     sesp_kmsg_describe_user_scram_credentials_request_user_name_init(s);
     s->name = sesp_kt_str(a, seed + 0u, false);
+}
+
+static bool q_user_name(const sesp_kmsg_describe_user_scram_credentials_request_user_name *x, const sesp_kmsg_describe_user_scram_credentials_request_user_name *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_describe_user_scram_credentials_request(sesp_kmsg_describe_user_scram_credentials_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -31,6 +45,24 @@ static void f_describe_user_scram_credentials_request(sesp_kmsg_describe_user_sc
             f_user_name(&s->users[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_user_scram_credentials_request(const sesp_kmsg_describe_user_scram_credentials_request *x, const sesp_kmsg_describe_user_scram_credentials_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->users_count != y->users_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->users_count; i_++) {
+            if (!q_user_name(&x->users[i_], &y->users[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_user_scram_credentials_request_fill_test(sesp_kmsg_describe_user_scram_credentials_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -61,6 +93,27 @@ static int t_reencode_describe_user_scram_credentials_request(int16_t v, const u
     return sesp_kmsg_describe_user_scram_credentials_request_encode(out, v, m);
 }
 
+static int t_fill_check_describe_user_scram_credentials_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_user_scram_credentials_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_user_scram_credentials_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_user_scram_credentials_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_user_scram_credentials_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_user_scram_credentials_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_user_scram_credentials_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_user_scram_credentials_request = {
-    "DescribeUserScramCredentialsRequest", 50, 0, 0, 0, t_fill_encode_describe_user_scram_credentials_request, t_reencode_describe_user_scram_credentials_request,
+    "DescribeUserScramCredentialsRequest", 50, 0, 0, 0, t_fill_encode_describe_user_scram_credentials_request, t_reencode_describe_user_scram_credentials_request, t_fill_check_describe_user_scram_credentials_request,
 };

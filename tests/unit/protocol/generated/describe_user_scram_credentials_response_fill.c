@@ -6,6 +6,10 @@ static void f_credential_info(sesp_kmsg_describe_user_scram_credentials_response
 static void f_describe_user_scram_credentials_result(sesp_kmsg_describe_user_scram_credentials_response_describe_user_scram_credentials_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_describe_user_scram_credentials_response(sesp_kmsg_describe_user_scram_credentials_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_credential_info(const sesp_kmsg_describe_user_scram_credentials_response_credential_info *x, const sesp_kmsg_describe_user_scram_credentials_response_credential_info *y, int16_t v);
+static bool q_describe_user_scram_credentials_result(const sesp_kmsg_describe_user_scram_credentials_response_describe_user_scram_credentials_result *x, const sesp_kmsg_describe_user_scram_credentials_response_describe_user_scram_credentials_result *y, int16_t v);
+static bool q_describe_user_scram_credentials_response(const sesp_kmsg_describe_user_scram_credentials_response *x, const sesp_kmsg_describe_user_scram_credentials_response *y, int16_t v);
+
 static void f_credential_info(sesp_kmsg_describe_user_scram_credentials_response_credential_info *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -18,6 +22,20 @@ static void f_credential_info(sesp_kmsg_describe_user_scram_credentials_response
     s->iterations = (int32_t)(seed * 13u + 1u);
     if (s->iterations == 0)
         s->iterations = (int32_t)(s->iterations + 1);
+}
+
+static bool q_credential_info(const sesp_kmsg_describe_user_scram_credentials_response_credential_info *x, const sesp_kmsg_describe_user_scram_credentials_response_credential_info *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->mechanism == y->mechanism)) {
+        return false;
+    }
+    if (true && !(x->iterations == y->iterations)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_describe_user_scram_credentials_result(sesp_kmsg_describe_user_scram_credentials_response_describe_user_scram_credentials_result *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -44,6 +62,33 @@ static void f_describe_user_scram_credentials_result(sesp_kmsg_describe_user_scr
     }
 }
 
+static bool q_describe_user_scram_credentials_result(const sesp_kmsg_describe_user_scram_credentials_response_describe_user_scram_credentials_result *x, const sesp_kmsg_describe_user_scram_credentials_response_describe_user_scram_credentials_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->user, y->user)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true) {
+        if (x->credential_infos_count != y->credential_infos_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->credential_infos_count; i_++) {
+            if (!q_credential_info(&x->credential_infos[i_], &y->credential_infos[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_describe_user_scram_credentials_response(sesp_kmsg_describe_user_scram_credentials_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -68,6 +113,33 @@ static void f_describe_user_scram_credentials_response(sesp_kmsg_describe_user_s
             f_describe_user_scram_credentials_result(&s->results[i_], v, a, seed * 31u + 3u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_describe_user_scram_credentials_response(const sesp_kmsg_describe_user_scram_credentials_response *x, const sesp_kmsg_describe_user_scram_credentials_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true) {
+        if (x->results_count != y->results_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->results_count; i_++) {
+            if (!q_describe_user_scram_credentials_result(&x->results[i_], &y->results[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_describe_user_scram_credentials_response_fill_test(sesp_kmsg_describe_user_scram_credentials_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -98,6 +170,27 @@ static int t_reencode_describe_user_scram_credentials_response(int16_t v, const 
     return sesp_kmsg_describe_user_scram_credentials_response_encode(out, v, m);
 }
 
+static int t_fill_check_describe_user_scram_credentials_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_describe_user_scram_credentials_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_describe_user_scram_credentials_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_describe_user_scram_credentials_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_describe_user_scram_credentials_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_describe_user_scram_credentials_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_describe_user_scram_credentials_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_describe_user_scram_credentials_response = {
-    "DescribeUserScramCredentialsResponse", 50, 1, 0, 0, t_fill_encode_describe_user_scram_credentials_response, t_reencode_describe_user_scram_credentials_response,
+    "DescribeUserScramCredentialsResponse", 50, 1, 0, 0, t_fill_encode_describe_user_scram_credentials_response, t_reencode_describe_user_scram_credentials_response, t_fill_check_describe_user_scram_credentials_response,
 };

@@ -5,6 +5,9 @@
 static void f_topic_partitions(sesp_kmsg_elect_leaders_request_topic_partitions *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_elect_leaders_request(sesp_kmsg_elect_leaders_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_topic_partitions(const sesp_kmsg_elect_leaders_request_topic_partitions *x, const sesp_kmsg_elect_leaders_request_topic_partitions *y, int16_t v);
+static bool q_elect_leaders_request(const sesp_kmsg_elect_leaders_request *x, const sesp_kmsg_elect_leaders_request *y, int16_t v);
+
 static void f_topic_partitions(sesp_kmsg_elect_leaders_request_topic_partitions *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -25,6 +28,27 @@ static void f_topic_partitions(sesp_kmsg_elect_leaders_request_topic_partitions 
                 s->partitions[i_] = (int32_t)(s->partitions[i_] + 1);
         }
     }
+}
+
+static bool q_topic_partitions(const sesp_kmsg_elect_leaders_request_topic_partitions *x, const sesp_kmsg_elect_leaders_request_topic_partitions *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_elect_leaders_request(sesp_kmsg_elect_leaders_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -52,6 +76,30 @@ static void f_elect_leaders_request(sesp_kmsg_elect_leaders_request *s, int16_t 
     s->timeout_ms = (int32_t)(seed * 13u + 2u);
     if (s->timeout_ms == 60000)
         s->timeout_ms = (int32_t)(s->timeout_ms + 1);
+}
+
+static bool q_elect_leaders_request(const sesp_kmsg_elect_leaders_request *x, const sesp_kmsg_elect_leaders_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->election_type == y->election_type)) {
+        return false;
+    }
+    if (true) {
+        if (x->topic_partitions_count != y->topic_partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topic_partitions_count; i_++) {
+            if (!q_topic_partitions(&x->topic_partitions[i_], &y->topic_partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->timeout_ms == y->timeout_ms)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_elect_leaders_request_fill_test(sesp_kmsg_elect_leaders_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -82,6 +130,27 @@ static int t_reencode_elect_leaders_request(int16_t v, const uint8_t *p, size_t 
     return sesp_kmsg_elect_leaders_request_encode(out, v, m);
 }
 
+static int t_fill_check_elect_leaders_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_elect_leaders_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_elect_leaders_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_elect_leaders_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_elect_leaders_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_elect_leaders_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_elect_leaders_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_elect_leaders_request = {
-    "ElectLeadersRequest", 43, 0, 0, 2, t_fill_encode_elect_leaders_request, t_reencode_elect_leaders_request,
+    "ElectLeadersRequest", 43, 0, 0, 2, t_fill_encode_elect_leaders_request, t_reencode_elect_leaders_request, t_fill_check_elect_leaders_request,
 };

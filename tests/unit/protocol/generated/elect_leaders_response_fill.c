@@ -6,6 +6,10 @@ static void f_partition_result(sesp_kmsg_elect_leaders_response_partition_result
 static void f_replica_election_result(sesp_kmsg_elect_leaders_response_replica_election_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_elect_leaders_response(sesp_kmsg_elect_leaders_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_partition_result(const sesp_kmsg_elect_leaders_response_partition_result *x, const sesp_kmsg_elect_leaders_response_partition_result *y, int16_t v);
+static bool q_replica_election_result(const sesp_kmsg_elect_leaders_response_replica_election_result *x, const sesp_kmsg_elect_leaders_response_replica_election_result *y, int16_t v);
+static bool q_elect_leaders_response(const sesp_kmsg_elect_leaders_response *x, const sesp_kmsg_elect_leaders_response *y, int16_t v);
+
 static void f_partition_result(sesp_kmsg_elect_leaders_response_partition_result *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +23,23 @@ static void f_partition_result(sesp_kmsg_elect_leaders_response_partition_result
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
     s->error_message = sesp_kt_str(a, seed + 2u, true);
+}
+
+static bool q_partition_result(const sesp_kmsg_elect_leaders_response_partition_result *x, const sesp_kmsg_elect_leaders_response_partition_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_id == y->partition_id)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_replica_election_result(sesp_kmsg_elect_leaders_response_replica_election_result *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -39,6 +60,27 @@ static void f_replica_election_result(sesp_kmsg_elect_leaders_response_replica_e
             f_partition_result(&s->partition_result[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_replica_election_result(const sesp_kmsg_elect_leaders_response_replica_election_result *x, const sesp_kmsg_elect_leaders_response_replica_election_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if (true) {
+        if (x->partition_result_count != y->partition_result_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_result_count; i_++) {
+            if (!q_partition_result(&x->partition_result[i_], &y->partition_result[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_elect_leaders_response(sesp_kmsg_elect_leaders_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -66,6 +108,30 @@ static void f_elect_leaders_response(sesp_kmsg_elect_leaders_response *s, int16_
             f_replica_election_result(&s->replica_election_results[i_], v, a, seed * 31u + 2u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_elect_leaders_response(const sesp_kmsg_elect_leaders_response *x, const sesp_kmsg_elect_leaders_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->replica_election_results_count != y->replica_election_results_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->replica_election_results_count; i_++) {
+            if (!q_replica_election_result(&x->replica_election_results[i_], &y->replica_election_results[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_elect_leaders_response_fill_test(sesp_kmsg_elect_leaders_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -96,6 +162,27 @@ static int t_reencode_elect_leaders_response(int16_t v, const uint8_t *p, size_t
     return sesp_kmsg_elect_leaders_response_encode(out, v, m);
 }
 
+static int t_fill_check_elect_leaders_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_elect_leaders_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_elect_leaders_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_elect_leaders_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_elect_leaders_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_elect_leaders_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_elect_leaders_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_elect_leaders_response = {
-    "ElectLeadersResponse", 43, 1, 0, 2, t_fill_encode_elect_leaders_response, t_reencode_elect_leaders_response,
+    "ElectLeadersResponse", 43, 1, 0, 2, t_fill_encode_elect_leaders_response, t_reencode_elect_leaders_response, t_fill_check_elect_leaders_response,
 };

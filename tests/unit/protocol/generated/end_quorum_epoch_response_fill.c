@@ -7,6 +7,11 @@ static void f_topic_data(sesp_kmsg_end_quorum_epoch_response_topic_data *s, int1
 static void f_node_endpoint(sesp_kmsg_end_quorum_epoch_response_node_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_end_quorum_epoch_response(sesp_kmsg_end_quorum_epoch_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_partition_data(const sesp_kmsg_end_quorum_epoch_response_partition_data *x, const sesp_kmsg_end_quorum_epoch_response_partition_data *y, int16_t v);
+static bool q_topic_data(const sesp_kmsg_end_quorum_epoch_response_topic_data *x, const sesp_kmsg_end_quorum_epoch_response_topic_data *y, int16_t v);
+static bool q_node_endpoint(const sesp_kmsg_end_quorum_epoch_response_node_endpoint *x, const sesp_kmsg_end_quorum_epoch_response_node_endpoint *y, int16_t v);
+static bool q_end_quorum_epoch_response(const sesp_kmsg_end_quorum_epoch_response *x, const sesp_kmsg_end_quorum_epoch_response *y, int16_t v);
+
 static void f_partition_data(sesp_kmsg_end_quorum_epoch_response_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -25,6 +30,26 @@ static void f_partition_data(sesp_kmsg_end_quorum_epoch_response_partition_data 
     s->leader_epoch = (int32_t)(seed * 13u + 3u);
     if (s->leader_epoch == 0)
         s->leader_epoch = (int32_t)(s->leader_epoch + 1);
+}
+
+static bool q_partition_data(const sesp_kmsg_end_quorum_epoch_response_partition_data *x, const sesp_kmsg_end_quorum_epoch_response_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(x->leader_id == y->leader_id)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_topic_data(sesp_kmsg_end_quorum_epoch_response_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -47,6 +72,27 @@ static void f_topic_data(sesp_kmsg_end_quorum_epoch_response_topic_data *s, int1
     }
 }
 
+static bool q_topic_data(const sesp_kmsg_end_quorum_epoch_response_topic_data *x, const sesp_kmsg_end_quorum_epoch_response_topic_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_node_endpoint(sesp_kmsg_end_quorum_epoch_response_node_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -66,6 +112,23 @@ static void f_node_endpoint(sesp_kmsg_end_quorum_epoch_response_node_endpoint *s
         if (s->port == 0)
             s->port = (uint16_t)(s->port + 1);
     }
+}
+
+static bool q_node_endpoint(const sesp_kmsg_end_quorum_epoch_response_node_endpoint *x, const sesp_kmsg_end_quorum_epoch_response_node_endpoint *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->node_id == y->node_id)) {
+        return false;
+    }
+    if ((v >= 1) && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->port == y->port)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_end_quorum_epoch_response(sesp_kmsg_end_quorum_epoch_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -103,6 +166,37 @@ static void f_end_quorum_epoch_response(sesp_kmsg_end_quorum_epoch_response *s, 
     }
 }
 
+static bool q_end_quorum_epoch_response(const sesp_kmsg_end_quorum_epoch_response *x, const sesp_kmsg_end_quorum_epoch_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_data(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1)) {
+        if (x->node_endpoints_count != y->node_endpoints_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->node_endpoints_count; i_++) {
+            if (!q_node_endpoint(&x->node_endpoints[i_], &y->node_endpoints[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_end_quorum_epoch_response_fill_test(sesp_kmsg_end_quorum_epoch_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_end_quorum_epoch_response(m, version, a, seed);
@@ -131,6 +225,27 @@ static int t_reencode_end_quorum_epoch_response(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_end_quorum_epoch_response_encode(out, v, m);
 }
 
+static int t_fill_check_end_quorum_epoch_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_end_quorum_epoch_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_end_quorum_epoch_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_end_quorum_epoch_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_end_quorum_epoch_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_end_quorum_epoch_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_end_quorum_epoch_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_end_quorum_epoch_response = {
-    "EndQuorumEpochResponse", 54, 1, 0, 1, t_fill_encode_end_quorum_epoch_response, t_reencode_end_quorum_epoch_response,
+    "EndQuorumEpochResponse", 54, 1, 0, 1, t_fill_encode_end_quorum_epoch_response, t_reencode_end_quorum_epoch_response, t_fill_check_end_quorum_epoch_response,
 };

@@ -4,6 +4,8 @@
 
 static void f_envelope_request(sesp_kmsg_envelope_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_envelope_request(const sesp_kmsg_envelope_request *x, const sesp_kmsg_envelope_request *y, int16_t v);
+
 static void f_envelope_request(sesp_kmsg_envelope_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -13,6 +15,23 @@ static void f_envelope_request(sesp_kmsg_envelope_request *s, int16_t v, sesp_ar
     s->request_data = sesp_kt_bytes(a, seed + 0u, false);
     s->request_principal = sesp_kt_bytes(a, seed + 1u, true);
     s->client_host_address = sesp_kt_bytes(a, seed + 2u, false);
+}
+
+static bool q_envelope_request(const sesp_kmsg_envelope_request *x, const sesp_kmsg_envelope_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_bytes_eq(x->request_data, y->request_data)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->request_principal, y->request_principal)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->client_host_address, y->client_host_address)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_envelope_request_fill_test(sesp_kmsg_envelope_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -43,6 +62,27 @@ static int t_reencode_envelope_request(int16_t v, const uint8_t *p, size_t len, 
     return sesp_kmsg_envelope_request_encode(out, v, m);
 }
 
+static int t_fill_check_envelope_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_envelope_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_envelope_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_envelope_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_envelope_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_envelope_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_envelope_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_envelope_request = {
-    "EnvelopeRequest", 58, 0, 0, 0, t_fill_encode_envelope_request, t_reencode_envelope_request,
+    "EnvelopeRequest", 58, 0, 0, 0, t_fill_encode_envelope_request, t_reencode_envelope_request, t_fill_check_envelope_request,
 };

@@ -8,6 +8,12 @@ static void f_fetch_topic(sesp_kmsg_fetch_request_fetch_topic *s, int16_t v, ses
 static void f_forgotten_topic(sesp_kmsg_fetch_request_forgotten_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_fetch_request(sesp_kmsg_fetch_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_replica_state(const sesp_kmsg_fetch_request_replica_state *x, const sesp_kmsg_fetch_request_replica_state *y, int16_t v);
+static bool q_fetch_partition(const sesp_kmsg_fetch_request_fetch_partition *x, const sesp_kmsg_fetch_request_fetch_partition *y, int16_t v);
+static bool q_fetch_topic(const sesp_kmsg_fetch_request_fetch_topic *x, const sesp_kmsg_fetch_request_fetch_topic *y, int16_t v);
+static bool q_forgotten_topic(const sesp_kmsg_fetch_request_forgotten_topic *x, const sesp_kmsg_fetch_request_forgotten_topic *y, int16_t v);
+static bool q_fetch_request(const sesp_kmsg_fetch_request *x, const sesp_kmsg_fetch_request *y, int16_t v);
+
 static void f_replica_state(sesp_kmsg_fetch_request_replica_state *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -24,6 +30,20 @@ static void f_replica_state(sesp_kmsg_fetch_request_replica_state *s, int16_t v,
         if (s->replica_epoch == INT64_C(-1))
             s->replica_epoch = (int64_t)(s->replica_epoch + 1);
     }
+}
+
+static bool q_replica_state(const sesp_kmsg_fetch_request_replica_state *x, const sesp_kmsg_fetch_request_replica_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 15) && !(x->replica_id == y->replica_id)) {
+        return false;
+    }
+    if ((v >= 15) && !(x->replica_epoch == y->replica_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_fetch_partition(sesp_kmsg_fetch_request_fetch_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -61,6 +81,35 @@ static void f_fetch_partition(sesp_kmsg_fetch_request_fetch_partition *s, int16_
     }
 }
 
+static bool q_fetch_partition(const sesp_kmsg_fetch_request_fetch_partition *x, const sesp_kmsg_fetch_request_fetch_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition == y->partition)) {
+        return false;
+    }
+    if ((v >= 9) && !(x->current_leader_epoch == y->current_leader_epoch)) {
+        return false;
+    }
+    if (true && !(x->fetch_offset == y->fetch_offset)) {
+        return false;
+    }
+    if ((v >= 12) && !(x->last_fetched_epoch == y->last_fetched_epoch)) {
+        return false;
+    }
+    if ((v >= 5) && !(x->log_start_offset == y->log_start_offset)) {
+        return false;
+    }
+    if (true && !(x->partition_max_bytes == y->partition_max_bytes)) {
+        return false;
+    }
+    if ((v >= 17) && !(memcmp(&x->replica_directory_id, &y->replica_directory_id, sizeof x->replica_directory_id) == 0)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_fetch_topic(sesp_kmsg_fetch_request_fetch_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -84,6 +133,30 @@ static void f_fetch_topic(sesp_kmsg_fetch_request_fetch_topic *s, int16_t v, ses
             f_fetch_partition(&s->partitions[i_], v, a, seed * 31u + 2u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_fetch_topic(const sesp_kmsg_fetch_request_fetch_topic *x, const sesp_kmsg_fetch_request_fetch_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 12) && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if ((v >= 13) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_fetch_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_forgotten_topic(sesp_kmsg_fetch_request_forgotten_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -113,6 +186,30 @@ static void f_forgotten_topic(sesp_kmsg_fetch_request_forgotten_topic *s, int16_
             }
         }
     }
+}
+
+static bool q_forgotten_topic(const sesp_kmsg_fetch_request_forgotten_topic *x, const sesp_kmsg_fetch_request_forgotten_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 7 && v <= 12) && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if ((v >= 13) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if ((v >= 7)) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_fetch_request(sesp_kmsg_fetch_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -187,6 +284,64 @@ static void f_fetch_request(sesp_kmsg_fetch_request *s, int16_t v, sesp_arena *a
     }
 }
 
+static bool q_fetch_request(const sesp_kmsg_fetch_request *x, const sesp_kmsg_fetch_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 12) && !sesp_kt_str_eq(x->cluster_id, y->cluster_id)) {
+        return false;
+    }
+    if ((v <= 14) && !(x->replica_id == y->replica_id)) {
+        return false;
+    }
+    if ((v >= 15) && !q_replica_state(&x->replica_state, &y->replica_state, v)) {
+        return false;
+    }
+    if (true && !(x->max_wait_ms == y->max_wait_ms)) {
+        return false;
+    }
+    if (true && !(x->min_bytes == y->min_bytes)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->max_bytes == y->max_bytes)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->isolation_level == y->isolation_level)) {
+        return false;
+    }
+    if ((v >= 7) && !(x->session_id == y->session_id)) {
+        return false;
+    }
+    if ((v >= 7) && !(x->session_epoch == y->session_epoch)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_fetch_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 7)) {
+        if (x->forgotten_topics_data_count != y->forgotten_topics_data_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->forgotten_topics_data_count; i_++) {
+            if (!q_forgotten_topic(&x->forgotten_topics_data[i_], &y->forgotten_topics_data[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 11) && !sesp_kt_str_eq(x->rack_id, y->rack_id)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_fetch_request_fill_test(sesp_kmsg_fetch_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_fetch_request(m, version, a, seed);
@@ -215,6 +370,27 @@ static int t_reencode_fetch_request(int16_t v, const uint8_t *p, size_t len, siz
     return sesp_kmsg_fetch_request_encode(out, v, m);
 }
 
+static int t_fill_check_fetch_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_fetch_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_fetch_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_fetch_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_fetch_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_fetch_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_fetch_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_fetch_request = {
-    "FetchRequest", 1, 0, 0, 17, t_fill_encode_fetch_request, t_reencode_fetch_request,
+    "FetchRequest", 1, 0, 0, 17, t_fill_encode_fetch_request, t_reencode_fetch_request, t_fill_check_fetch_request,
 };

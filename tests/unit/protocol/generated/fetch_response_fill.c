@@ -11,6 +11,15 @@ static void f_fetchable_topic_response(sesp_kmsg_fetch_response_fetchable_topic_
 static void f_node_endpoint(sesp_kmsg_fetch_response_node_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_fetch_response(sesp_kmsg_fetch_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_epoch_end_offset(const sesp_kmsg_fetch_response_epoch_end_offset *x, const sesp_kmsg_fetch_response_epoch_end_offset *y, int16_t v);
+static bool q_leader_id_and_epoch(const sesp_kmsg_fetch_response_leader_id_and_epoch *x, const sesp_kmsg_fetch_response_leader_id_and_epoch *y, int16_t v);
+static bool q_snapshot_id(const sesp_kmsg_fetch_response_snapshot_id *x, const sesp_kmsg_fetch_response_snapshot_id *y, int16_t v);
+static bool q_aborted_transaction(const sesp_kmsg_fetch_response_aborted_transaction *x, const sesp_kmsg_fetch_response_aborted_transaction *y, int16_t v);
+static bool q_partition_data(const sesp_kmsg_fetch_response_partition_data *x, const sesp_kmsg_fetch_response_partition_data *y, int16_t v);
+static bool q_fetchable_topic_response(const sesp_kmsg_fetch_response_fetchable_topic_response *x, const sesp_kmsg_fetch_response_fetchable_topic_response *y, int16_t v);
+static bool q_node_endpoint(const sesp_kmsg_fetch_response_node_endpoint *x, const sesp_kmsg_fetch_response_node_endpoint *y, int16_t v);
+static bool q_fetch_response(const sesp_kmsg_fetch_response *x, const sesp_kmsg_fetch_response *y, int16_t v);
+
 static void f_epoch_end_offset(sesp_kmsg_fetch_response_epoch_end_offset *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -27,6 +36,20 @@ static void f_epoch_end_offset(sesp_kmsg_fetch_response_epoch_end_offset *s, int
         if (s->end_offset == INT64_C(-1))
             s->end_offset = (int64_t)(s->end_offset + 1);
     }
+}
+
+static bool q_epoch_end_offset(const sesp_kmsg_fetch_response_epoch_end_offset *x, const sesp_kmsg_fetch_response_epoch_end_offset *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 12) && !(x->epoch == y->epoch)) {
+        return false;
+    }
+    if ((v >= 12) && !(x->end_offset == y->end_offset)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_leader_id_and_epoch(sesp_kmsg_fetch_response_leader_id_and_epoch *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -47,6 +70,20 @@ static void f_leader_id_and_epoch(sesp_kmsg_fetch_response_leader_id_and_epoch *
     }
 }
 
+static bool q_leader_id_and_epoch(const sesp_kmsg_fetch_response_leader_id_and_epoch *x, const sesp_kmsg_fetch_response_leader_id_and_epoch *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 12) && !(x->leader_id == y->leader_id)) {
+        return false;
+    }
+    if ((v >= 12) && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_snapshot_id(sesp_kmsg_fetch_response_snapshot_id *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -59,6 +96,20 @@ static void f_snapshot_id(sesp_kmsg_fetch_response_snapshot_id *s, int16_t v, se
     s->epoch = (int32_t)(seed * 13u + 1u);
     if (s->epoch == -1)
         s->epoch = (int32_t)(s->epoch + 1);
+}
+
+static bool q_snapshot_id(const sesp_kmsg_fetch_response_snapshot_id *x, const sesp_kmsg_fetch_response_snapshot_id *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->end_offset == y->end_offset)) {
+        return false;
+    }
+    if (true && !(x->epoch == y->epoch)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_aborted_transaction(sesp_kmsg_fetch_response_aborted_transaction *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -77,6 +128,20 @@ static void f_aborted_transaction(sesp_kmsg_fetch_response_aborted_transaction *
         if (s->first_offset == INT64_C(0))
             s->first_offset = (int64_t)(s->first_offset + 1);
     }
+}
+
+static bool q_aborted_transaction(const sesp_kmsg_fetch_response_aborted_transaction *x, const sesp_kmsg_fetch_response_aborted_transaction *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 4) && !(x->producer_id == y->producer_id)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->first_offset == y->first_offset)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_partition_data(sesp_kmsg_fetch_response_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -134,6 +199,54 @@ static void f_partition_data(sesp_kmsg_fetch_response_partition_data *s, int16_t
     s->records = sesp_kt_bytes(a, seed + 10u, true);
 }
 
+static bool q_partition_data(const sesp_kmsg_fetch_response_partition_data *x, const sesp_kmsg_fetch_response_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(x->high_watermark == y->high_watermark)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->last_stable_offset == y->last_stable_offset)) {
+        return false;
+    }
+    if ((v >= 5) && !(x->log_start_offset == y->log_start_offset)) {
+        return false;
+    }
+    if ((v >= 12) && !q_epoch_end_offset(&x->diverging_epoch, &y->diverging_epoch, v)) {
+        return false;
+    }
+    if ((v >= 12) && !q_leader_id_and_epoch(&x->current_leader, &y->current_leader, v)) {
+        return false;
+    }
+    if ((v >= 12) && !q_snapshot_id(&x->snapshot_id, &y->snapshot_id, v)) {
+        return false;
+    }
+    if ((v >= 4)) {
+        if (x->aborted_transactions_count != y->aborted_transactions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->aborted_transactions_count; i_++) {
+            if (!q_aborted_transaction(&x->aborted_transactions[i_], &y->aborted_transactions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 11) && !(x->preferred_read_replica == y->preferred_read_replica)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->records, y->records)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_fetchable_topic_response(sesp_kmsg_fetch_response_fetchable_topic_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -159,6 +272,30 @@ static void f_fetchable_topic_response(sesp_kmsg_fetch_response_fetchable_topic_
     }
 }
 
+static bool q_fetchable_topic_response(const sesp_kmsg_fetch_response_fetchable_topic_response *x, const sesp_kmsg_fetch_response_fetchable_topic_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 12) && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if ((v >= 13) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_node_endpoint(sesp_kmsg_fetch_response_node_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -181,6 +318,26 @@ static void f_node_endpoint(sesp_kmsg_fetch_response_node_endpoint *s, int16_t v
     if ((v >= 16)) {
         s->rack = sesp_kt_str(a, seed + 3u, (v >= 16));
     }
+}
+
+static bool q_node_endpoint(const sesp_kmsg_fetch_response_node_endpoint *x, const sesp_kmsg_fetch_response_node_endpoint *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 16) && !(x->node_id == y->node_id)) {
+        return false;
+    }
+    if ((v >= 16) && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if ((v >= 16) && !(x->port == y->port)) {
+        return false;
+    }
+    if ((v >= 16) && !sesp_kt_str_eq(x->rack, y->rack)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_fetch_response(sesp_kmsg_fetch_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -230,6 +387,43 @@ static void f_fetch_response(sesp_kmsg_fetch_response *s, int16_t v, sesp_arena 
     }
 }
 
+static bool q_fetch_response(const sesp_kmsg_fetch_response *x, const sesp_kmsg_fetch_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if ((v >= 7) && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v >= 7) && !(x->session_id == y->session_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->responses_count != y->responses_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->responses_count; i_++) {
+            if (!q_fetchable_topic_response(&x->responses[i_], &y->responses[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 16)) {
+        if (x->node_endpoints_count != y->node_endpoints_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->node_endpoints_count; i_++) {
+            if (!q_node_endpoint(&x->node_endpoints[i_], &y->node_endpoints[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_fetch_response_fill_test(sesp_kmsg_fetch_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_fetch_response(m, version, a, seed);
@@ -258,6 +452,27 @@ static int t_reencode_fetch_response(int16_t v, const uint8_t *p, size_t len, si
     return sesp_kmsg_fetch_response_encode(out, v, m);
 }
 
+static int t_fill_check_fetch_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_fetch_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_fetch_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_fetch_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_fetch_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_fetch_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_fetch_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_fetch_response = {
-    "FetchResponse", 1, 1, 0, 17, t_fill_encode_fetch_response, t_reencode_fetch_response,
+    "FetchResponse", 1, 1, 0, 17, t_fill_encode_fetch_response, t_reencode_fetch_response, t_fill_check_fetch_response,
 };

@@ -7,6 +7,11 @@ static void f_partition_snapshot(sesp_kmsg_fetch_snapshot_request_partition_snap
 static void f_topic_snapshot(sesp_kmsg_fetch_snapshot_request_topic_snapshot *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_fetch_snapshot_request(sesp_kmsg_fetch_snapshot_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_snapshot_id(const sesp_kmsg_fetch_snapshot_request_snapshot_id *x, const sesp_kmsg_fetch_snapshot_request_snapshot_id *y, int16_t v);
+static bool q_partition_snapshot(const sesp_kmsg_fetch_snapshot_request_partition_snapshot *x, const sesp_kmsg_fetch_snapshot_request_partition_snapshot *y, int16_t v);
+static bool q_topic_snapshot(const sesp_kmsg_fetch_snapshot_request_topic_snapshot *x, const sesp_kmsg_fetch_snapshot_request_topic_snapshot *y, int16_t v);
+static bool q_fetch_snapshot_request(const sesp_kmsg_fetch_snapshot_request *x, const sesp_kmsg_fetch_snapshot_request *y, int16_t v);
+
 static void f_snapshot_id(sesp_kmsg_fetch_snapshot_request_snapshot_id *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +24,20 @@ static void f_snapshot_id(sesp_kmsg_fetch_snapshot_request_snapshot_id *s, int16
     s->epoch = (int32_t)(seed * 13u + 1u);
     if (s->epoch == 0)
         s->epoch = (int32_t)(s->epoch + 1);
+}
+
+static bool q_snapshot_id(const sesp_kmsg_fetch_snapshot_request_snapshot_id *x, const sesp_kmsg_fetch_snapshot_request_snapshot_id *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->end_offset == y->end_offset)) {
+        return false;
+    }
+    if (true && !(x->epoch == y->epoch)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_partition_snapshot(sesp_kmsg_fetch_snapshot_request_partition_snapshot *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -42,6 +61,29 @@ static void f_partition_snapshot(sesp_kmsg_fetch_snapshot_request_partition_snap
     }
 }
 
+static bool q_partition_snapshot(const sesp_kmsg_fetch_snapshot_request_partition_snapshot *x, const sesp_kmsg_fetch_snapshot_request_partition_snapshot *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition == y->partition)) {
+        return false;
+    }
+    if (true && !(x->current_leader_epoch == y->current_leader_epoch)) {
+        return false;
+    }
+    if (true && !q_snapshot_id(&x->snapshot_id, &y->snapshot_id, v)) {
+        return false;
+    }
+    if (true && !(x->position == y->position)) {
+        return false;
+    }
+    if ((v >= 1) && !(memcmp(&x->replica_directory_id, &y->replica_directory_id, sizeof x->replica_directory_id) == 0)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_topic_snapshot(sesp_kmsg_fetch_snapshot_request_topic_snapshot *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -60,6 +102,27 @@ static void f_topic_snapshot(sesp_kmsg_fetch_snapshot_request_topic_snapshot *s,
             f_partition_snapshot(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_topic_snapshot(const sesp_kmsg_fetch_snapshot_request_topic_snapshot *x, const sesp_kmsg_fetch_snapshot_request_topic_snapshot *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_snapshot(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_fetch_snapshot_request(sesp_kmsg_fetch_snapshot_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -86,6 +149,33 @@ static void f_fetch_snapshot_request(sesp_kmsg_fetch_snapshot_request *s, int16_
             f_topic_snapshot(&s->topics[i_], v, a, seed * 31u + 3u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_fetch_snapshot_request(const sesp_kmsg_fetch_snapshot_request *x, const sesp_kmsg_fetch_snapshot_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->cluster_id, y->cluster_id)) {
+        return false;
+    }
+    if (true && !(x->replica_id == y->replica_id)) {
+        return false;
+    }
+    if (true && !(x->max_bytes == y->max_bytes)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_snapshot(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_fetch_snapshot_request_fill_test(sesp_kmsg_fetch_snapshot_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -116,6 +206,27 @@ static int t_reencode_fetch_snapshot_request(int16_t v, const uint8_t *p, size_t
     return sesp_kmsg_fetch_snapshot_request_encode(out, v, m);
 }
 
+static int t_fill_check_fetch_snapshot_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_fetch_snapshot_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_fetch_snapshot_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_fetch_snapshot_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_fetch_snapshot_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_fetch_snapshot_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_fetch_snapshot_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_fetch_snapshot_request = {
-    "FetchSnapshotRequest", 59, 0, 0, 1, t_fill_encode_fetch_snapshot_request, t_reencode_fetch_snapshot_request,
+    "FetchSnapshotRequest", 59, 0, 0, 1, t_fill_encode_fetch_snapshot_request, t_reencode_fetch_snapshot_request, t_fill_check_fetch_snapshot_request,
 };

@@ -9,6 +9,13 @@ static void f_topic_snapshot(sesp_kmsg_fetch_snapshot_response_topic_snapshot *s
 static void f_node_endpoint(sesp_kmsg_fetch_snapshot_response_node_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_fetch_snapshot_response(sesp_kmsg_fetch_snapshot_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_snapshot_id(const sesp_kmsg_fetch_snapshot_response_snapshot_id *x, const sesp_kmsg_fetch_snapshot_response_snapshot_id *y, int16_t v);
+static bool q_leader_id_and_epoch(const sesp_kmsg_fetch_snapshot_response_leader_id_and_epoch *x, const sesp_kmsg_fetch_snapshot_response_leader_id_and_epoch *y, int16_t v);
+static bool q_partition_snapshot(const sesp_kmsg_fetch_snapshot_response_partition_snapshot *x, const sesp_kmsg_fetch_snapshot_response_partition_snapshot *y, int16_t v);
+static bool q_topic_snapshot(const sesp_kmsg_fetch_snapshot_response_topic_snapshot *x, const sesp_kmsg_fetch_snapshot_response_topic_snapshot *y, int16_t v);
+static bool q_node_endpoint(const sesp_kmsg_fetch_snapshot_response_node_endpoint *x, const sesp_kmsg_fetch_snapshot_response_node_endpoint *y, int16_t v);
+static bool q_fetch_snapshot_response(const sesp_kmsg_fetch_snapshot_response *x, const sesp_kmsg_fetch_snapshot_response *y, int16_t v);
+
 static void f_snapshot_id(sesp_kmsg_fetch_snapshot_response_snapshot_id *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -23,6 +30,20 @@ static void f_snapshot_id(sesp_kmsg_fetch_snapshot_response_snapshot_id *s, int1
         s->epoch = (int32_t)(s->epoch + 1);
 }
 
+static bool q_snapshot_id(const sesp_kmsg_fetch_snapshot_response_snapshot_id *x, const sesp_kmsg_fetch_snapshot_response_snapshot_id *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->end_offset == y->end_offset)) {
+        return false;
+    }
+    if (true && !(x->epoch == y->epoch)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_leader_id_and_epoch(sesp_kmsg_fetch_snapshot_response_leader_id_and_epoch *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -35,6 +56,20 @@ static void f_leader_id_and_epoch(sesp_kmsg_fetch_snapshot_response_leader_id_an
     s->leader_epoch = (int32_t)(seed * 13u + 1u);
     if (s->leader_epoch == 0)
         s->leader_epoch = (int32_t)(s->leader_epoch + 1);
+}
+
+static bool q_leader_id_and_epoch(const sesp_kmsg_fetch_snapshot_response_leader_id_and_epoch *x, const sesp_kmsg_fetch_snapshot_response_leader_id_and_epoch *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->leader_id == y->leader_id)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_partition_snapshot(sesp_kmsg_fetch_snapshot_response_partition_snapshot *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -60,6 +95,35 @@ static void f_partition_snapshot(sesp_kmsg_fetch_snapshot_response_partition_sna
     s->unaligned_records = sesp_kt_bytes(a, seed + 6u, false);
 }
 
+static bool q_partition_snapshot(const sesp_kmsg_fetch_snapshot_response_partition_snapshot *x, const sesp_kmsg_fetch_snapshot_response_partition_snapshot *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->index == y->index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !q_snapshot_id(&x->snapshot_id, &y->snapshot_id, v)) {
+        return false;
+    }
+    if (true && !q_leader_id_and_epoch(&x->current_leader, &y->current_leader, v)) {
+        return false;
+    }
+    if (true && !(x->size == y->size)) {
+        return false;
+    }
+    if (true && !(x->position == y->position)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->unaligned_records, y->unaligned_records)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_topic_snapshot(sesp_kmsg_fetch_snapshot_response_topic_snapshot *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -78,6 +142,27 @@ static void f_topic_snapshot(sesp_kmsg_fetch_snapshot_response_topic_snapshot *s
             f_partition_snapshot(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_topic_snapshot(const sesp_kmsg_fetch_snapshot_response_topic_snapshot *x, const sesp_kmsg_fetch_snapshot_response_topic_snapshot *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_snapshot(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_node_endpoint(sesp_kmsg_fetch_snapshot_response_node_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -99,6 +184,23 @@ static void f_node_endpoint(sesp_kmsg_fetch_snapshot_response_node_endpoint *s, 
         if (s->port == 0)
             s->port = (uint16_t)(s->port + 1);
     }
+}
+
+static bool q_node_endpoint(const sesp_kmsg_fetch_snapshot_response_node_endpoint *x, const sesp_kmsg_fetch_snapshot_response_node_endpoint *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->node_id == y->node_id)) {
+        return false;
+    }
+    if ((v >= 1) && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->port == y->port)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_fetch_snapshot_response(sesp_kmsg_fetch_snapshot_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -139,6 +241,40 @@ static void f_fetch_snapshot_response(sesp_kmsg_fetch_snapshot_response *s, int1
     }
 }
 
+static bool q_fetch_snapshot_response(const sesp_kmsg_fetch_snapshot_response *x, const sesp_kmsg_fetch_snapshot_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_snapshot(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1)) {
+        if (x->node_endpoints_count != y->node_endpoints_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->node_endpoints_count; i_++) {
+            if (!q_node_endpoint(&x->node_endpoints[i_], &y->node_endpoints[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_fetch_snapshot_response_fill_test(sesp_kmsg_fetch_snapshot_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_fetch_snapshot_response(m, version, a, seed);
@@ -167,6 +303,27 @@ static int t_reencode_fetch_snapshot_response(int16_t v, const uint8_t *p, size_
     return sesp_kmsg_fetch_snapshot_response_encode(out, v, m);
 }
 
+static int t_fill_check_fetch_snapshot_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_fetch_snapshot_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_fetch_snapshot_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_fetch_snapshot_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_fetch_snapshot_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_fetch_snapshot_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_fetch_snapshot_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_fetch_snapshot_response = {
-    "FetchSnapshotResponse", 59, 1, 0, 1, t_fill_encode_fetch_snapshot_response, t_reencode_fetch_snapshot_response,
+    "FetchSnapshotResponse", 59, 1, 0, 1, t_fill_encode_fetch_snapshot_response, t_reencode_fetch_snapshot_response, t_fill_check_fetch_snapshot_response,
 };

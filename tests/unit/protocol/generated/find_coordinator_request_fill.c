@@ -4,6 +4,8 @@
 
 static void f_find_coordinator_request(sesp_kmsg_find_coordinator_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_find_coordinator_request(const sesp_kmsg_find_coordinator_request *x, const sesp_kmsg_find_coordinator_request *y, int16_t v);
+
 static void f_find_coordinator_request(sesp_kmsg_find_coordinator_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -31,6 +33,30 @@ static void f_find_coordinator_request(sesp_kmsg_find_coordinator_request *s, in
             }
         }
     }
+}
+
+static bool q_find_coordinator_request(const sesp_kmsg_find_coordinator_request *x, const sesp_kmsg_find_coordinator_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 3) && !sesp_kt_str_eq(x->key, y->key)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->key_type == y->key_type)) {
+        return false;
+    }
+    if ((v >= 4)) {
+        if (x->coordinator_keys_count != y->coordinator_keys_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->coordinator_keys_count; i_++) {
+            if (!sesp_kt_str_eq(x->coordinator_keys[i_], y->coordinator_keys[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_find_coordinator_request_fill_test(sesp_kmsg_find_coordinator_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -61,6 +87,27 @@ static int t_reencode_find_coordinator_request(int16_t v, const uint8_t *p, size
     return sesp_kmsg_find_coordinator_request_encode(out, v, m);
 }
 
+static int t_fill_check_find_coordinator_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_find_coordinator_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_find_coordinator_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_find_coordinator_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_find_coordinator_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_find_coordinator_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_find_coordinator_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_find_coordinator_request = {
-    "FindCoordinatorRequest", 10, 0, 0, 6, t_fill_encode_find_coordinator_request, t_reencode_find_coordinator_request,
+    "FindCoordinatorRequest", 10, 0, 0, 6, t_fill_encode_find_coordinator_request, t_reencode_find_coordinator_request, t_fill_check_find_coordinator_request,
 };

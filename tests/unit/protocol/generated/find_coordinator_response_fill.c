@@ -5,6 +5,9 @@
 static void f_coordinator(sesp_kmsg_find_coordinator_response_coordinator *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_find_coordinator_response(sesp_kmsg_find_coordinator_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_coordinator(const sesp_kmsg_find_coordinator_response_coordinator *x, const sesp_kmsg_find_coordinator_response_coordinator *y, int16_t v);
+static bool q_find_coordinator_response(const sesp_kmsg_find_coordinator_response *x, const sesp_kmsg_find_coordinator_response *y, int16_t v);
+
 static void f_coordinator(sesp_kmsg_find_coordinator_response_coordinator *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -35,6 +38,32 @@ static void f_coordinator(sesp_kmsg_find_coordinator_response_coordinator *s, in
     if ((v >= 4)) {
         s->error_message = sesp_kt_str(a, seed + 5u, (v >= 4));
     }
+}
+
+static bool q_coordinator(const sesp_kmsg_find_coordinator_response_coordinator *x, const sesp_kmsg_find_coordinator_response_coordinator *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 4) && !sesp_kt_str_eq(x->key, y->key)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->node_id == y->node_id)) {
+        return false;
+    }
+    if ((v >= 4) && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->port == y->port)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v >= 4) && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_find_coordinator_response(sesp_kmsg_find_coordinator_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -84,6 +113,42 @@ static void f_find_coordinator_response(sesp_kmsg_find_coordinator_response *s, 
     }
 }
 
+static bool q_find_coordinator_response(const sesp_kmsg_find_coordinator_response *x, const sesp_kmsg_find_coordinator_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if ((v <= 3) && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v >= 1 && v <= 3) && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if ((v <= 3) && !(x->node_id == y->node_id)) {
+        return false;
+    }
+    if ((v <= 3) && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if ((v <= 3) && !(x->port == y->port)) {
+        return false;
+    }
+    if ((v >= 4)) {
+        if (x->coordinators_count != y->coordinators_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->coordinators_count; i_++) {
+            if (!q_coordinator(&x->coordinators[i_], &y->coordinators[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_find_coordinator_response_fill_test(sesp_kmsg_find_coordinator_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_find_coordinator_response(m, version, a, seed);
@@ -112,6 +177,27 @@ static int t_reencode_find_coordinator_response(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_find_coordinator_response_encode(out, v, m);
 }
 
+static int t_fill_check_find_coordinator_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_find_coordinator_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_find_coordinator_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_find_coordinator_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_find_coordinator_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_find_coordinator_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_find_coordinator_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_find_coordinator_response = {
-    "FindCoordinatorResponse", 10, 1, 0, 6, t_fill_encode_find_coordinator_response, t_reencode_find_coordinator_response,
+    "FindCoordinatorResponse", 10, 1, 0, 6, t_fill_encode_find_coordinator_response, t_reencode_find_coordinator_response, t_fill_check_find_coordinator_response,
 };

@@ -4,6 +4,8 @@
 
 static void f_get_telemetry_subscriptions_request(sesp_kmsg_get_telemetry_subscriptions_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_get_telemetry_subscriptions_request(const sesp_kmsg_get_telemetry_subscriptions_request *x, const sesp_kmsg_get_telemetry_subscriptions_request *y, int16_t v);
+
 static void f_get_telemetry_subscriptions_request(sesp_kmsg_get_telemetry_subscriptions_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -11,6 +13,17 @@ static void f_get_telemetry_subscriptions_request(sesp_kmsg_get_telemetry_subscr
     (void)seed;
     sesp_kmsg_get_telemetry_subscriptions_request_init(s);
     sesp_kt_uuid(&s->client_instance_id, seed + 0u);
+}
+
+static bool q_get_telemetry_subscriptions_request(const sesp_kmsg_get_telemetry_subscriptions_request *x, const sesp_kmsg_get_telemetry_subscriptions_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->client_instance_id, &y->client_instance_id, sizeof x->client_instance_id) == 0)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_get_telemetry_subscriptions_request_fill_test(sesp_kmsg_get_telemetry_subscriptions_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -41,6 +54,27 @@ static int t_reencode_get_telemetry_subscriptions_request(int16_t v, const uint8
     return sesp_kmsg_get_telemetry_subscriptions_request_encode(out, v, m);
 }
 
+static int t_fill_check_get_telemetry_subscriptions_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_get_telemetry_subscriptions_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_get_telemetry_subscriptions_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_get_telemetry_subscriptions_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_get_telemetry_subscriptions_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_get_telemetry_subscriptions_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_get_telemetry_subscriptions_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_get_telemetry_subscriptions_request = {
-    "GetTelemetrySubscriptionsRequest", 71, 0, 0, 0, t_fill_encode_get_telemetry_subscriptions_request, t_reencode_get_telemetry_subscriptions_request,
+    "GetTelemetrySubscriptionsRequest", 71, 0, 0, 0, t_fill_encode_get_telemetry_subscriptions_request, t_reencode_get_telemetry_subscriptions_request, t_fill_check_get_telemetry_subscriptions_request,
 };

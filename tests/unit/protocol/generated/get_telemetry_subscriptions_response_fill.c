@@ -4,6 +4,8 @@
 
 static void f_get_telemetry_subscriptions_response(sesp_kmsg_get_telemetry_subscriptions_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_get_telemetry_subscriptions_response(const sesp_kmsg_get_telemetry_subscriptions_response *x, const sesp_kmsg_get_telemetry_subscriptions_response *y, int16_t v);
+
 static void f_get_telemetry_subscriptions_response(sesp_kmsg_get_telemetry_subscriptions_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -53,6 +55,55 @@ static void f_get_telemetry_subscriptions_response(sesp_kmsg_get_telemetry_subsc
     }
 }
 
+static bool q_get_telemetry_subscriptions_response(const sesp_kmsg_get_telemetry_subscriptions_response *x, const sesp_kmsg_get_telemetry_subscriptions_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(memcmp(&x->client_instance_id, &y->client_instance_id, sizeof x->client_instance_id) == 0)) {
+        return false;
+    }
+    if (true && !(x->subscription_id == y->subscription_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->accepted_compression_types_count != y->accepted_compression_types_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->accepted_compression_types_count; i_++) {
+            if (!(x->accepted_compression_types[i_] == y->accepted_compression_types[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->push_interval_ms == y->push_interval_ms)) {
+        return false;
+    }
+    if (true && !(x->telemetry_max_bytes == y->telemetry_max_bytes)) {
+        return false;
+    }
+    if (true && !(x->delta_temporality == y->delta_temporality)) {
+        return false;
+    }
+    if (true) {
+        if (x->requested_metrics_count != y->requested_metrics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->requested_metrics_count; i_++) {
+            if (!sesp_kt_str_eq(x->requested_metrics[i_], y->requested_metrics[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_get_telemetry_subscriptions_response_fill_test(sesp_kmsg_get_telemetry_subscriptions_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_get_telemetry_subscriptions_response(m, version, a, seed);
@@ -81,6 +132,27 @@ static int t_reencode_get_telemetry_subscriptions_response(int16_t v, const uint
     return sesp_kmsg_get_telemetry_subscriptions_response_encode(out, v, m);
 }
 
+static int t_fill_check_get_telemetry_subscriptions_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_get_telemetry_subscriptions_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_get_telemetry_subscriptions_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_get_telemetry_subscriptions_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_get_telemetry_subscriptions_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_get_telemetry_subscriptions_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_get_telemetry_subscriptions_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_get_telemetry_subscriptions_response = {
-    "GetTelemetrySubscriptionsResponse", 71, 1, 0, 0, t_fill_encode_get_telemetry_subscriptions_response, t_reencode_get_telemetry_subscriptions_response,
+    "GetTelemetrySubscriptionsResponse", 71, 1, 0, 0, t_fill_encode_get_telemetry_subscriptions_response, t_reencode_get_telemetry_subscriptions_response, t_fill_check_get_telemetry_subscriptions_response,
 };

@@ -5,6 +5,9 @@
 static void f_member_metadata(sesp_kmsg_group_metadata_value_member_metadata *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_group_metadata_value(sesp_kmsg_group_metadata_value *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_member_metadata(const sesp_kmsg_group_metadata_value_member_metadata *x, const sesp_kmsg_group_metadata_value_member_metadata *y, int16_t v);
+static bool q_group_metadata_value(const sesp_kmsg_group_metadata_value *x, const sesp_kmsg_group_metadata_value *y, int16_t v);
+
 static void f_member_metadata(sesp_kmsg_group_metadata_value_member_metadata *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -27,6 +30,38 @@ static void f_member_metadata(sesp_kmsg_group_metadata_value_member_metadata *s,
         s->session_timeout = (int32_t)(s->session_timeout + 1);
     s->subscription = sesp_kt_bytes(a, seed + 6u, false);
     s->assignment = sesp_kt_bytes(a, seed + 7u, false);
+}
+
+static bool q_member_metadata(const sesp_kmsg_group_metadata_value_member_metadata *x, const sesp_kmsg_group_metadata_value_member_metadata *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->group_instance_id, y->group_instance_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->client_id, y->client_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->client_host, y->client_host)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->rebalance_timeout == y->rebalance_timeout)) {
+        return false;
+    }
+    if (true && !(x->session_timeout == y->session_timeout)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->subscription, y->subscription)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->assignment, y->assignment)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_group_metadata_value(sesp_kmsg_group_metadata_value *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -59,6 +94,39 @@ static void f_group_metadata_value(sesp_kmsg_group_metadata_value *s, int16_t v,
     }
 }
 
+static bool q_group_metadata_value(const sesp_kmsg_group_metadata_value *x, const sesp_kmsg_group_metadata_value *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->protocol_type, y->protocol_type)) {
+        return false;
+    }
+    if (true && !(x->generation == y->generation)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->protocol, y->protocol)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->leader, y->leader)) {
+        return false;
+    }
+    if ((v >= 2) && !(x->current_state_timestamp == y->current_state_timestamp)) {
+        return false;
+    }
+    if (true) {
+        if (x->members_count != y->members_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->members_count; i_++) {
+            if (!q_member_metadata(&x->members[i_], &y->members[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_group_metadata_value_fill_test(sesp_kmsg_group_metadata_value *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_group_metadata_value(m, version, a, seed);
@@ -87,6 +155,27 @@ static int t_reencode_group_metadata_value(int16_t v, const uint8_t *p, size_t l
     return sesp_kmsg_group_metadata_value_encode(out, v, m);
 }
 
+static int t_fill_check_group_metadata_value(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_group_metadata_value *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_group_metadata_value *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_group_metadata_value_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_group_metadata_value_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_group_metadata_value_decode(&r, v, m2, a);
+        if (rc == 0 && !q_group_metadata_value(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_group_metadata_value = {
-    "GroupMetadataValue", -1, 2, 0, 4, t_fill_encode_group_metadata_value, t_reencode_group_metadata_value,
+    "GroupMetadataValue", -1, 2, 0, 4, t_fill_encode_group_metadata_value, t_reencode_group_metadata_value, t_fill_check_group_metadata_value,
 };

@@ -4,6 +4,8 @@
 
 static void f_heartbeat_response(sesp_kmsg_heartbeat_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_heartbeat_response(const sesp_kmsg_heartbeat_response *x, const sesp_kmsg_heartbeat_response *y, int16_t v);
+
 static void f_heartbeat_response(sesp_kmsg_heartbeat_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -18,6 +20,20 @@ static void f_heartbeat_response(sesp_kmsg_heartbeat_response *s, int16_t v, ses
     s->error_code = (int16_t)(seed * 13u + 1u);
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
+}
+
+static bool q_heartbeat_response(const sesp_kmsg_heartbeat_response *x, const sesp_kmsg_heartbeat_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_heartbeat_response_fill_test(sesp_kmsg_heartbeat_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -48,6 +64,27 @@ static int t_reencode_heartbeat_response(int16_t v, const uint8_t *p, size_t len
     return sesp_kmsg_heartbeat_response_encode(out, v, m);
 }
 
+static int t_fill_check_heartbeat_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_heartbeat_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_heartbeat_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_heartbeat_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_heartbeat_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_heartbeat_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_heartbeat_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_heartbeat_response = {
-    "HeartbeatResponse", 12, 1, 0, 4, t_fill_encode_heartbeat_response, t_reencode_heartbeat_response,
+    "HeartbeatResponse", 12, 1, 0, 4, t_fill_encode_heartbeat_response, t_reencode_heartbeat_response, t_fill_check_heartbeat_response,
 };

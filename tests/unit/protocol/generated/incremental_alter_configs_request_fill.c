@@ -6,6 +6,10 @@ static void f_alterable_config(sesp_kmsg_incremental_alter_configs_request_alter
 static void f_alter_configs_resource(sesp_kmsg_incremental_alter_configs_request_alter_configs_resource *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_incremental_alter_configs_request(sesp_kmsg_incremental_alter_configs_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_alterable_config(const sesp_kmsg_incremental_alter_configs_request_alterable_config *x, const sesp_kmsg_incremental_alter_configs_request_alterable_config *y, int16_t v);
+static bool q_alter_configs_resource(const sesp_kmsg_incremental_alter_configs_request_alter_configs_resource *x, const sesp_kmsg_incremental_alter_configs_request_alter_configs_resource *y, int16_t v);
+static bool q_incremental_alter_configs_request(const sesp_kmsg_incremental_alter_configs_request *x, const sesp_kmsg_incremental_alter_configs_request *y, int16_t v);
+
 static void f_alterable_config(sesp_kmsg_incremental_alter_configs_request_alterable_config *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -17,6 +21,23 @@ static void f_alterable_config(sesp_kmsg_incremental_alter_configs_request_alter
     if (s->config_operation == 0)
         s->config_operation = (int8_t)(s->config_operation + 1);
     s->value = sesp_kt_str(a, seed + 2u, true);
+}
+
+static bool q_alterable_config(const sesp_kmsg_incremental_alter_configs_request_alterable_config *x, const sesp_kmsg_incremental_alter_configs_request_alterable_config *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !(x->config_operation == y->config_operation)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->value, y->value)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_alter_configs_resource(sesp_kmsg_incremental_alter_configs_request_alter_configs_resource *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -42,6 +63,30 @@ static void f_alter_configs_resource(sesp_kmsg_incremental_alter_configs_request
     }
 }
 
+static bool q_alter_configs_resource(const sesp_kmsg_incremental_alter_configs_request_alter_configs_resource *x, const sesp_kmsg_incremental_alter_configs_request_alter_configs_resource *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->resource_type == y->resource_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->resource_name, y->resource_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->configs_count != y->configs_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->configs_count; i_++) {
+            if (!q_alterable_config(&x->configs[i_], &y->configs[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_incremental_alter_configs_request(sesp_kmsg_incremental_alter_configs_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -60,6 +105,27 @@ static void f_incremental_alter_configs_request(sesp_kmsg_incremental_alter_conf
         }
     }
     s->validate_only = true;
+}
+
+static bool q_incremental_alter_configs_request(const sesp_kmsg_incremental_alter_configs_request *x, const sesp_kmsg_incremental_alter_configs_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->resources_count != y->resources_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->resources_count; i_++) {
+            if (!q_alter_configs_resource(&x->resources[i_], &y->resources[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->validate_only == y->validate_only)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_incremental_alter_configs_request_fill_test(sesp_kmsg_incremental_alter_configs_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -90,6 +156,27 @@ static int t_reencode_incremental_alter_configs_request(int16_t v, const uint8_t
     return sesp_kmsg_incremental_alter_configs_request_encode(out, v, m);
 }
 
+static int t_fill_check_incremental_alter_configs_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_incremental_alter_configs_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_incremental_alter_configs_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_incremental_alter_configs_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_incremental_alter_configs_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_incremental_alter_configs_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_incremental_alter_configs_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_incremental_alter_configs_request = {
-    "IncrementalAlterConfigsRequest", 44, 0, 0, 1, t_fill_encode_incremental_alter_configs_request, t_reencode_incremental_alter_configs_request,
+    "IncrementalAlterConfigsRequest", 44, 0, 0, 1, t_fill_encode_incremental_alter_configs_request, t_reencode_incremental_alter_configs_request, t_fill_check_incremental_alter_configs_request,
 };

@@ -5,6 +5,9 @@
 static void f_alter_configs_resource_response(sesp_kmsg_incremental_alter_configs_response_alter_configs_resource_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_incremental_alter_configs_response(sesp_kmsg_incremental_alter_configs_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_alter_configs_resource_response(const sesp_kmsg_incremental_alter_configs_response_alter_configs_resource_response *x, const sesp_kmsg_incremental_alter_configs_response_alter_configs_resource_response *y, int16_t v);
+static bool q_incremental_alter_configs_response(const sesp_kmsg_incremental_alter_configs_response *x, const sesp_kmsg_incremental_alter_configs_response *y, int16_t v);
+
 static void f_alter_configs_resource_response(sesp_kmsg_incremental_alter_configs_response_alter_configs_resource_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +22,26 @@ static void f_alter_configs_resource_response(sesp_kmsg_incremental_alter_config
     if (s->resource_type == 0)
         s->resource_type = (int8_t)(s->resource_type + 1);
     s->resource_name = sesp_kt_str(a, seed + 3u, false);
+}
+
+static bool q_alter_configs_resource_response(const sesp_kmsg_incremental_alter_configs_response_alter_configs_resource_response *x, const sesp_kmsg_incremental_alter_configs_response_alter_configs_resource_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true && !(x->resource_type == y->resource_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->resource_name, y->resource_name)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_incremental_alter_configs_response(sesp_kmsg_incremental_alter_configs_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -41,6 +64,27 @@ static void f_incremental_alter_configs_response(sesp_kmsg_incremental_alter_con
             f_alter_configs_resource_response(&s->responses[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_incremental_alter_configs_response(const sesp_kmsg_incremental_alter_configs_response *x, const sesp_kmsg_incremental_alter_configs_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->responses_count != y->responses_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->responses_count; i_++) {
+            if (!q_alter_configs_resource_response(&x->responses[i_], &y->responses[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_incremental_alter_configs_response_fill_test(sesp_kmsg_incremental_alter_configs_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -71,6 +115,27 @@ static int t_reencode_incremental_alter_configs_response(int16_t v, const uint8_
     return sesp_kmsg_incremental_alter_configs_response_encode(out, v, m);
 }
 
+static int t_fill_check_incremental_alter_configs_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_incremental_alter_configs_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_incremental_alter_configs_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_incremental_alter_configs_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_incremental_alter_configs_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_incremental_alter_configs_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_incremental_alter_configs_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_incremental_alter_configs_response = {
-    "IncrementalAlterConfigsResponse", 44, 1, 0, 1, t_fill_encode_incremental_alter_configs_response, t_reencode_incremental_alter_configs_response,
+    "IncrementalAlterConfigsResponse", 44, 1, 0, 1, t_fill_encode_incremental_alter_configs_response, t_reencode_incremental_alter_configs_response, t_fill_check_incremental_alter_configs_response,
 };

@@ -4,6 +4,8 @@
 
 static void f_init_producer_id_request(sesp_kmsg_init_producer_id_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_init_producer_id_request(const sesp_kmsg_init_producer_id_request *x, const sesp_kmsg_init_producer_id_request *y, int16_t v);
+
 static void f_init_producer_id_request(sesp_kmsg_init_producer_id_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -24,6 +26,26 @@ static void f_init_producer_id_request(sesp_kmsg_init_producer_id_request *s, in
         if (s->producer_epoch == -1)
             s->producer_epoch = (int16_t)(s->producer_epoch + 1);
     }
+}
+
+static bool q_init_producer_id_request(const sesp_kmsg_init_producer_id_request *x, const sesp_kmsg_init_producer_id_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->transactional_id, y->transactional_id)) {
+        return false;
+    }
+    if (true && !(x->transaction_timeout_ms == y->transaction_timeout_ms)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->producer_id == y->producer_id)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->producer_epoch == y->producer_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_init_producer_id_request_fill_test(sesp_kmsg_init_producer_id_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -54,6 +76,27 @@ static int t_reencode_init_producer_id_request(int16_t v, const uint8_t *p, size
     return sesp_kmsg_init_producer_id_request_encode(out, v, m);
 }
 
+static int t_fill_check_init_producer_id_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_init_producer_id_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_init_producer_id_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_init_producer_id_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_init_producer_id_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_init_producer_id_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_init_producer_id_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_init_producer_id_request = {
-    "InitProducerIdRequest", 22, 0, 0, 5, t_fill_encode_init_producer_id_request, t_reencode_init_producer_id_request,
+    "InitProducerIdRequest", 22, 0, 0, 5, t_fill_encode_init_producer_id_request, t_reencode_init_producer_id_request, t_fill_check_init_producer_id_request,
 };

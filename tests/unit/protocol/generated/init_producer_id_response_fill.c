@@ -4,6 +4,8 @@
 
 static void f_init_producer_id_response(sesp_kmsg_init_producer_id_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_init_producer_id_response(const sesp_kmsg_init_producer_id_response *x, const sesp_kmsg_init_producer_id_response *y, int16_t v);
+
 static void f_init_producer_id_response(sesp_kmsg_init_producer_id_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -22,6 +24,26 @@ static void f_init_producer_id_response(sesp_kmsg_init_producer_id_response *s, 
     s->producer_epoch = (int16_t)(seed * 13u + 3u);
     if (s->producer_epoch == 0)
         s->producer_epoch = (int16_t)(s->producer_epoch + 1);
+}
+
+static bool q_init_producer_id_response(const sesp_kmsg_init_producer_id_response *x, const sesp_kmsg_init_producer_id_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(x->producer_id == y->producer_id)) {
+        return false;
+    }
+    if (true && !(x->producer_epoch == y->producer_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_init_producer_id_response_fill_test(sesp_kmsg_init_producer_id_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -52,6 +74,27 @@ static int t_reencode_init_producer_id_response(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_init_producer_id_response_encode(out, v, m);
 }
 
+static int t_fill_check_init_producer_id_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_init_producer_id_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_init_producer_id_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_init_producer_id_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_init_producer_id_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_init_producer_id_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_init_producer_id_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_init_producer_id_response = {
-    "InitProducerIdResponse", 22, 1, 0, 5, t_fill_encode_init_producer_id_response, t_reencode_init_producer_id_response,
+    "InitProducerIdResponse", 22, 1, 0, 5, t_fill_encode_init_producer_id_response, t_reencode_init_producer_id_response, t_fill_check_init_producer_id_response,
 };

@@ -5,6 +5,9 @@
 static void f_join_group_response_member(sesp_kmsg_join_group_response_join_group_response_member *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_join_group_response(sesp_kmsg_join_group_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_join_group_response_member(const sesp_kmsg_join_group_response_join_group_response_member *x, const sesp_kmsg_join_group_response_join_group_response_member *y, int16_t v);
+static bool q_join_group_response(const sesp_kmsg_join_group_response *x, const sesp_kmsg_join_group_response *y, int16_t v);
+
 static void f_join_group_response_member(sesp_kmsg_join_group_response_join_group_response_member *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -16,6 +19,23 @@ static void f_join_group_response_member(sesp_kmsg_join_group_response_join_grou
         s->group_instance_id = sesp_kt_str(a, seed + 1u, (v >= 5));
     }
     s->metadata = sesp_kt_bytes(a, seed + 2u, false);
+}
+
+static bool q_join_group_response_member(const sesp_kmsg_join_group_response_join_group_response_member *x, const sesp_kmsg_join_group_response_join_group_response_member *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if ((v >= 5) && !sesp_kt_str_eq(x->group_instance_id, y->group_instance_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->metadata, y->metadata)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_join_group_response(sesp_kmsg_join_group_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -57,6 +77,48 @@ static void f_join_group_response(sesp_kmsg_join_group_response *s, int16_t v, s
     }
 }
 
+static bool q_join_group_response(const sesp_kmsg_join_group_response *x, const sesp_kmsg_join_group_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 2) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(x->generation_id == y->generation_id)) {
+        return false;
+    }
+    if ((v >= 7) && !sesp_kt_str_eq(x->protocol_type, y->protocol_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->protocol_name, y->protocol_name)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->leader, y->leader)) {
+        return false;
+    }
+    if ((v >= 9) && !(x->skip_assignment == y->skip_assignment)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->members_count != y->members_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->members_count; i_++) {
+            if (!q_join_group_response_member(&x->members[i_], &y->members[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_join_group_response_fill_test(sesp_kmsg_join_group_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_join_group_response(m, version, a, seed);
@@ -85,6 +147,27 @@ static int t_reencode_join_group_response(int16_t v, const uint8_t *p, size_t le
     return sesp_kmsg_join_group_response_encode(out, v, m);
 }
 
+static int t_fill_check_join_group_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_join_group_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_join_group_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_join_group_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_join_group_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_join_group_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_join_group_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_join_group_response = {
-    "JoinGroupResponse", 11, 1, 0, 9, t_fill_encode_join_group_response, t_reencode_join_group_response,
+    "JoinGroupResponse", 11, 1, 0, 9, t_fill_encode_join_group_response, t_reencode_join_group_response, t_fill_check_join_group_response,
 };

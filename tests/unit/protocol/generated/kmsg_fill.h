@@ -14,6 +14,9 @@ typedef struct {
     int (*fill_encode)(int16_t v, uint32_t seed, sesp_arena *a, sesp_bufw *out);
     /* Decodes p/len (reports bytes consumed) and, when out is not NULL, re-encodes into out. */
     int (*reencode)(int16_t v, const uint8_t *p, size_t len, size_t *consumed, sesp_bufw *out, sesp_arena *a);
+    /* Fills, encodes, decodes and compares every field present in v: 0 if all equal,
+     * SESP_ERR_CONFLICT if a decoded field differs from what was filled. */
+    int (*fill_check)(int16_t v, uint32_t seed, sesp_arena *a);
 } sesp_kmsg_test_entry;
 
 void sesp_kmsg_add_offsets_to_txn_request_fill_test(sesp_kmsg_add_offsets_to_txn_request *m, int16_t version, sesp_arena *a, uint32_t seed);

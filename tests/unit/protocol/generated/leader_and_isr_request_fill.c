@@ -7,6 +7,11 @@ static void f_leader_and_isr_topic_state(sesp_kmsg_leader_and_isr_request_leader
 static void f_leader_and_isr_live_leader(sesp_kmsg_leader_and_isr_request_leader_and_isr_live_leader *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_leader_and_isr_request(sesp_kmsg_leader_and_isr_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_leader_and_isr_partition_state(const sesp_kmsg_leader_and_isr_request_leader_and_isr_partition_state *x, const sesp_kmsg_leader_and_isr_request_leader_and_isr_partition_state *y, int16_t v);
+static bool q_leader_and_isr_topic_state(const sesp_kmsg_leader_and_isr_request_leader_and_isr_topic_state *x, const sesp_kmsg_leader_and_isr_request_leader_and_isr_topic_state *y, int16_t v);
+static bool q_leader_and_isr_live_leader(const sesp_kmsg_leader_and_isr_request_leader_and_isr_live_leader *x, const sesp_kmsg_leader_and_isr_request_leader_and_isr_live_leader *y, int16_t v);
+static bool q_leader_and_isr_request(const sesp_kmsg_leader_and_isr_request *x, const sesp_kmsg_leader_and_isr_request *y, int16_t v);
+
 static void f_leader_and_isr_partition_state(sesp_kmsg_leader_and_isr_request_leader_and_isr_partition_state *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -97,6 +102,78 @@ static void f_leader_and_isr_partition_state(sesp_kmsg_leader_and_isr_request_le
     }
 }
 
+static bool q_leader_and_isr_partition_state(const sesp_kmsg_leader_and_isr_request_leader_and_isr_partition_state *x, const sesp_kmsg_leader_and_isr_request_leader_and_isr_partition_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 1) && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->controller_epoch == y->controller_epoch)) {
+        return false;
+    }
+    if (true && !(x->leader == y->leader)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if (true) {
+        if (x->isr_count != y->isr_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->isr_count; i_++) {
+            if (!(x->isr[i_] == y->isr[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->partition_epoch == y->partition_epoch)) {
+        return false;
+    }
+    if (true) {
+        if (x->replicas_count != y->replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->replicas_count; i_++) {
+            if (!(x->replicas[i_] == y->replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 3)) {
+        if (x->adding_replicas_count != y->adding_replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->adding_replicas_count; i_++) {
+            if (!(x->adding_replicas[i_] == y->adding_replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 3)) {
+        if (x->removing_replicas_count != y->removing_replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->removing_replicas_count; i_++) {
+            if (!(x->removing_replicas[i_] == y->removing_replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1) && !(x->is_new == y->is_new)) {
+        return false;
+    }
+    if ((v >= 6) && !(x->leader_recovery_state == y->leader_recovery_state)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_leader_and_isr_topic_state(sesp_kmsg_leader_and_isr_request_leader_and_isr_topic_state *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -124,6 +201,30 @@ static void f_leader_and_isr_topic_state(sesp_kmsg_leader_and_isr_request_leader
     }
 }
 
+static bool q_leader_and_isr_topic_state(const sesp_kmsg_leader_and_isr_request_leader_and_isr_topic_state *x, const sesp_kmsg_leader_and_isr_request_leader_and_isr_topic_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 2) && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if ((v >= 5) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if ((v >= 2)) {
+        if (x->partition_states_count != y->partition_states_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_states_count; i_++) {
+            if (!q_leader_and_isr_partition_state(&x->partition_states[i_], &y->partition_states[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_leader_and_isr_live_leader(sesp_kmsg_leader_and_isr_request_leader_and_isr_live_leader *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -137,6 +238,23 @@ static void f_leader_and_isr_live_leader(sesp_kmsg_leader_and_isr_request_leader
     s->port = (int32_t)(seed * 13u + 2u);
     if (s->port == 0)
         s->port = (int32_t)(s->port + 1);
+}
+
+static bool q_leader_and_isr_live_leader(const sesp_kmsg_leader_and_isr_request_leader_and_isr_live_leader *x, const sesp_kmsg_leader_and_isr_request_leader_and_isr_live_leader *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->broker_id == y->broker_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host_name, y->host_name)) {
+        return false;
+    }
+    if (true && !(x->port == y->port)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_leader_and_isr_request(sesp_kmsg_leader_and_isr_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -203,6 +321,59 @@ static void f_leader_and_isr_request(sesp_kmsg_leader_and_isr_request *s, int16_
     }
 }
 
+static bool q_leader_and_isr_request(const sesp_kmsg_leader_and_isr_request *x, const sesp_kmsg_leader_and_isr_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->controller_id == y->controller_id)) {
+        return false;
+    }
+    if ((v >= 7) && !(x->is_kraft_controller == y->is_kraft_controller)) {
+        return false;
+    }
+    if (true && !(x->controller_epoch == y->controller_epoch)) {
+        return false;
+    }
+    if ((v >= 2) && !(x->broker_epoch == y->broker_epoch)) {
+        return false;
+    }
+    if ((v >= 5) && !(x->type == y->type)) {
+        return false;
+    }
+    if ((v <= 1)) {
+        if (x->ungrouped_partition_states_count != y->ungrouped_partition_states_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->ungrouped_partition_states_count; i_++) {
+            if (!q_leader_and_isr_partition_state(&x->ungrouped_partition_states[i_], &y->ungrouped_partition_states[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 2)) {
+        if (x->topic_states_count != y->topic_states_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topic_states_count; i_++) {
+            if (!q_leader_and_isr_topic_state(&x->topic_states[i_], &y->topic_states[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->live_leaders_count != y->live_leaders_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->live_leaders_count; i_++) {
+            if (!q_leader_and_isr_live_leader(&x->live_leaders[i_], &y->live_leaders[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_leader_and_isr_request_fill_test(sesp_kmsg_leader_and_isr_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_leader_and_isr_request(m, version, a, seed);
@@ -231,6 +402,27 @@ static int t_reencode_leader_and_isr_request(int16_t v, const uint8_t *p, size_t
     return sesp_kmsg_leader_and_isr_request_encode(out, v, m);
 }
 
+static int t_fill_check_leader_and_isr_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_leader_and_isr_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_leader_and_isr_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_leader_and_isr_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_leader_and_isr_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_leader_and_isr_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_leader_and_isr_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_leader_and_isr_request = {
-    "LeaderAndIsrRequest", 4, 0, 0, 7, t_fill_encode_leader_and_isr_request, t_reencode_leader_and_isr_request,
+    "LeaderAndIsrRequest", 4, 0, 0, 7, t_fill_encode_leader_and_isr_request, t_reencode_leader_and_isr_request, t_fill_check_leader_and_isr_request,
 };

@@ -6,6 +6,10 @@ static void f_leader_and_isr_partition_error(sesp_kmsg_leader_and_isr_response_l
 static void f_leader_and_isr_topic_error(sesp_kmsg_leader_and_isr_response_leader_and_isr_topic_error *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_leader_and_isr_response(sesp_kmsg_leader_and_isr_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_leader_and_isr_partition_error(const sesp_kmsg_leader_and_isr_response_leader_and_isr_partition_error *x, const sesp_kmsg_leader_and_isr_response_leader_and_isr_partition_error *y, int16_t v);
+static bool q_leader_and_isr_topic_error(const sesp_kmsg_leader_and_isr_response_leader_and_isr_topic_error *x, const sesp_kmsg_leader_and_isr_response_leader_and_isr_topic_error *y, int16_t v);
+static bool q_leader_and_isr_response(const sesp_kmsg_leader_and_isr_response *x, const sesp_kmsg_leader_and_isr_response *y, int16_t v);
+
 static void f_leader_and_isr_partition_error(sesp_kmsg_leader_and_isr_response_leader_and_isr_partition_error *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -21,6 +25,23 @@ static void f_leader_and_isr_partition_error(sesp_kmsg_leader_and_isr_response_l
     s->error_code = (int16_t)(seed * 13u + 2u);
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
+}
+
+static bool q_leader_and_isr_partition_error(const sesp_kmsg_leader_and_isr_response_leader_and_isr_partition_error *x, const sesp_kmsg_leader_and_isr_response_leader_and_isr_partition_error *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 4) && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_leader_and_isr_topic_error(sesp_kmsg_leader_and_isr_response_leader_and_isr_topic_error *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -45,6 +66,27 @@ static void f_leader_and_isr_topic_error(sesp_kmsg_leader_and_isr_response_leade
             }
         }
     }
+}
+
+static bool q_leader_and_isr_topic_error(const sesp_kmsg_leader_and_isr_response_leader_and_isr_topic_error *x, const sesp_kmsg_leader_and_isr_response_leader_and_isr_topic_error *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 5) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if ((v >= 5)) {
+        if (x->partition_errors_count != y->partition_errors_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_errors_count; i_++) {
+            if (!q_leader_and_isr_partition_error(&x->partition_errors[i_], &y->partition_errors[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_leader_and_isr_response(sesp_kmsg_leader_and_isr_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -84,6 +126,37 @@ static void f_leader_and_isr_response(sesp_kmsg_leader_and_isr_response *s, int1
     }
 }
 
+static bool q_leader_and_isr_response(const sesp_kmsg_leader_and_isr_response *x, const sesp_kmsg_leader_and_isr_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v <= 4)) {
+        if (x->partition_errors_count != y->partition_errors_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_errors_count; i_++) {
+            if (!q_leader_and_isr_partition_error(&x->partition_errors[i_], &y->partition_errors[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 5)) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_leader_and_isr_topic_error(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_leader_and_isr_response_fill_test(sesp_kmsg_leader_and_isr_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_leader_and_isr_response(m, version, a, seed);
@@ -112,6 +185,27 @@ static int t_reencode_leader_and_isr_response(int16_t v, const uint8_t *p, size_
     return sesp_kmsg_leader_and_isr_response_encode(out, v, m);
 }
 
+static int t_fill_check_leader_and_isr_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_leader_and_isr_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_leader_and_isr_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_leader_and_isr_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_leader_and_isr_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_leader_and_isr_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_leader_and_isr_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_leader_and_isr_response = {
-    "LeaderAndIsrResponse", 4, 1, 0, 7, t_fill_encode_leader_and_isr_response, t_reencode_leader_and_isr_response,
+    "LeaderAndIsrResponse", 4, 1, 0, 7, t_fill_encode_leader_and_isr_response, t_reencode_leader_and_isr_response, t_fill_check_leader_and_isr_response,
 };

@@ -5,6 +5,9 @@
 static void f_member_identity(sesp_kmsg_leave_group_request_member_identity *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_leave_group_request(sesp_kmsg_leave_group_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_member_identity(const sesp_kmsg_leave_group_request_member_identity *x, const sesp_kmsg_leave_group_request_member_identity *y, int16_t v);
+static bool q_leave_group_request(const sesp_kmsg_leave_group_request *x, const sesp_kmsg_leave_group_request *y, int16_t v);
+
 static void f_member_identity(sesp_kmsg_leave_group_request_member_identity *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -20,6 +23,23 @@ static void f_member_identity(sesp_kmsg_leave_group_request_member_identity *s, 
     if ((v >= 5)) {
         s->reason = sesp_kt_str(a, seed + 2u, (v >= 5));
     }
+}
+
+static bool q_member_identity(const sesp_kmsg_leave_group_request_member_identity *x, const sesp_kmsg_leave_group_request_member_identity *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->group_instance_id, y->group_instance_id)) {
+        return false;
+    }
+    if ((v >= 5) && !sesp_kt_str_eq(x->reason, y->reason)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_leave_group_request(sesp_kmsg_leave_group_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -45,6 +65,30 @@ static void f_leave_group_request(sesp_kmsg_leave_group_request *s, int16_t v, s
             }
         }
     }
+}
+
+static bool q_leave_group_request(const sesp_kmsg_leave_group_request *x, const sesp_kmsg_leave_group_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if ((v <= 2) && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if ((v >= 3)) {
+        if (x->members_count != y->members_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->members_count; i_++) {
+            if (!q_member_identity(&x->members[i_], &y->members[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_leave_group_request_fill_test(sesp_kmsg_leave_group_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -75,6 +119,27 @@ static int t_reencode_leave_group_request(int16_t v, const uint8_t *p, size_t le
     return sesp_kmsg_leave_group_request_encode(out, v, m);
 }
 
+static int t_fill_check_leave_group_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_leave_group_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_leave_group_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_leave_group_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_leave_group_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_leave_group_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_leave_group_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_leave_group_request = {
-    "LeaveGroupRequest", 13, 0, 0, 5, t_fill_encode_leave_group_request, t_reencode_leave_group_request,
+    "LeaveGroupRequest", 13, 0, 0, 5, t_fill_encode_leave_group_request, t_reencode_leave_group_request, t_fill_check_leave_group_request,
 };

@@ -5,6 +5,9 @@
 static void f_member_response(sesp_kmsg_leave_group_response_member_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_leave_group_response(sesp_kmsg_leave_group_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_member_response(const sesp_kmsg_leave_group_response_member_response *x, const sesp_kmsg_leave_group_response_member_response *y, int16_t v);
+static bool q_leave_group_response(const sesp_kmsg_leave_group_response *x, const sesp_kmsg_leave_group_response *y, int16_t v);
+
 static void f_member_response(sesp_kmsg_leave_group_response_member_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -22,6 +25,23 @@ static void f_member_response(sesp_kmsg_leave_group_response_member_response *s,
         if (s->error_code == 0)
             s->error_code = (int16_t)(s->error_code + 1);
     }
+}
+
+static bool q_member_response(const sesp_kmsg_leave_group_response_member_response *x, const sesp_kmsg_leave_group_response_member_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->group_instance_id, y->group_instance_id)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_leave_group_response(sesp_kmsg_leave_group_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -53,6 +73,30 @@ static void f_leave_group_response(sesp_kmsg_leave_group_response *s, int16_t v,
     }
 }
 
+static bool q_leave_group_response(const sesp_kmsg_leave_group_response *x, const sesp_kmsg_leave_group_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v >= 3)) {
+        if (x->members_count != y->members_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->members_count; i_++) {
+            if (!q_member_response(&x->members[i_], &y->members[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_leave_group_response_fill_test(sesp_kmsg_leave_group_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_leave_group_response(m, version, a, seed);
@@ -81,6 +125,27 @@ static int t_reencode_leave_group_response(int16_t v, const uint8_t *p, size_t l
     return sesp_kmsg_leave_group_response_encode(out, v, m);
 }
 
+static int t_fill_check_leave_group_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_leave_group_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_leave_group_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_leave_group_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_leave_group_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_leave_group_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_leave_group_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_leave_group_response = {
-    "LeaveGroupResponse", 13, 1, 0, 5, t_fill_encode_leave_group_response, t_reencode_leave_group_response,
+    "LeaveGroupResponse", 13, 1, 0, 5, t_fill_encode_leave_group_response, t_reencode_leave_group_response, t_fill_check_leave_group_response,
 };

@@ -4,12 +4,22 @@
 
 static void f_list_client_metrics_resources_request(sesp_kmsg_list_client_metrics_resources_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_list_client_metrics_resources_request(const sesp_kmsg_list_client_metrics_resources_request *x, const sesp_kmsg_list_client_metrics_resources_request *y, int16_t v);
+
 static void f_list_client_metrics_resources_request(sesp_kmsg_list_client_metrics_resources_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
     (void)a;
     (void)seed;
     sesp_kmsg_list_client_metrics_resources_request_init(s);
+}
+
+static bool q_list_client_metrics_resources_request(const sesp_kmsg_list_client_metrics_resources_request *x, const sesp_kmsg_list_client_metrics_resources_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    return true;
 }
 
 void sesp_kmsg_list_client_metrics_resources_request_fill_test(sesp_kmsg_list_client_metrics_resources_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -40,6 +50,27 @@ static int t_reencode_list_client_metrics_resources_request(int16_t v, const uin
     return sesp_kmsg_list_client_metrics_resources_request_encode(out, v, m);
 }
 
+static int t_fill_check_list_client_metrics_resources_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_list_client_metrics_resources_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_list_client_metrics_resources_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_list_client_metrics_resources_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_list_client_metrics_resources_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_list_client_metrics_resources_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_list_client_metrics_resources_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_list_client_metrics_resources_request = {
-    "ListClientMetricsResourcesRequest", 74, 0, 0, 0, t_fill_encode_list_client_metrics_resources_request, t_reencode_list_client_metrics_resources_request,
+    "ListClientMetricsResourcesRequest", 74, 0, 0, 0, t_fill_encode_list_client_metrics_resources_request, t_reencode_list_client_metrics_resources_request, t_fill_check_list_client_metrics_resources_request,
 };

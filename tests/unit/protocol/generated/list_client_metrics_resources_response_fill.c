@@ -5,6 +5,9 @@
 static void f_client_metrics_resource(sesp_kmsg_list_client_metrics_resources_response_client_metrics_resource *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_list_client_metrics_resources_response(sesp_kmsg_list_client_metrics_resources_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_client_metrics_resource(const sesp_kmsg_list_client_metrics_resources_response_client_metrics_resource *x, const sesp_kmsg_list_client_metrics_resources_response_client_metrics_resource *y, int16_t v);
+static bool q_list_client_metrics_resources_response(const sesp_kmsg_list_client_metrics_resources_response *x, const sesp_kmsg_list_client_metrics_resources_response *y, int16_t v);
+
 static void f_client_metrics_resource(sesp_kmsg_list_client_metrics_resources_response_client_metrics_resource *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -12,6 +15,17 @@ static void f_client_metrics_resource(sesp_kmsg_list_client_metrics_resources_re
     (void)seed;
     sesp_kmsg_list_client_metrics_resources_response_client_metrics_resource_init(s);
     s->name = sesp_kt_str(a, seed + 0u, false);
+}
+
+static bool q_client_metrics_resource(const sesp_kmsg_list_client_metrics_resources_response_client_metrics_resource *x, const sesp_kmsg_list_client_metrics_resources_response_client_metrics_resource *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_list_client_metrics_resources_response(sesp_kmsg_list_client_metrics_resources_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -37,6 +51,30 @@ static void f_list_client_metrics_resources_response(sesp_kmsg_list_client_metri
             f_client_metrics_resource(&s->client_metrics_resources[i_], v, a, seed * 31u + 2u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_list_client_metrics_resources_response(const sesp_kmsg_list_client_metrics_resources_response *x, const sesp_kmsg_list_client_metrics_resources_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->client_metrics_resources_count != y->client_metrics_resources_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->client_metrics_resources_count; i_++) {
+            if (!q_client_metrics_resource(&x->client_metrics_resources[i_], &y->client_metrics_resources[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_list_client_metrics_resources_response_fill_test(sesp_kmsg_list_client_metrics_resources_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -67,6 +105,27 @@ static int t_reencode_list_client_metrics_resources_response(int16_t v, const ui
     return sesp_kmsg_list_client_metrics_resources_response_encode(out, v, m);
 }
 
+static int t_fill_check_list_client_metrics_resources_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_list_client_metrics_resources_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_list_client_metrics_resources_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_list_client_metrics_resources_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_list_client_metrics_resources_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_list_client_metrics_resources_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_list_client_metrics_resources_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_list_client_metrics_resources_response = {
-    "ListClientMetricsResourcesResponse", 74, 1, 0, 0, t_fill_encode_list_client_metrics_resources_response, t_reencode_list_client_metrics_resources_response,
+    "ListClientMetricsResourcesResponse", 74, 1, 0, 0, t_fill_encode_list_client_metrics_resources_response, t_reencode_list_client_metrics_resources_response, t_fill_check_list_client_metrics_resources_response,
 };

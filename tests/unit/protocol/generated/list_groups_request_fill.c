@@ -4,6 +4,8 @@
 
 static void f_list_groups_request(sesp_kmsg_list_groups_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_list_groups_request(const sesp_kmsg_list_groups_request *x, const sesp_kmsg_list_groups_request *y, int16_t v);
+
 static void f_list_groups_request(sesp_kmsg_list_groups_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -38,6 +40,34 @@ static void f_list_groups_request(sesp_kmsg_list_groups_request *s, int16_t v, s
     }
 }
 
+static bool q_list_groups_request(const sesp_kmsg_list_groups_request *x, const sesp_kmsg_list_groups_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 4)) {
+        if (x->states_filter_count != y->states_filter_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->states_filter_count; i_++) {
+            if (!sesp_kt_str_eq(x->states_filter[i_], y->states_filter[i_])) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 5)) {
+        if (x->types_filter_count != y->types_filter_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->types_filter_count; i_++) {
+            if (!sesp_kt_str_eq(x->types_filter[i_], y->types_filter[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_list_groups_request_fill_test(sesp_kmsg_list_groups_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_list_groups_request(m, version, a, seed);
@@ -66,6 +96,27 @@ static int t_reencode_list_groups_request(int16_t v, const uint8_t *p, size_t le
     return sesp_kmsg_list_groups_request_encode(out, v, m);
 }
 
+static int t_fill_check_list_groups_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_list_groups_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_list_groups_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_list_groups_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_list_groups_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_list_groups_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_list_groups_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_list_groups_request = {
-    "ListGroupsRequest", 16, 0, 0, 5, t_fill_encode_list_groups_request, t_reencode_list_groups_request,
+    "ListGroupsRequest", 16, 0, 0, 5, t_fill_encode_list_groups_request, t_reencode_list_groups_request, t_fill_check_list_groups_request,
 };

@@ -5,6 +5,9 @@
 static void f_listed_group(sesp_kmsg_list_groups_response_listed_group *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_list_groups_response(sesp_kmsg_list_groups_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_listed_group(const sesp_kmsg_list_groups_response_listed_group *x, const sesp_kmsg_list_groups_response_listed_group *y, int16_t v);
+static bool q_list_groups_response(const sesp_kmsg_list_groups_response *x, const sesp_kmsg_list_groups_response *y, int16_t v);
+
 static void f_listed_group(sesp_kmsg_list_groups_response_listed_group *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +22,26 @@ static void f_listed_group(sesp_kmsg_list_groups_response_listed_group *s, int16
     if ((v >= 5)) {
         s->group_type = sesp_kt_str(a, seed + 3u, false);
     }
+}
+
+static bool q_listed_group(const sesp_kmsg_list_groups_response_listed_group *x, const sesp_kmsg_list_groups_response_listed_group *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->protocol_type, y->protocol_type)) {
+        return false;
+    }
+    if ((v >= 4) && !sesp_kt_str_eq(x->group_state, y->group_state)) {
+        return false;
+    }
+    if ((v >= 5) && !sesp_kt_str_eq(x->group_type, y->group_type)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_list_groups_response(sesp_kmsg_list_groups_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -46,6 +69,30 @@ static void f_list_groups_response(sesp_kmsg_list_groups_response *s, int16_t v,
             f_listed_group(&s->groups[i_], v, a, seed * 31u + 2u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_list_groups_response(const sesp_kmsg_list_groups_response *x, const sesp_kmsg_list_groups_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->groups_count != y->groups_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->groups_count; i_++) {
+            if (!q_listed_group(&x->groups[i_], &y->groups[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_list_groups_response_fill_test(sesp_kmsg_list_groups_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -76,6 +123,27 @@ static int t_reencode_list_groups_response(int16_t v, const uint8_t *p, size_t l
     return sesp_kmsg_list_groups_response_encode(out, v, m);
 }
 
+static int t_fill_check_list_groups_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_list_groups_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_list_groups_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_list_groups_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_list_groups_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_list_groups_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_list_groups_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_list_groups_response = {
-    "ListGroupsResponse", 16, 1, 0, 5, t_fill_encode_list_groups_response, t_reencode_list_groups_response,
+    "ListGroupsResponse", 16, 1, 0, 5, t_fill_encode_list_groups_response, t_reencode_list_groups_response, t_fill_check_list_groups_response,
 };

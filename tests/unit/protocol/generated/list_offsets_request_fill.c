@@ -6,6 +6,10 @@ static void f_list_offsets_partition(sesp_kmsg_list_offsets_request_list_offsets
 static void f_list_offsets_topic(sesp_kmsg_list_offsets_request_list_offsets_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_list_offsets_request(sesp_kmsg_list_offsets_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_list_offsets_partition(const sesp_kmsg_list_offsets_request_list_offsets_partition *x, const sesp_kmsg_list_offsets_request_list_offsets_partition *y, int16_t v);
+static bool q_list_offsets_topic(const sesp_kmsg_list_offsets_request_list_offsets_topic *x, const sesp_kmsg_list_offsets_request_list_offsets_topic *y, int16_t v);
+static bool q_list_offsets_request(const sesp_kmsg_list_offsets_request *x, const sesp_kmsg_list_offsets_request *y, int16_t v);
+
 static void f_list_offsets_partition(sesp_kmsg_list_offsets_request_list_offsets_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -30,6 +34,26 @@ static void f_list_offsets_partition(sesp_kmsg_list_offsets_request_list_offsets
     }
 }
 
+static bool q_list_offsets_partition(const sesp_kmsg_list_offsets_request_list_offsets_partition *x, const sesp_kmsg_list_offsets_request_list_offsets_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->current_leader_epoch == y->current_leader_epoch)) {
+        return false;
+    }
+    if (true && !(x->timestamp == y->timestamp)) {
+        return false;
+    }
+    if ((v <= 0) && !(x->max_num_offsets == y->max_num_offsets)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_list_offsets_topic(sesp_kmsg_list_offsets_request_list_offsets_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -48,6 +72,27 @@ static void f_list_offsets_topic(sesp_kmsg_list_offsets_request_list_offsets_top
             f_list_offsets_partition(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_list_offsets_topic(const sesp_kmsg_list_offsets_request_list_offsets_topic *x, const sesp_kmsg_list_offsets_request_list_offsets_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_list_offsets_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_list_offsets_request(sesp_kmsg_list_offsets_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -82,6 +127,33 @@ static void f_list_offsets_request(sesp_kmsg_list_offsets_request *s, int16_t v,
     }
 }
 
+static bool q_list_offsets_request(const sesp_kmsg_list_offsets_request *x, const sesp_kmsg_list_offsets_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->replica_id == y->replica_id)) {
+        return false;
+    }
+    if ((v >= 2) && !(x->isolation_level == y->isolation_level)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_list_offsets_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 10) && !(x->timeout_ms == y->timeout_ms)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_list_offsets_request_fill_test(sesp_kmsg_list_offsets_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_list_offsets_request(m, version, a, seed);
@@ -110,6 +182,27 @@ static int t_reencode_list_offsets_request(int16_t v, const uint8_t *p, size_t l
     return sesp_kmsg_list_offsets_request_encode(out, v, m);
 }
 
+static int t_fill_check_list_offsets_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_list_offsets_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_list_offsets_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_list_offsets_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_list_offsets_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_list_offsets_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_list_offsets_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_list_offsets_request = {
-    "ListOffsetsRequest", 2, 0, 0, 10, t_fill_encode_list_offsets_request, t_reencode_list_offsets_request,
+    "ListOffsetsRequest", 2, 0, 0, 10, t_fill_encode_list_offsets_request, t_reencode_list_offsets_request, t_fill_check_list_offsets_request,
 };

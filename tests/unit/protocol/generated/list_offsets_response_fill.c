@@ -6,6 +6,10 @@ static void f_list_offsets_partition_response(sesp_kmsg_list_offsets_response_li
 static void f_list_offsets_topic_response(sesp_kmsg_list_offsets_response_list_offsets_topic_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_list_offsets_response(sesp_kmsg_list_offsets_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_list_offsets_partition_response(const sesp_kmsg_list_offsets_response_list_offsets_partition_response *x, const sesp_kmsg_list_offsets_response_list_offsets_partition_response *y, int16_t v);
+static bool q_list_offsets_topic_response(const sesp_kmsg_list_offsets_response_list_offsets_topic_response *x, const sesp_kmsg_list_offsets_response_list_offsets_topic_response *y, int16_t v);
+static bool q_list_offsets_response(const sesp_kmsg_list_offsets_response *x, const sesp_kmsg_list_offsets_response *y, int16_t v);
+
 static void f_list_offsets_partition_response(sesp_kmsg_list_offsets_response_list_offsets_partition_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -50,6 +54,39 @@ static void f_list_offsets_partition_response(sesp_kmsg_list_offsets_response_li
     }
 }
 
+static bool q_list_offsets_partition_response(const sesp_kmsg_list_offsets_response_list_offsets_partition_response *x, const sesp_kmsg_list_offsets_response_list_offsets_partition_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v <= 0)) {
+        if (x->old_style_offsets_count != y->old_style_offsets_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->old_style_offsets_count; i_++) {
+            if (!(x->old_style_offsets[i_] == y->old_style_offsets[i_])) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1) && !(x->timestamp == y->timestamp)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->offset == y->offset)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_list_offsets_topic_response(sesp_kmsg_list_offsets_response_list_offsets_topic_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -68,6 +105,27 @@ static void f_list_offsets_topic_response(sesp_kmsg_list_offsets_response_list_o
             f_list_offsets_partition_response(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_list_offsets_topic_response(const sesp_kmsg_list_offsets_response_list_offsets_topic_response *x, const sesp_kmsg_list_offsets_response_list_offsets_topic_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_list_offsets_partition_response(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_list_offsets_response(sesp_kmsg_list_offsets_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -92,6 +150,27 @@ static void f_list_offsets_response(sesp_kmsg_list_offsets_response *s, int16_t 
             f_list_offsets_topic_response(&s->topics[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_list_offsets_response(const sesp_kmsg_list_offsets_response *x, const sesp_kmsg_list_offsets_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 2) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_list_offsets_topic_response(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_list_offsets_response_fill_test(sesp_kmsg_list_offsets_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -122,6 +201,27 @@ static int t_reencode_list_offsets_response(int16_t v, const uint8_t *p, size_t 
     return sesp_kmsg_list_offsets_response_encode(out, v, m);
 }
 
+static int t_fill_check_list_offsets_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_list_offsets_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_list_offsets_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_list_offsets_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_list_offsets_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_list_offsets_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_list_offsets_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_list_offsets_response = {
-    "ListOffsetsResponse", 2, 1, 0, 10, t_fill_encode_list_offsets_response, t_reencode_list_offsets_response,
+    "ListOffsetsResponse", 2, 1, 0, 10, t_fill_encode_list_offsets_response, t_reencode_list_offsets_response, t_fill_check_list_offsets_response,
 };

@@ -5,6 +5,9 @@
 static void f_list_partition_reassignments_topics(sesp_kmsg_list_partition_reassignments_request_list_partition_reassignments_topics *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_list_partition_reassignments_request(sesp_kmsg_list_partition_reassignments_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_list_partition_reassignments_topics(const sesp_kmsg_list_partition_reassignments_request_list_partition_reassignments_topics *x, const sesp_kmsg_list_partition_reassignments_request_list_partition_reassignments_topics *y, int16_t v);
+static bool q_list_partition_reassignments_request(const sesp_kmsg_list_partition_reassignments_request *x, const sesp_kmsg_list_partition_reassignments_request *y, int16_t v);
+
 static void f_list_partition_reassignments_topics(sesp_kmsg_list_partition_reassignments_request_list_partition_reassignments_topics *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -27,6 +30,27 @@ static void f_list_partition_reassignments_topics(sesp_kmsg_list_partition_reass
     }
 }
 
+static bool q_list_partition_reassignments_topics(const sesp_kmsg_list_partition_reassignments_request_list_partition_reassignments_topics *x, const sesp_kmsg_list_partition_reassignments_request_list_partition_reassignments_topics *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partition_indexes_count != y->partition_indexes_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_indexes_count; i_++) {
+            if (!(x->partition_indexes[i_] == y->partition_indexes[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_list_partition_reassignments_request(sesp_kmsg_list_partition_reassignments_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -47,6 +71,27 @@ static void f_list_partition_reassignments_request(sesp_kmsg_list_partition_reas
             f_list_partition_reassignments_topics(&s->topics[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_list_partition_reassignments_request(const sesp_kmsg_list_partition_reassignments_request *x, const sesp_kmsg_list_partition_reassignments_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->timeout_ms == y->timeout_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_list_partition_reassignments_topics(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_list_partition_reassignments_request_fill_test(sesp_kmsg_list_partition_reassignments_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -77,6 +122,27 @@ static int t_reencode_list_partition_reassignments_request(int16_t v, const uint
     return sesp_kmsg_list_partition_reassignments_request_encode(out, v, m);
 }
 
+static int t_fill_check_list_partition_reassignments_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_list_partition_reassignments_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_list_partition_reassignments_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_list_partition_reassignments_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_list_partition_reassignments_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_list_partition_reassignments_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_list_partition_reassignments_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_list_partition_reassignments_request = {
-    "ListPartitionReassignmentsRequest", 46, 0, 0, 0, t_fill_encode_list_partition_reassignments_request, t_reencode_list_partition_reassignments_request,
+    "ListPartitionReassignmentsRequest", 46, 0, 0, 0, t_fill_encode_list_partition_reassignments_request, t_reencode_list_partition_reassignments_request, t_fill_check_list_partition_reassignments_request,
 };

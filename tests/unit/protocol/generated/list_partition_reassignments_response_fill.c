@@ -6,6 +6,10 @@ static void f_ongoing_partition_reassignment(sesp_kmsg_list_partition_reassignme
 static void f_ongoing_topic_reassignment(sesp_kmsg_list_partition_reassignments_response_ongoing_topic_reassignment *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_list_partition_reassignments_response(sesp_kmsg_list_partition_reassignments_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_ongoing_partition_reassignment(const sesp_kmsg_list_partition_reassignments_response_ongoing_partition_reassignment *x, const sesp_kmsg_list_partition_reassignments_response_ongoing_partition_reassignment *y, int16_t v);
+static bool q_ongoing_topic_reassignment(const sesp_kmsg_list_partition_reassignments_response_ongoing_topic_reassignment *x, const sesp_kmsg_list_partition_reassignments_response_ongoing_topic_reassignment *y, int16_t v);
+static bool q_list_partition_reassignments_response(const sesp_kmsg_list_partition_reassignments_response *x, const sesp_kmsg_list_partition_reassignments_response *y, int16_t v);
+
 static void f_ongoing_partition_reassignment(sesp_kmsg_list_partition_reassignments_response_ongoing_partition_reassignment *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -56,6 +60,47 @@ static void f_ongoing_partition_reassignment(sesp_kmsg_list_partition_reassignme
     }
 }
 
+static bool q_ongoing_partition_reassignment(const sesp_kmsg_list_partition_reassignments_response_ongoing_partition_reassignment *x, const sesp_kmsg_list_partition_reassignments_response_ongoing_partition_reassignment *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true) {
+        if (x->replicas_count != y->replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->replicas_count; i_++) {
+            if (!(x->replicas[i_] == y->replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->adding_replicas_count != y->adding_replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->adding_replicas_count; i_++) {
+            if (!(x->adding_replicas[i_] == y->adding_replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->removing_replicas_count != y->removing_replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->removing_replicas_count; i_++) {
+            if (!(x->removing_replicas[i_] == y->removing_replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_ongoing_topic_reassignment(sesp_kmsg_list_partition_reassignments_response_ongoing_topic_reassignment *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -74,6 +119,27 @@ static void f_ongoing_topic_reassignment(sesp_kmsg_list_partition_reassignments_
             f_ongoing_partition_reassignment(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_ongoing_topic_reassignment(const sesp_kmsg_list_partition_reassignments_response_ongoing_topic_reassignment *x, const sesp_kmsg_list_partition_reassignments_response_ongoing_topic_reassignment *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_ongoing_partition_reassignment(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_list_partition_reassignments_response(sesp_kmsg_list_partition_reassignments_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -100,6 +166,33 @@ static void f_list_partition_reassignments_response(sesp_kmsg_list_partition_rea
             f_ongoing_topic_reassignment(&s->topics[i_], v, a, seed * 31u + 3u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_list_partition_reassignments_response(const sesp_kmsg_list_partition_reassignments_response *x, const sesp_kmsg_list_partition_reassignments_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_ongoing_topic_reassignment(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_list_partition_reassignments_response_fill_test(sesp_kmsg_list_partition_reassignments_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -130,6 +223,27 @@ static int t_reencode_list_partition_reassignments_response(int16_t v, const uin
     return sesp_kmsg_list_partition_reassignments_response_encode(out, v, m);
 }
 
+static int t_fill_check_list_partition_reassignments_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_list_partition_reassignments_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_list_partition_reassignments_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_list_partition_reassignments_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_list_partition_reassignments_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_list_partition_reassignments_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_list_partition_reassignments_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_list_partition_reassignments_response = {
-    "ListPartitionReassignmentsResponse", 46, 1, 0, 0, t_fill_encode_list_partition_reassignments_response, t_reencode_list_partition_reassignments_response,
+    "ListPartitionReassignmentsResponse", 46, 1, 0, 0, t_fill_encode_list_partition_reassignments_response, t_reencode_list_partition_reassignments_response, t_fill_check_list_partition_reassignments_response,
 };

@@ -4,6 +4,8 @@
 
 static void f_list_transactions_request(sesp_kmsg_list_transactions_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_list_transactions_request(const sesp_kmsg_list_transactions_request *x, const sesp_kmsg_list_transactions_request *y, int16_t v);
+
 static void f_list_transactions_request(sesp_kmsg_list_transactions_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -41,6 +43,37 @@ static void f_list_transactions_request(sesp_kmsg_list_transactions_request *s, 
     }
 }
 
+static bool q_list_transactions_request(const sesp_kmsg_list_transactions_request *x, const sesp_kmsg_list_transactions_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->state_filters_count != y->state_filters_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->state_filters_count; i_++) {
+            if (!sesp_kt_str_eq(x->state_filters[i_], y->state_filters[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->producer_id_filters_count != y->producer_id_filters_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->producer_id_filters_count; i_++) {
+            if (!(x->producer_id_filters[i_] == y->producer_id_filters[i_])) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1) && !(x->duration_filter == y->duration_filter)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_list_transactions_request_fill_test(sesp_kmsg_list_transactions_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_list_transactions_request(m, version, a, seed);
@@ -69,6 +102,27 @@ static int t_reencode_list_transactions_request(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_list_transactions_request_encode(out, v, m);
 }
 
+static int t_fill_check_list_transactions_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_list_transactions_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_list_transactions_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_list_transactions_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_list_transactions_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_list_transactions_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_list_transactions_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_list_transactions_request = {
-    "ListTransactionsRequest", 66, 0, 0, 1, t_fill_encode_list_transactions_request, t_reencode_list_transactions_request,
+    "ListTransactionsRequest", 66, 0, 0, 1, t_fill_encode_list_transactions_request, t_reencode_list_transactions_request, t_fill_check_list_transactions_request,
 };

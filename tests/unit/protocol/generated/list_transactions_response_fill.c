@@ -5,6 +5,9 @@
 static void f_transaction_state(sesp_kmsg_list_transactions_response_transaction_state *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_list_transactions_response(sesp_kmsg_list_transactions_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_transaction_state(const sesp_kmsg_list_transactions_response_transaction_state *x, const sesp_kmsg_list_transactions_response_transaction_state *y, int16_t v);
+static bool q_list_transactions_response(const sesp_kmsg_list_transactions_response *x, const sesp_kmsg_list_transactions_response *y, int16_t v);
+
 static void f_transaction_state(sesp_kmsg_list_transactions_response_transaction_state *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -16,6 +19,23 @@ static void f_transaction_state(sesp_kmsg_list_transactions_response_transaction
     if (s->producer_id == INT64_C(0))
         s->producer_id = (int64_t)(s->producer_id + 1);
     s->transaction_state = sesp_kt_str(a, seed + 2u, false);
+}
+
+static bool q_transaction_state(const sesp_kmsg_list_transactions_response_transaction_state *x, const sesp_kmsg_list_transactions_response_transaction_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->transactional_id, y->transactional_id)) {
+        return false;
+    }
+    if (true && !(x->producer_id == y->producer_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->transaction_state, y->transaction_state)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_list_transactions_response(sesp_kmsg_list_transactions_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -54,6 +74,40 @@ static void f_list_transactions_response(sesp_kmsg_list_transactions_response *s
     }
 }
 
+static bool q_list_transactions_response(const sesp_kmsg_list_transactions_response *x, const sesp_kmsg_list_transactions_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->unknown_state_filters_count != y->unknown_state_filters_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->unknown_state_filters_count; i_++) {
+            if (!sesp_kt_str_eq(x->unknown_state_filters[i_], y->unknown_state_filters[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->transaction_states_count != y->transaction_states_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->transaction_states_count; i_++) {
+            if (!q_transaction_state(&x->transaction_states[i_], &y->transaction_states[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_list_transactions_response_fill_test(sesp_kmsg_list_transactions_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_list_transactions_response(m, version, a, seed);
@@ -82,6 +136,27 @@ static int t_reencode_list_transactions_response(int16_t v, const uint8_t *p, si
     return sesp_kmsg_list_transactions_response_encode(out, v, m);
 }
 
+static int t_fill_check_list_transactions_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_list_transactions_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_list_transactions_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_list_transactions_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_list_transactions_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_list_transactions_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_list_transactions_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_list_transactions_response = {
-    "ListTransactionsResponse", 66, 1, 0, 1, t_fill_encode_list_transactions_response, t_reencode_list_transactions_response,
+    "ListTransactionsResponse", 66, 1, 0, 1, t_fill_encode_list_transactions_response, t_reencode_list_transactions_response, t_fill_check_list_transactions_response,
 };

@@ -5,6 +5,9 @@
 static void f_metadata_request_topic(sesp_kmsg_metadata_request_metadata_request_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_metadata_request(sesp_kmsg_metadata_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_metadata_request_topic(const sesp_kmsg_metadata_request_metadata_request_topic *x, const sesp_kmsg_metadata_request_metadata_request_topic *y, int16_t v);
+static bool q_metadata_request(const sesp_kmsg_metadata_request *x, const sesp_kmsg_metadata_request *y, int16_t v);
+
 static void f_metadata_request_topic(sesp_kmsg_metadata_request_metadata_request_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -15,6 +18,20 @@ static void f_metadata_request_topic(sesp_kmsg_metadata_request_metadata_request
         sesp_kt_uuid(&s->topic_id, seed + 0u);
     }
     s->name = sesp_kt_str(a, seed + 1u, (v >= 10));
+}
+
+static bool q_metadata_request_topic(const sesp_kmsg_metadata_request_metadata_request_topic *x, const sesp_kmsg_metadata_request_metadata_request_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 10) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_metadata_request(sesp_kmsg_metadata_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -45,6 +62,33 @@ static void f_metadata_request(sesp_kmsg_metadata_request *s, int16_t v, sesp_ar
     }
 }
 
+static bool q_metadata_request(const sesp_kmsg_metadata_request *x, const sesp_kmsg_metadata_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_metadata_request_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 4) && !(x->allow_auto_topic_creation == y->allow_auto_topic_creation)) {
+        return false;
+    }
+    if ((v >= 8 && v <= 10) && !(x->include_cluster_authorized_operations == y->include_cluster_authorized_operations)) {
+        return false;
+    }
+    if ((v >= 8) && !(x->include_topic_authorized_operations == y->include_topic_authorized_operations)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_metadata_request_fill_test(sesp_kmsg_metadata_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_metadata_request(m, version, a, seed);
@@ -73,6 +117,27 @@ static int t_reencode_metadata_request(int16_t v, const uint8_t *p, size_t len, 
     return sesp_kmsg_metadata_request_encode(out, v, m);
 }
 
+static int t_fill_check_metadata_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_metadata_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_metadata_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_metadata_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_metadata_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_metadata_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_metadata_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_metadata_request = {
-    "MetadataRequest", 3, 0, 0, 12, t_fill_encode_metadata_request, t_reencode_metadata_request,
+    "MetadataRequest", 3, 0, 0, 12, t_fill_encode_metadata_request, t_reencode_metadata_request, t_fill_check_metadata_request,
 };

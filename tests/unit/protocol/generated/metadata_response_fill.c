@@ -7,6 +7,11 @@ static void f_metadata_response_partition(sesp_kmsg_metadata_response_metadata_r
 static void f_metadata_response_topic(sesp_kmsg_metadata_response_metadata_response_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_metadata_response(sesp_kmsg_metadata_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_metadata_response_broker(const sesp_kmsg_metadata_response_metadata_response_broker *x, const sesp_kmsg_metadata_response_metadata_response_broker *y, int16_t v);
+static bool q_metadata_response_partition(const sesp_kmsg_metadata_response_metadata_response_partition *x, const sesp_kmsg_metadata_response_metadata_response_partition *y, int16_t v);
+static bool q_metadata_response_topic(const sesp_kmsg_metadata_response_metadata_response_topic *x, const sesp_kmsg_metadata_response_metadata_response_topic *y, int16_t v);
+static bool q_metadata_response(const sesp_kmsg_metadata_response *x, const sesp_kmsg_metadata_response *y, int16_t v);
+
 static void f_metadata_response_broker(sesp_kmsg_metadata_response_metadata_response_broker *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -23,6 +28,26 @@ static void f_metadata_response_broker(sesp_kmsg_metadata_response_metadata_resp
     if ((v >= 1)) {
         s->rack = sesp_kt_str(a, seed + 3u, (v >= 1));
     }
+}
+
+static bool q_metadata_response_broker(const sesp_kmsg_metadata_response_metadata_response_broker *x, const sesp_kmsg_metadata_response_metadata_response_broker *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->node_id == y->node_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if (true && !(x->port == y->port)) {
+        return false;
+    }
+    if ((v >= 1) && !sesp_kt_str_eq(x->rack, y->rack)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_metadata_response_partition(sesp_kmsg_metadata_response_metadata_response_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -88,6 +113,56 @@ static void f_metadata_response_partition(sesp_kmsg_metadata_response_metadata_r
     }
 }
 
+static bool q_metadata_response_partition(const sesp_kmsg_metadata_response_metadata_response_partition *x, const sesp_kmsg_metadata_response_metadata_response_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->leader_id == y->leader_id)) {
+        return false;
+    }
+    if ((v >= 7) && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if (true) {
+        if (x->replica_nodes_count != y->replica_nodes_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->replica_nodes_count; i_++) {
+            if (!(x->replica_nodes[i_] == y->replica_nodes[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->isr_nodes_count != y->isr_nodes_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->isr_nodes_count; i_++) {
+            if (!(x->isr_nodes[i_] == y->isr_nodes[i_])) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 5)) {
+        if (x->offline_replicas_count != y->offline_replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->offline_replicas_count; i_++) {
+            if (!(x->offline_replicas[i_] == y->offline_replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_metadata_response_topic(sesp_kmsg_metadata_response_metadata_response_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -120,6 +195,39 @@ static void f_metadata_response_topic(sesp_kmsg_metadata_response_metadata_respo
         if (s->topic_authorized_operations == INT32_MIN)
             s->topic_authorized_operations = (int32_t)(s->topic_authorized_operations + 1);
     }
+}
+
+static bool q_metadata_response_topic(const sesp_kmsg_metadata_response_metadata_response_topic *x, const sesp_kmsg_metadata_response_metadata_response_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 10) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->is_internal == y->is_internal)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_metadata_response_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 8) && !(x->topic_authorized_operations == y->topic_authorized_operations)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_metadata_response(sesp_kmsg_metadata_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -170,6 +278,46 @@ static void f_metadata_response(sesp_kmsg_metadata_response *s, int16_t v, sesp_
     }
 }
 
+static bool q_metadata_response(const sesp_kmsg_metadata_response *x, const sesp_kmsg_metadata_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->brokers_count != y->brokers_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->brokers_count; i_++) {
+            if (!q_metadata_response_broker(&x->brokers[i_], &y->brokers[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 2) && !sesp_kt_str_eq(x->cluster_id, y->cluster_id)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->controller_id == y->controller_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_metadata_response_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 8 && v <= 10) && !(x->cluster_authorized_operations == y->cluster_authorized_operations)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_metadata_response_fill_test(sesp_kmsg_metadata_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_metadata_response(m, version, a, seed);
@@ -198,6 +346,27 @@ static int t_reencode_metadata_response(int16_t v, const uint8_t *p, size_t len,
     return sesp_kmsg_metadata_response_encode(out, v, m);
 }
 
+static int t_fill_check_metadata_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_metadata_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_metadata_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_metadata_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_metadata_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_metadata_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_metadata_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_metadata_response = {
-    "MetadataResponse", 3, 1, 0, 12, t_fill_encode_metadata_response, t_reencode_metadata_response,
+    "MetadataResponse", 3, 1, 0, 12, t_fill_encode_metadata_response, t_reencode_metadata_response, t_fill_check_metadata_response,
 };

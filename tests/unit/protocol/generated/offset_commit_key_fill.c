@@ -4,6 +4,8 @@
 
 static void f_offset_commit_key(sesp_kmsg_offset_commit_key *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_offset_commit_key(const sesp_kmsg_offset_commit_key *x, const sesp_kmsg_offset_commit_key *y, int16_t v);
+
 static void f_offset_commit_key(sesp_kmsg_offset_commit_key *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -15,6 +17,23 @@ static void f_offset_commit_key(sesp_kmsg_offset_commit_key *s, int16_t v, sesp_
     s->partition = (int32_t)(seed * 13u + 2u);
     if (s->partition == 0)
         s->partition = (int32_t)(s->partition + 1);
+}
+
+static bool q_offset_commit_key(const sesp_kmsg_offset_commit_key *x, const sesp_kmsg_offset_commit_key *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->group, y->group)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if (true && !(x->partition == y->partition)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_offset_commit_key_fill_test(sesp_kmsg_offset_commit_key *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -45,6 +64,27 @@ static int t_reencode_offset_commit_key(int16_t v, const uint8_t *p, size_t len,
     return sesp_kmsg_offset_commit_key_encode(out, v, m);
 }
 
+static int t_fill_check_offset_commit_key(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_offset_commit_key *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_offset_commit_key *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_offset_commit_key_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_offset_commit_key_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_offset_commit_key_decode(&r, v, m2, a);
+        if (rc == 0 && !q_offset_commit_key(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_offset_commit_key = {
-    "OffsetCommitKey", -1, 2, 0, 1, t_fill_encode_offset_commit_key, t_reencode_offset_commit_key,
+    "OffsetCommitKey", -1, 2, 0, 1, t_fill_encode_offset_commit_key, t_reencode_offset_commit_key, t_fill_check_offset_commit_key,
 };

@@ -6,6 +6,10 @@ static void f_offset_commit_response_partition(sesp_kmsg_offset_commit_response_
 static void f_offset_commit_response_topic(sesp_kmsg_offset_commit_response_offset_commit_response_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_offset_commit_response(sesp_kmsg_offset_commit_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_offset_commit_response_partition(const sesp_kmsg_offset_commit_response_offset_commit_response_partition *x, const sesp_kmsg_offset_commit_response_offset_commit_response_partition *y, int16_t v);
+static bool q_offset_commit_response_topic(const sesp_kmsg_offset_commit_response_offset_commit_response_topic *x, const sesp_kmsg_offset_commit_response_offset_commit_response_topic *y, int16_t v);
+static bool q_offset_commit_response(const sesp_kmsg_offset_commit_response *x, const sesp_kmsg_offset_commit_response *y, int16_t v);
+
 static void f_offset_commit_response_partition(sesp_kmsg_offset_commit_response_offset_commit_response_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -18,6 +22,20 @@ static void f_offset_commit_response_partition(sesp_kmsg_offset_commit_response_
     s->error_code = (int16_t)(seed * 13u + 1u);
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
+}
+
+static bool q_offset_commit_response_partition(const sesp_kmsg_offset_commit_response_offset_commit_response_partition *x, const sesp_kmsg_offset_commit_response_offset_commit_response_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_offset_commit_response_topic(sesp_kmsg_offset_commit_response_offset_commit_response_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -38,6 +56,27 @@ static void f_offset_commit_response_topic(sesp_kmsg_offset_commit_response_offs
             f_offset_commit_response_partition(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_offset_commit_response_topic(const sesp_kmsg_offset_commit_response_offset_commit_response_topic *x, const sesp_kmsg_offset_commit_response_offset_commit_response_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_offset_commit_response_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_offset_commit_response(sesp_kmsg_offset_commit_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -62,6 +101,27 @@ static void f_offset_commit_response(sesp_kmsg_offset_commit_response *s, int16_
             f_offset_commit_response_topic(&s->topics[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_offset_commit_response(const sesp_kmsg_offset_commit_response *x, const sesp_kmsg_offset_commit_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_offset_commit_response_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_offset_commit_response_fill_test(sesp_kmsg_offset_commit_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -92,6 +152,27 @@ static int t_reencode_offset_commit_response(int16_t v, const uint8_t *p, size_t
     return sesp_kmsg_offset_commit_response_encode(out, v, m);
 }
 
+static int t_fill_check_offset_commit_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_offset_commit_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_offset_commit_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_offset_commit_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_offset_commit_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_offset_commit_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_offset_commit_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_offset_commit_response = {
-    "OffsetCommitResponse", 8, 1, 0, 9, t_fill_encode_offset_commit_response, t_reencode_offset_commit_response,
+    "OffsetCommitResponse", 8, 1, 0, 9, t_fill_encode_offset_commit_response, t_reencode_offset_commit_response, t_fill_check_offset_commit_response,
 };

@@ -4,6 +4,8 @@
 
 static void f_offset_commit_value(sesp_kmsg_offset_commit_value *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_offset_commit_value(const sesp_kmsg_offset_commit_value *x, const sesp_kmsg_offset_commit_value *y, int16_t v);
+
 static void f_offset_commit_value(sesp_kmsg_offset_commit_value *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -27,6 +29,29 @@ static void f_offset_commit_value(sesp_kmsg_offset_commit_value *s, int16_t v, s
         if (s->expire_timestamp == INT64_C(-1))
             s->expire_timestamp = (int64_t)(s->expire_timestamp + 1);
     }
+}
+
+static bool q_offset_commit_value(const sesp_kmsg_offset_commit_value *x, const sesp_kmsg_offset_commit_value *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->offset == y->offset)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->metadata, y->metadata)) {
+        return false;
+    }
+    if (true && !(x->commit_timestamp == y->commit_timestamp)) {
+        return false;
+    }
+    if ((v >= 1 && v <= 1) && !(x->expire_timestamp == y->expire_timestamp)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_offset_commit_value_fill_test(sesp_kmsg_offset_commit_value *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -57,6 +82,27 @@ static int t_reencode_offset_commit_value(int16_t v, const uint8_t *p, size_t le
     return sesp_kmsg_offset_commit_value_encode(out, v, m);
 }
 
+static int t_fill_check_offset_commit_value(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_offset_commit_value *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_offset_commit_value *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_offset_commit_value_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_offset_commit_value_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_offset_commit_value_decode(&r, v, m2, a);
+        if (rc == 0 && !q_offset_commit_value(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_offset_commit_value = {
-    "OffsetCommitValue", -1, 2, 0, 4, t_fill_encode_offset_commit_value, t_reencode_offset_commit_value,
+    "OffsetCommitValue", -1, 2, 0, 4, t_fill_encode_offset_commit_value, t_reencode_offset_commit_value, t_fill_check_offset_commit_value,
 };

@@ -7,6 +7,11 @@ static void f_offset_fetch_request_topics(sesp_kmsg_offset_fetch_request_offset_
 static void f_offset_fetch_request_group(sesp_kmsg_offset_fetch_request_offset_fetch_request_group *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_offset_fetch_request(sesp_kmsg_offset_fetch_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_offset_fetch_request_topic(const sesp_kmsg_offset_fetch_request_offset_fetch_request_topic *x, const sesp_kmsg_offset_fetch_request_offset_fetch_request_topic *y, int16_t v);
+static bool q_offset_fetch_request_topics(const sesp_kmsg_offset_fetch_request_offset_fetch_request_topics *x, const sesp_kmsg_offset_fetch_request_offset_fetch_request_topics *y, int16_t v);
+static bool q_offset_fetch_request_group(const sesp_kmsg_offset_fetch_request_offset_fetch_request_group *x, const sesp_kmsg_offset_fetch_request_offset_fetch_request_group *y, int16_t v);
+static bool q_offset_fetch_request(const sesp_kmsg_offset_fetch_request *x, const sesp_kmsg_offset_fetch_request *y, int16_t v);
+
 static void f_offset_fetch_request_topic(sesp_kmsg_offset_fetch_request_offset_fetch_request_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -33,6 +38,27 @@ static void f_offset_fetch_request_topic(sesp_kmsg_offset_fetch_request_offset_f
     }
 }
 
+static bool q_offset_fetch_request_topic(const sesp_kmsg_offset_fetch_request_offset_fetch_request_topic *x, const sesp_kmsg_offset_fetch_request_offset_fetch_request_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 7) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v <= 7)) {
+        if (x->partition_indexes_count != y->partition_indexes_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_indexes_count; i_++) {
+            if (!(x->partition_indexes[i_] == y->partition_indexes[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_offset_fetch_request_topics(sesp_kmsg_offset_fetch_request_offset_fetch_request_topics *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -57,6 +83,27 @@ static void f_offset_fetch_request_topics(sesp_kmsg_offset_fetch_request_offset_
             }
         }
     }
+}
+
+static bool q_offset_fetch_request_topics(const sesp_kmsg_offset_fetch_request_offset_fetch_request_topics *x, const sesp_kmsg_offset_fetch_request_offset_fetch_request_topics *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 8) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 8)) {
+        if (x->partition_indexes_count != y->partition_indexes_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_indexes_count; i_++) {
+            if (!(x->partition_indexes[i_] == y->partition_indexes[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_offset_fetch_request_group(sesp_kmsg_offset_fetch_request_offset_fetch_request_group *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -89,6 +136,33 @@ static void f_offset_fetch_request_group(sesp_kmsg_offset_fetch_request_offset_f
             }
         }
     }
+}
+
+static bool q_offset_fetch_request_group(const sesp_kmsg_offset_fetch_request_offset_fetch_request_group *x, const sesp_kmsg_offset_fetch_request_offset_fetch_request_group *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 8) && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if ((v >= 9) && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if ((v >= 9) && !(x->member_epoch == y->member_epoch)) {
+        return false;
+    }
+    if ((v >= 8)) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_offset_fetch_request_topics(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_offset_fetch_request(sesp_kmsg_offset_fetch_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -131,6 +205,40 @@ static void f_offset_fetch_request(sesp_kmsg_offset_fetch_request *s, int16_t v,
     }
 }
 
+static bool q_offset_fetch_request(const sesp_kmsg_offset_fetch_request *x, const sesp_kmsg_offset_fetch_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 7) && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if ((v <= 7)) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_offset_fetch_request_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 8)) {
+        if (x->groups_count != y->groups_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->groups_count; i_++) {
+            if (!q_offset_fetch_request_group(&x->groups[i_], &y->groups[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 7) && !(x->require_stable == y->require_stable)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_offset_fetch_request_fill_test(sesp_kmsg_offset_fetch_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_offset_fetch_request(m, version, a, seed);
@@ -159,6 +267,27 @@ static int t_reencode_offset_fetch_request(int16_t v, const uint8_t *p, size_t l
     return sesp_kmsg_offset_fetch_request_encode(out, v, m);
 }
 
+static int t_fill_check_offset_fetch_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_offset_fetch_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_offset_fetch_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_offset_fetch_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_offset_fetch_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_offset_fetch_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_offset_fetch_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_offset_fetch_request = {
-    "OffsetFetchRequest", 9, 0, 0, 9, t_fill_encode_offset_fetch_request, t_reencode_offset_fetch_request,
+    "OffsetFetchRequest", 9, 0, 0, 9, t_fill_encode_offset_fetch_request, t_reencode_offset_fetch_request, t_fill_check_offset_fetch_request,
 };

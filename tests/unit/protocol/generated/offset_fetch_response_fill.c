@@ -9,6 +9,13 @@ static void f_offset_fetch_response_topics(sesp_kmsg_offset_fetch_response_offse
 static void f_offset_fetch_response_group(sesp_kmsg_offset_fetch_response_offset_fetch_response_group *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_offset_fetch_response(sesp_kmsg_offset_fetch_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_offset_fetch_response_partition(const sesp_kmsg_offset_fetch_response_offset_fetch_response_partition *x, const sesp_kmsg_offset_fetch_response_offset_fetch_response_partition *y, int16_t v);
+static bool q_offset_fetch_response_topic(const sesp_kmsg_offset_fetch_response_offset_fetch_response_topic *x, const sesp_kmsg_offset_fetch_response_offset_fetch_response_topic *y, int16_t v);
+static bool q_offset_fetch_response_partitions(const sesp_kmsg_offset_fetch_response_offset_fetch_response_partitions *x, const sesp_kmsg_offset_fetch_response_offset_fetch_response_partitions *y, int16_t v);
+static bool q_offset_fetch_response_topics(const sesp_kmsg_offset_fetch_response_offset_fetch_response_topics *x, const sesp_kmsg_offset_fetch_response_offset_fetch_response_topics *y, int16_t v);
+static bool q_offset_fetch_response_group(const sesp_kmsg_offset_fetch_response_offset_fetch_response_group *x, const sesp_kmsg_offset_fetch_response_offset_fetch_response_group *y, int16_t v);
+static bool q_offset_fetch_response(const sesp_kmsg_offset_fetch_response *x, const sesp_kmsg_offset_fetch_response *y, int16_t v);
+
 static void f_offset_fetch_response_partition(sesp_kmsg_offset_fetch_response_offset_fetch_response_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -40,6 +47,29 @@ static void f_offset_fetch_response_partition(sesp_kmsg_offset_fetch_response_of
     }
 }
 
+static bool q_offset_fetch_response_partition(const sesp_kmsg_offset_fetch_response_offset_fetch_response_partition *x, const sesp_kmsg_offset_fetch_response_offset_fetch_response_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 7) && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if ((v <= 7) && !(x->committed_offset == y->committed_offset)) {
+        return false;
+    }
+    if ((v >= 5 && v <= 7) && !(x->committed_leader_epoch == y->committed_leader_epoch)) {
+        return false;
+    }
+    if ((v <= 7) && !sesp_kt_str_eq(x->metadata, y->metadata)) {
+        return false;
+    }
+    if ((v <= 7) && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_offset_fetch_response_topic(sesp_kmsg_offset_fetch_response_offset_fetch_response_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -62,6 +92,27 @@ static void f_offset_fetch_response_topic(sesp_kmsg_offset_fetch_response_offset
             }
         }
     }
+}
+
+static bool q_offset_fetch_response_topic(const sesp_kmsg_offset_fetch_response_offset_fetch_response_topic *x, const sesp_kmsg_offset_fetch_response_offset_fetch_response_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 7) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v <= 7)) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_offset_fetch_response_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_offset_fetch_response_partitions(sesp_kmsg_offset_fetch_response_offset_fetch_response_partitions *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -95,6 +146,29 @@ static void f_offset_fetch_response_partitions(sesp_kmsg_offset_fetch_response_o
     }
 }
 
+static bool q_offset_fetch_response_partitions(const sesp_kmsg_offset_fetch_response_offset_fetch_response_partitions *x, const sesp_kmsg_offset_fetch_response_offset_fetch_response_partitions *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 8) && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if ((v >= 8) && !(x->committed_offset == y->committed_offset)) {
+        return false;
+    }
+    if ((v >= 8) && !(x->committed_leader_epoch == y->committed_leader_epoch)) {
+        return false;
+    }
+    if ((v >= 8) && !sesp_kt_str_eq(x->metadata, y->metadata)) {
+        return false;
+    }
+    if ((v >= 8) && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_offset_fetch_response_topics(sesp_kmsg_offset_fetch_response_offset_fetch_response_topics *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -117,6 +191,27 @@ static void f_offset_fetch_response_topics(sesp_kmsg_offset_fetch_response_offse
             }
         }
     }
+}
+
+static bool q_offset_fetch_response_topics(const sesp_kmsg_offset_fetch_response_offset_fetch_response_topics *x, const sesp_kmsg_offset_fetch_response_offset_fetch_response_topics *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 8) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 8)) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_offset_fetch_response_partitions(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_offset_fetch_response_group(sesp_kmsg_offset_fetch_response_offset_fetch_response_group *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -146,6 +241,30 @@ static void f_offset_fetch_response_group(sesp_kmsg_offset_fetch_response_offset
         if (s->error_code == 0)
             s->error_code = (int16_t)(s->error_code + 1);
     }
+}
+
+static bool q_offset_fetch_response_group(const sesp_kmsg_offset_fetch_response_offset_fetch_response_group *x, const sesp_kmsg_offset_fetch_response_offset_fetch_response_group *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 8) && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if ((v >= 8)) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_offset_fetch_response_topics(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 8) && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_offset_fetch_response(sesp_kmsg_offset_fetch_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -192,6 +311,40 @@ static void f_offset_fetch_response(sesp_kmsg_offset_fetch_response *s, int16_t 
     }
 }
 
+static bool q_offset_fetch_response(const sesp_kmsg_offset_fetch_response *x, const sesp_kmsg_offset_fetch_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if ((v <= 7)) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_offset_fetch_response_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 2 && v <= 7) && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v >= 8)) {
+        if (x->groups_count != y->groups_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->groups_count; i_++) {
+            if (!q_offset_fetch_response_group(&x->groups[i_], &y->groups[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_offset_fetch_response_fill_test(sesp_kmsg_offset_fetch_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_offset_fetch_response(m, version, a, seed);
@@ -220,6 +373,27 @@ static int t_reencode_offset_fetch_response(int16_t v, const uint8_t *p, size_t 
     return sesp_kmsg_offset_fetch_response_encode(out, v, m);
 }
 
+static int t_fill_check_offset_fetch_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_offset_fetch_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_offset_fetch_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_offset_fetch_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_offset_fetch_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_offset_fetch_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_offset_fetch_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_offset_fetch_response = {
-    "OffsetFetchResponse", 9, 1, 0, 9, t_fill_encode_offset_fetch_response, t_reencode_offset_fetch_response,
+    "OffsetFetchResponse", 9, 1, 0, 9, t_fill_encode_offset_fetch_response, t_reencode_offset_fetch_response, t_fill_check_offset_fetch_response,
 };

@@ -6,6 +6,10 @@ static void f_offset_for_leader_partition(sesp_kmsg_offset_for_leader_epoch_requ
 static void f_offset_for_leader_topic(sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_offset_for_leader_epoch_request(sesp_kmsg_offset_for_leader_epoch_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_offset_for_leader_partition(const sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_partition *x, const sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_partition *y, int16_t v);
+static bool q_offset_for_leader_topic(const sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_topic *x, const sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_topic *y, int16_t v);
+static bool q_offset_for_leader_epoch_request(const sesp_kmsg_offset_for_leader_epoch_request *x, const sesp_kmsg_offset_for_leader_epoch_request *y, int16_t v);
+
 static void f_offset_for_leader_partition(sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -23,6 +27,23 @@ static void f_offset_for_leader_partition(sesp_kmsg_offset_for_leader_epoch_requ
     s->leader_epoch = (int32_t)(seed * 13u + 2u);
     if (s->leader_epoch == 0)
         s->leader_epoch = (int32_t)(s->leader_epoch + 1);
+}
+
+static bool q_offset_for_leader_partition(const sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_partition *x, const sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition == y->partition)) {
+        return false;
+    }
+    if ((v >= 2) && !(x->current_leader_epoch == y->current_leader_epoch)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_offset_for_leader_topic(sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -43,6 +64,27 @@ static void f_offset_for_leader_topic(sesp_kmsg_offset_for_leader_epoch_request_
             f_offset_for_leader_partition(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_offset_for_leader_topic(const sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_topic *x, const sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_offset_for_leader_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_offset_for_leader_epoch_request(sesp_kmsg_offset_for_leader_epoch_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -67,6 +109,27 @@ static void f_offset_for_leader_epoch_request(sesp_kmsg_offset_for_leader_epoch_
             f_offset_for_leader_topic(&s->topics[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_offset_for_leader_epoch_request(const sesp_kmsg_offset_for_leader_epoch_request *x, const sesp_kmsg_offset_for_leader_epoch_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !(x->replica_id == y->replica_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_offset_for_leader_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_offset_for_leader_epoch_request_fill_test(sesp_kmsg_offset_for_leader_epoch_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -97,6 +160,27 @@ static int t_reencode_offset_for_leader_epoch_request(int16_t v, const uint8_t *
     return sesp_kmsg_offset_for_leader_epoch_request_encode(out, v, m);
 }
 
+static int t_fill_check_offset_for_leader_epoch_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_offset_for_leader_epoch_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_offset_for_leader_epoch_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_offset_for_leader_epoch_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_offset_for_leader_epoch_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_offset_for_leader_epoch_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_offset_for_leader_epoch_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_offset_for_leader_epoch_request = {
-    "OffsetForLeaderEpochRequest", 23, 0, 0, 4, t_fill_encode_offset_for_leader_epoch_request, t_reencode_offset_for_leader_epoch_request,
+    "OffsetForLeaderEpochRequest", 23, 0, 0, 4, t_fill_encode_offset_for_leader_epoch_request, t_reencode_offset_for_leader_epoch_request, t_fill_check_offset_for_leader_epoch_request,
 };

@@ -6,6 +6,10 @@ static void f_epoch_end_offset(sesp_kmsg_offset_for_leader_epoch_response_epoch_
 static void f_offset_for_leader_topic_result(sesp_kmsg_offset_for_leader_epoch_response_offset_for_leader_topic_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_offset_for_leader_epoch_response(sesp_kmsg_offset_for_leader_epoch_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_epoch_end_offset(const sesp_kmsg_offset_for_leader_epoch_response_epoch_end_offset *x, const sesp_kmsg_offset_for_leader_epoch_response_epoch_end_offset *y, int16_t v);
+static bool q_offset_for_leader_topic_result(const sesp_kmsg_offset_for_leader_epoch_response_offset_for_leader_topic_result *x, const sesp_kmsg_offset_for_leader_epoch_response_offset_for_leader_topic_result *y, int16_t v);
+static bool q_offset_for_leader_epoch_response(const sesp_kmsg_offset_for_leader_epoch_response *x, const sesp_kmsg_offset_for_leader_epoch_response *y, int16_t v);
+
 static void f_epoch_end_offset(sesp_kmsg_offset_for_leader_epoch_response_epoch_end_offset *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -28,6 +32,26 @@ static void f_epoch_end_offset(sesp_kmsg_offset_for_leader_epoch_response_epoch_
         s->end_offset = (int64_t)(s->end_offset + 1);
 }
 
+static bool q_epoch_end_offset(const sesp_kmsg_offset_for_leader_epoch_response_epoch_end_offset *x, const sesp_kmsg_offset_for_leader_epoch_response_epoch_end_offset *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(x->partition == y->partition)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if (true && !(x->end_offset == y->end_offset)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_offset_for_leader_topic_result(sesp_kmsg_offset_for_leader_epoch_response_offset_for_leader_topic_result *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -46,6 +70,27 @@ static void f_offset_for_leader_topic_result(sesp_kmsg_offset_for_leader_epoch_r
             f_epoch_end_offset(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_offset_for_leader_topic_result(const sesp_kmsg_offset_for_leader_epoch_response_offset_for_leader_topic_result *x, const sesp_kmsg_offset_for_leader_epoch_response_offset_for_leader_topic_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic, y->topic)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_epoch_end_offset(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_offset_for_leader_epoch_response(sesp_kmsg_offset_for_leader_epoch_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -70,6 +115,27 @@ static void f_offset_for_leader_epoch_response(sesp_kmsg_offset_for_leader_epoch
             f_offset_for_leader_topic_result(&s->topics[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_offset_for_leader_epoch_response(const sesp_kmsg_offset_for_leader_epoch_response *x, const sesp_kmsg_offset_for_leader_epoch_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 2) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_offset_for_leader_topic_result(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_offset_for_leader_epoch_response_fill_test(sesp_kmsg_offset_for_leader_epoch_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -100,6 +166,27 @@ static int t_reencode_offset_for_leader_epoch_response(int16_t v, const uint8_t 
     return sesp_kmsg_offset_for_leader_epoch_response_encode(out, v, m);
 }
 
+static int t_fill_check_offset_for_leader_epoch_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_offset_for_leader_epoch_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_offset_for_leader_epoch_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_offset_for_leader_epoch_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_offset_for_leader_epoch_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_offset_for_leader_epoch_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_offset_for_leader_epoch_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_offset_for_leader_epoch_response = {
-    "OffsetForLeaderEpochResponse", 23, 1, 0, 4, t_fill_encode_offset_for_leader_epoch_response, t_reencode_offset_for_leader_epoch_response,
+    "OffsetForLeaderEpochResponse", 23, 1, 0, 4, t_fill_encode_offset_for_leader_epoch_response, t_reencode_offset_for_leader_epoch_response, t_fill_check_offset_for_leader_epoch_response,
 };

@@ -6,6 +6,10 @@ static void f_partition_produce_data(sesp_kmsg_produce_request_partition_produce
 static void f_topic_produce_data(sesp_kmsg_produce_request_topic_produce_data *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_produce_request(sesp_kmsg_produce_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_partition_produce_data(const sesp_kmsg_produce_request_partition_produce_data *x, const sesp_kmsg_produce_request_partition_produce_data *y, int16_t v);
+static bool q_topic_produce_data(const sesp_kmsg_produce_request_topic_produce_data *x, const sesp_kmsg_produce_request_topic_produce_data *y, int16_t v);
+static bool q_produce_request(const sesp_kmsg_produce_request *x, const sesp_kmsg_produce_request *y, int16_t v);
+
 static void f_partition_produce_data(sesp_kmsg_produce_request_partition_produce_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -16,6 +20,20 @@ static void f_partition_produce_data(sesp_kmsg_produce_request_partition_produce
     if (s->index == 0)
         s->index = (int32_t)(s->index + 1);
     s->records = sesp_kt_bytes(a, seed + 1u, true);
+}
+
+static bool q_partition_produce_data(const sesp_kmsg_produce_request_partition_produce_data *x, const sesp_kmsg_produce_request_partition_produce_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->index == y->index)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->records, y->records)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_topic_produce_data(sesp_kmsg_produce_request_topic_produce_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -36,6 +54,27 @@ static void f_topic_produce_data(sesp_kmsg_produce_request_topic_produce_data *s
             f_partition_produce_data(&s->partition_data[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_topic_produce_data(const sesp_kmsg_produce_request_topic_produce_data *x, const sesp_kmsg_produce_request_topic_produce_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partition_data_count != y->partition_data_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_data_count; i_++) {
+            if (!q_partition_produce_data(&x->partition_data[i_], &y->partition_data[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_produce_request(sesp_kmsg_produce_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -66,6 +105,33 @@ static void f_produce_request(sesp_kmsg_produce_request *s, int16_t v, sesp_aren
     }
 }
 
+static bool q_produce_request(const sesp_kmsg_produce_request *x, const sesp_kmsg_produce_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !sesp_kt_str_eq(x->transactional_id, y->transactional_id)) {
+        return false;
+    }
+    if (true && !(x->acks == y->acks)) {
+        return false;
+    }
+    if (true && !(x->timeout_ms == y->timeout_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->topic_data_count != y->topic_data_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topic_data_count; i_++) {
+            if (!q_topic_produce_data(&x->topic_data[i_], &y->topic_data[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_produce_request_fill_test(sesp_kmsg_produce_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_produce_request(m, version, a, seed);
@@ -94,6 +160,27 @@ static int t_reencode_produce_request(int16_t v, const uint8_t *p, size_t len, s
     return sesp_kmsg_produce_request_encode(out, v, m);
 }
 
+static int t_fill_check_produce_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_produce_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_produce_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_produce_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_produce_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_produce_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_produce_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_produce_request = {
-    "ProduceRequest", 0, 0, 0, 11, t_fill_encode_produce_request, t_reencode_produce_request,
+    "ProduceRequest", 0, 0, 0, 11, t_fill_encode_produce_request, t_reencode_produce_request, t_fill_check_produce_request,
 };

@@ -9,6 +9,13 @@ static void f_topic_produce_response(sesp_kmsg_produce_response_topic_produce_re
 static void f_node_endpoint(sesp_kmsg_produce_response_node_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_produce_response(sesp_kmsg_produce_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_batch_index_and_error_message(const sesp_kmsg_produce_response_batch_index_and_error_message *x, const sesp_kmsg_produce_response_batch_index_and_error_message *y, int16_t v);
+static bool q_leader_id_and_epoch(const sesp_kmsg_produce_response_leader_id_and_epoch *x, const sesp_kmsg_produce_response_leader_id_and_epoch *y, int16_t v);
+static bool q_partition_produce_response(const sesp_kmsg_produce_response_partition_produce_response *x, const sesp_kmsg_produce_response_partition_produce_response *y, int16_t v);
+static bool q_topic_produce_response(const sesp_kmsg_produce_response_topic_produce_response *x, const sesp_kmsg_produce_response_topic_produce_response *y, int16_t v);
+static bool q_node_endpoint(const sesp_kmsg_produce_response_node_endpoint *x, const sesp_kmsg_produce_response_node_endpoint *y, int16_t v);
+static bool q_produce_response(const sesp_kmsg_produce_response *x, const sesp_kmsg_produce_response *y, int16_t v);
+
 static void f_batch_index_and_error_message(sesp_kmsg_produce_response_batch_index_and_error_message *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -23,6 +30,20 @@ static void f_batch_index_and_error_message(sesp_kmsg_produce_response_batch_ind
     if ((v >= 8)) {
         s->batch_index_error_message = sesp_kt_str(a, seed + 1u, (v >= 8));
     }
+}
+
+static bool q_batch_index_and_error_message(const sesp_kmsg_produce_response_batch_index_and_error_message *x, const sesp_kmsg_produce_response_batch_index_and_error_message *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 8) && !(x->batch_index == y->batch_index)) {
+        return false;
+    }
+    if ((v >= 8) && !sesp_kt_str_eq(x->batch_index_error_message, y->batch_index_error_message)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_leader_id_and_epoch(sesp_kmsg_produce_response_leader_id_and_epoch *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -41,6 +62,20 @@ static void f_leader_id_and_epoch(sesp_kmsg_produce_response_leader_id_and_epoch
         if (s->leader_epoch == -1)
             s->leader_epoch = (int32_t)(s->leader_epoch + 1);
     }
+}
+
+static bool q_leader_id_and_epoch(const sesp_kmsg_produce_response_leader_id_and_epoch *x, const sesp_kmsg_produce_response_leader_id_and_epoch *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 10) && !(x->leader_id == y->leader_id)) {
+        return false;
+    }
+    if ((v >= 10) && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_partition_produce_response(sesp_kmsg_produce_response_partition_produce_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -89,6 +124,45 @@ static void f_partition_produce_response(sesp_kmsg_produce_response_partition_pr
     }
 }
 
+static bool q_partition_produce_response(const sesp_kmsg_produce_response_partition_produce_response *x, const sesp_kmsg_produce_response_partition_produce_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->index == y->index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !(x->base_offset == y->base_offset)) {
+        return false;
+    }
+    if ((v >= 2) && !(x->log_append_time_ms == y->log_append_time_ms)) {
+        return false;
+    }
+    if ((v >= 5) && !(x->log_start_offset == y->log_start_offset)) {
+        return false;
+    }
+    if ((v >= 8)) {
+        if (x->record_errors_count != y->record_errors_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->record_errors_count; i_++) {
+            if (!q_batch_index_and_error_message(&x->record_errors[i_], &y->record_errors[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 8) && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if ((v >= 10) && !q_leader_id_and_epoch(&x->current_leader, &y->current_leader, v)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_topic_produce_response(sesp_kmsg_produce_response_topic_produce_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -107,6 +181,27 @@ static void f_topic_produce_response(sesp_kmsg_produce_response_topic_produce_re
             f_partition_produce_response(&s->partition_responses[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_topic_produce_response(const sesp_kmsg_produce_response_topic_produce_response *x, const sesp_kmsg_produce_response_topic_produce_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partition_responses_count != y->partition_responses_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_responses_count; i_++) {
+            if (!q_partition_produce_response(&x->partition_responses[i_], &y->partition_responses[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_node_endpoint(sesp_kmsg_produce_response_node_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -131,6 +226,26 @@ static void f_node_endpoint(sesp_kmsg_produce_response_node_endpoint *s, int16_t
     if ((v >= 10)) {
         s->rack = sesp_kt_str(a, seed + 3u, (v >= 10));
     }
+}
+
+static bool q_node_endpoint(const sesp_kmsg_produce_response_node_endpoint *x, const sesp_kmsg_produce_response_node_endpoint *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 10) && !(x->node_id == y->node_id)) {
+        return false;
+    }
+    if ((v >= 10) && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if ((v >= 10) && !(x->port == y->port)) {
+        return false;
+    }
+    if ((v >= 10) && !sesp_kt_str_eq(x->rack, y->rack)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_produce_response(sesp_kmsg_produce_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -170,6 +285,37 @@ static void f_produce_response(sesp_kmsg_produce_response *s, int16_t v, sesp_ar
     }
 }
 
+static bool q_produce_response(const sesp_kmsg_produce_response *x, const sesp_kmsg_produce_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->responses_count != y->responses_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->responses_count; i_++) {
+            if (!q_topic_produce_response(&x->responses[i_], &y->responses[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if ((v >= 10)) {
+        if (x->node_endpoints_count != y->node_endpoints_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->node_endpoints_count; i_++) {
+            if (!q_node_endpoint(&x->node_endpoints[i_], &y->node_endpoints[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_produce_response_fill_test(sesp_kmsg_produce_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_produce_response(m, version, a, seed);
@@ -198,6 +344,27 @@ static int t_reencode_produce_response(int16_t v, const uint8_t *p, size_t len, 
     return sesp_kmsg_produce_response_encode(out, v, m);
 }
 
+static int t_fill_check_produce_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_produce_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_produce_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_produce_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_produce_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_produce_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_produce_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_produce_response = {
-    "ProduceResponse", 0, 1, 0, 11, t_fill_encode_produce_response, t_reencode_produce_response,
+    "ProduceResponse", 0, 1, 0, 11, t_fill_encode_produce_response, t_reencode_produce_response, t_fill_check_produce_response,
 };

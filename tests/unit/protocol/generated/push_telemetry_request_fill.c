@@ -4,6 +4,8 @@
 
 static void f_push_telemetry_request(sesp_kmsg_push_telemetry_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_push_telemetry_request(const sesp_kmsg_push_telemetry_request *x, const sesp_kmsg_push_telemetry_request *y, int16_t v);
+
 static void f_push_telemetry_request(sesp_kmsg_push_telemetry_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +21,29 @@ static void f_push_telemetry_request(sesp_kmsg_push_telemetry_request *s, int16_
     if (s->compression_type == 0)
         s->compression_type = (int8_t)(s->compression_type + 1);
     s->metrics = sesp_kt_bytes(a, seed + 4u, false);
+}
+
+static bool q_push_telemetry_request(const sesp_kmsg_push_telemetry_request *x, const sesp_kmsg_push_telemetry_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->client_instance_id, &y->client_instance_id, sizeof x->client_instance_id) == 0)) {
+        return false;
+    }
+    if (true && !(x->subscription_id == y->subscription_id)) {
+        return false;
+    }
+    if (true && !(x->terminating == y->terminating)) {
+        return false;
+    }
+    if (true && !(x->compression_type == y->compression_type)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->metrics, y->metrics)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_push_telemetry_request_fill_test(sesp_kmsg_push_telemetry_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -49,6 +74,27 @@ static int t_reencode_push_telemetry_request(int16_t v, const uint8_t *p, size_t
     return sesp_kmsg_push_telemetry_request_encode(out, v, m);
 }
 
+static int t_fill_check_push_telemetry_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_push_telemetry_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_push_telemetry_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_push_telemetry_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_push_telemetry_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_push_telemetry_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_push_telemetry_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_push_telemetry_request = {
-    "PushTelemetryRequest", 72, 0, 0, 0, t_fill_encode_push_telemetry_request, t_reencode_push_telemetry_request,
+    "PushTelemetryRequest", 72, 0, 0, 0, t_fill_encode_push_telemetry_request, t_reencode_push_telemetry_request, t_fill_check_push_telemetry_request,
 };

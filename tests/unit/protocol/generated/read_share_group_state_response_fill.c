@@ -7,6 +7,11 @@ static void f_partition_result(sesp_kmsg_read_share_group_state_response_partiti
 static void f_read_state_result(sesp_kmsg_read_share_group_state_response_read_state_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_read_share_group_state_response(sesp_kmsg_read_share_group_state_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_state_batch(const sesp_kmsg_read_share_group_state_response_state_batch *x, const sesp_kmsg_read_share_group_state_response_state_batch *y, int16_t v);
+static bool q_partition_result(const sesp_kmsg_read_share_group_state_response_partition_result *x, const sesp_kmsg_read_share_group_state_response_partition_result *y, int16_t v);
+static bool q_read_state_result(const sesp_kmsg_read_share_group_state_response_read_state_result *x, const sesp_kmsg_read_share_group_state_response_read_state_result *y, int16_t v);
+static bool q_read_share_group_state_response(const sesp_kmsg_read_share_group_state_response *x, const sesp_kmsg_read_share_group_state_response *y, int16_t v);
+
 static void f_state_batch(sesp_kmsg_read_share_group_state_response_state_batch *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -25,6 +30,26 @@ static void f_state_batch(sesp_kmsg_read_share_group_state_response_state_batch 
     s->delivery_count = (int16_t)(seed * 13u + 3u);
     if (s->delivery_count == 0)
         s->delivery_count = (int16_t)(s->delivery_count + 1);
+}
+
+static bool q_state_batch(const sesp_kmsg_read_share_group_state_response_state_batch *x, const sesp_kmsg_read_share_group_state_response_state_batch *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->first_offset == y->first_offset)) {
+        return false;
+    }
+    if (true && !(x->last_offset == y->last_offset)) {
+        return false;
+    }
+    if (true && !(x->delivery_state == y->delivery_state)) {
+        return false;
+    }
+    if (true && !(x->delivery_count == y->delivery_count)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_partition_result(sesp_kmsg_read_share_group_state_response_partition_result *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -59,6 +84,39 @@ static void f_partition_result(sesp_kmsg_read_share_group_state_response_partiti
     }
 }
 
+static bool q_partition_result(const sesp_kmsg_read_share_group_state_response_partition_result *x, const sesp_kmsg_read_share_group_state_response_partition_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition == y->partition)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true && !(x->state_epoch == y->state_epoch)) {
+        return false;
+    }
+    if (true && !(x->start_offset == y->start_offset)) {
+        return false;
+    }
+    if (true) {
+        if (x->state_batches_count != y->state_batches_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->state_batches_count; i_++) {
+            if (!q_state_batch(&x->state_batches[i_], &y->state_batches[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_read_state_result(sesp_kmsg_read_share_group_state_response_read_state_result *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -79,6 +137,27 @@ static void f_read_state_result(sesp_kmsg_read_share_group_state_response_read_s
     }
 }
 
+static bool q_read_state_result(const sesp_kmsg_read_share_group_state_response_read_state_result *x, const sesp_kmsg_read_share_group_state_response_read_state_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_result(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_read_share_group_state_response(sesp_kmsg_read_share_group_state_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -96,6 +175,24 @@ static void f_read_share_group_state_response(sesp_kmsg_read_share_group_state_r
             f_read_state_result(&s->results[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_read_share_group_state_response(const sesp_kmsg_read_share_group_state_response *x, const sesp_kmsg_read_share_group_state_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->results_count != y->results_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->results_count; i_++) {
+            if (!q_read_state_result(&x->results[i_], &y->results[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_read_share_group_state_response_fill_test(sesp_kmsg_read_share_group_state_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -126,6 +223,27 @@ static int t_reencode_read_share_group_state_response(int16_t v, const uint8_t *
     return sesp_kmsg_read_share_group_state_response_encode(out, v, m);
 }
 
+static int t_fill_check_read_share_group_state_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_read_share_group_state_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_read_share_group_state_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_read_share_group_state_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_read_share_group_state_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_read_share_group_state_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_read_share_group_state_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_read_share_group_state_response = {
-    "ReadShareGroupStateResponse", 84, 1, 0, 0, t_fill_encode_read_share_group_state_response, t_reencode_read_share_group_state_response,
+    "ReadShareGroupStateResponse", 84, 1, 0, 0, t_fill_encode_read_share_group_state_response, t_reencode_read_share_group_state_response, t_fill_check_read_share_group_state_response,
 };

@@ -6,6 +6,10 @@ static void f_partition_data(sesp_kmsg_read_share_group_state_summary_request_pa
 static void f_read_state_summary_data(sesp_kmsg_read_share_group_state_summary_request_read_state_summary_data *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_read_share_group_state_summary_request(sesp_kmsg_read_share_group_state_summary_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_partition_data(const sesp_kmsg_read_share_group_state_summary_request_partition_data *x, const sesp_kmsg_read_share_group_state_summary_request_partition_data *y, int16_t v);
+static bool q_read_state_summary_data(const sesp_kmsg_read_share_group_state_summary_request_read_state_summary_data *x, const sesp_kmsg_read_share_group_state_summary_request_read_state_summary_data *y, int16_t v);
+static bool q_read_share_group_state_summary_request(const sesp_kmsg_read_share_group_state_summary_request *x, const sesp_kmsg_read_share_group_state_summary_request *y, int16_t v);
+
 static void f_partition_data(sesp_kmsg_read_share_group_state_summary_request_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -18,6 +22,20 @@ static void f_partition_data(sesp_kmsg_read_share_group_state_summary_request_pa
     s->leader_epoch = (int32_t)(seed * 13u + 1u);
     if (s->leader_epoch == 0)
         s->leader_epoch = (int32_t)(s->leader_epoch + 1);
+}
+
+static bool q_partition_data(const sesp_kmsg_read_share_group_state_summary_request_partition_data *x, const sesp_kmsg_read_share_group_state_summary_request_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition == y->partition)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_read_state_summary_data(sesp_kmsg_read_share_group_state_summary_request_read_state_summary_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -40,6 +58,27 @@ static void f_read_state_summary_data(sesp_kmsg_read_share_group_state_summary_r
     }
 }
 
+static bool q_read_state_summary_data(const sesp_kmsg_read_share_group_state_summary_request_read_state_summary_data *x, const sesp_kmsg_read_share_group_state_summary_request_read_state_summary_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_read_share_group_state_summary_request(sesp_kmsg_read_share_group_state_summary_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -58,6 +97,27 @@ static void f_read_share_group_state_summary_request(sesp_kmsg_read_share_group_
             f_read_state_summary_data(&s->topics[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_read_share_group_state_summary_request(const sesp_kmsg_read_share_group_state_summary_request *x, const sesp_kmsg_read_share_group_state_summary_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_read_state_summary_data(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_read_share_group_state_summary_request_fill_test(sesp_kmsg_read_share_group_state_summary_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -88,6 +148,27 @@ static int t_reencode_read_share_group_state_summary_request(int16_t v, const ui
     return sesp_kmsg_read_share_group_state_summary_request_encode(out, v, m);
 }
 
+static int t_fill_check_read_share_group_state_summary_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_read_share_group_state_summary_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_read_share_group_state_summary_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_read_share_group_state_summary_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_read_share_group_state_summary_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_read_share_group_state_summary_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_read_share_group_state_summary_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_read_share_group_state_summary_request = {
-    "ReadShareGroupStateSummaryRequest", 87, 0, 0, 0, t_fill_encode_read_share_group_state_summary_request, t_reencode_read_share_group_state_summary_request,
+    "ReadShareGroupStateSummaryRequest", 87, 0, 0, 0, t_fill_encode_read_share_group_state_summary_request, t_reencode_read_share_group_state_summary_request, t_fill_check_read_share_group_state_summary_request,
 };

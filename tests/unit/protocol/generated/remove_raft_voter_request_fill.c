@@ -4,6 +4,8 @@
 
 static void f_remove_raft_voter_request(sesp_kmsg_remove_raft_voter_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_remove_raft_voter_request(const sesp_kmsg_remove_raft_voter_request *x, const sesp_kmsg_remove_raft_voter_request *y, int16_t v);
+
 static void f_remove_raft_voter_request(sesp_kmsg_remove_raft_voter_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -15,6 +17,23 @@ static void f_remove_raft_voter_request(sesp_kmsg_remove_raft_voter_request *s, 
     if (s->voter_id == 0)
         s->voter_id = (int32_t)(s->voter_id + 1);
     sesp_kt_uuid(&s->voter_directory_id, seed + 2u);
+}
+
+static bool q_remove_raft_voter_request(const sesp_kmsg_remove_raft_voter_request *x, const sesp_kmsg_remove_raft_voter_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->cluster_id, y->cluster_id)) {
+        return false;
+    }
+    if (true && !(x->voter_id == y->voter_id)) {
+        return false;
+    }
+    if (true && !(memcmp(&x->voter_directory_id, &y->voter_directory_id, sizeof x->voter_directory_id) == 0)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_remove_raft_voter_request_fill_test(sesp_kmsg_remove_raft_voter_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -45,6 +64,27 @@ static int t_reencode_remove_raft_voter_request(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_remove_raft_voter_request_encode(out, v, m);
 }
 
+static int t_fill_check_remove_raft_voter_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_remove_raft_voter_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_remove_raft_voter_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_remove_raft_voter_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_remove_raft_voter_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_remove_raft_voter_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_remove_raft_voter_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_remove_raft_voter_request = {
-    "RemoveRaftVoterRequest", 81, 0, 0, 0, t_fill_encode_remove_raft_voter_request, t_reencode_remove_raft_voter_request,
+    "RemoveRaftVoterRequest", 81, 0, 0, 0, t_fill_encode_remove_raft_voter_request, t_reencode_remove_raft_voter_request, t_fill_check_remove_raft_voter_request,
 };

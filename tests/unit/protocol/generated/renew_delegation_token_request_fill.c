@@ -4,6 +4,8 @@
 
 static void f_renew_delegation_token_request(sesp_kmsg_renew_delegation_token_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_renew_delegation_token_request(const sesp_kmsg_renew_delegation_token_request *x, const sesp_kmsg_renew_delegation_token_request *y, int16_t v);
+
 static void f_renew_delegation_token_request(sesp_kmsg_renew_delegation_token_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -14,6 +16,20 @@ static void f_renew_delegation_token_request(sesp_kmsg_renew_delegation_token_re
     s->renew_period_ms = (int64_t)(seed * 13u + 1u);
     if (s->renew_period_ms == INT64_C(0))
         s->renew_period_ms = (int64_t)(s->renew_period_ms + 1);
+}
+
+static bool q_renew_delegation_token_request(const sesp_kmsg_renew_delegation_token_request *x, const sesp_kmsg_renew_delegation_token_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_bytes_eq(x->hmac, y->hmac)) {
+        return false;
+    }
+    if (true && !(x->renew_period_ms == y->renew_period_ms)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_renew_delegation_token_request_fill_test(sesp_kmsg_renew_delegation_token_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -44,6 +60,27 @@ static int t_reencode_renew_delegation_token_request(int16_t v, const uint8_t *p
     return sesp_kmsg_renew_delegation_token_request_encode(out, v, m);
 }
 
+static int t_fill_check_renew_delegation_token_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_renew_delegation_token_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_renew_delegation_token_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_renew_delegation_token_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_renew_delegation_token_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_renew_delegation_token_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_renew_delegation_token_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_renew_delegation_token_request = {
-    "RenewDelegationTokenRequest", 39, 0, 0, 2, t_fill_encode_renew_delegation_token_request, t_reencode_renew_delegation_token_request,
+    "RenewDelegationTokenRequest", 39, 0, 0, 2, t_fill_encode_renew_delegation_token_request, t_reencode_renew_delegation_token_request, t_fill_check_renew_delegation_token_request,
 };

@@ -4,6 +4,8 @@
 
 static void f_sasl_authenticate_response(sesp_kmsg_sasl_authenticate_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_sasl_authenticate_response(const sesp_kmsg_sasl_authenticate_response *x, const sesp_kmsg_sasl_authenticate_response *y, int16_t v);
+
 static void f_sasl_authenticate_response(sesp_kmsg_sasl_authenticate_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -20,6 +22,26 @@ static void f_sasl_authenticate_response(sesp_kmsg_sasl_authenticate_response *s
         if (s->session_lifetime_ms == INT64_C(0))
             s->session_lifetime_ms = (int64_t)(s->session_lifetime_ms + 1);
     }
+}
+
+static bool q_sasl_authenticate_response(const sesp_kmsg_sasl_authenticate_response *x, const sesp_kmsg_sasl_authenticate_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->auth_bytes, y->auth_bytes)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->session_lifetime_ms == y->session_lifetime_ms)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_sasl_authenticate_response_fill_test(sesp_kmsg_sasl_authenticate_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -50,6 +72,27 @@ static int t_reencode_sasl_authenticate_response(int16_t v, const uint8_t *p, si
     return sesp_kmsg_sasl_authenticate_response_encode(out, v, m);
 }
 
+static int t_fill_check_sasl_authenticate_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_sasl_authenticate_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_sasl_authenticate_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_sasl_authenticate_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_sasl_authenticate_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_sasl_authenticate_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_sasl_authenticate_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_sasl_authenticate_response = {
-    "SaslAuthenticateResponse", 36, 1, 0, 2, t_fill_encode_sasl_authenticate_response, t_reencode_sasl_authenticate_response,
+    "SaslAuthenticateResponse", 36, 1, 0, 2, t_fill_encode_sasl_authenticate_response, t_reencode_sasl_authenticate_response, t_fill_check_sasl_authenticate_response,
 };

@@ -4,6 +4,8 @@
 
 static void f_sasl_handshake_request(sesp_kmsg_sasl_handshake_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_sasl_handshake_request(const sesp_kmsg_sasl_handshake_request *x, const sesp_kmsg_sasl_handshake_request *y, int16_t v);
+
 static void f_sasl_handshake_request(sesp_kmsg_sasl_handshake_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -11,6 +13,17 @@ static void f_sasl_handshake_request(sesp_kmsg_sasl_handshake_request *s, int16_
     (void)seed;
     sesp_kmsg_sasl_handshake_request_init(s);
     s->mechanism = sesp_kt_str(a, seed + 0u, false);
+}
+
+static bool q_sasl_handshake_request(const sesp_kmsg_sasl_handshake_request *x, const sesp_kmsg_sasl_handshake_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->mechanism, y->mechanism)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_sasl_handshake_request_fill_test(sesp_kmsg_sasl_handshake_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -41,6 +54,27 @@ static int t_reencode_sasl_handshake_request(int16_t v, const uint8_t *p, size_t
     return sesp_kmsg_sasl_handshake_request_encode(out, v, m);
 }
 
+static int t_fill_check_sasl_handshake_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_sasl_handshake_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_sasl_handshake_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_sasl_handshake_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_sasl_handshake_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_sasl_handshake_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_sasl_handshake_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_sasl_handshake_request = {
-    "SaslHandshakeRequest", 17, 0, 0, 1, t_fill_encode_sasl_handshake_request, t_reencode_sasl_handshake_request,
+    "SaslHandshakeRequest", 17, 0, 0, 1, t_fill_encode_sasl_handshake_request, t_reencode_sasl_handshake_request, t_fill_check_sasl_handshake_request,
 };

@@ -4,6 +4,8 @@
 
 static void f_sasl_handshake_response(sesp_kmsg_sasl_handshake_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_sasl_handshake_response(const sesp_kmsg_sasl_handshake_response *x, const sesp_kmsg_sasl_handshake_response *y, int16_t v);
+
 static void f_sasl_handshake_response(sesp_kmsg_sasl_handshake_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -24,6 +26,27 @@ static void f_sasl_handshake_response(sesp_kmsg_sasl_handshake_response *s, int1
             s->mechanisms[i_] = sesp_kt_str(a, seed + (uint32_t)(1 + (uint32_t)i_ * 7), false);
         }
     }
+}
+
+static bool q_sasl_handshake_response(const sesp_kmsg_sasl_handshake_response *x, const sesp_kmsg_sasl_handshake_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->mechanisms_count != y->mechanisms_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->mechanisms_count; i_++) {
+            if (!sesp_kt_str_eq(x->mechanisms[i_], y->mechanisms[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_sasl_handshake_response_fill_test(sesp_kmsg_sasl_handshake_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -54,6 +77,27 @@ static int t_reencode_sasl_handshake_response(int16_t v, const uint8_t *p, size_
     return sesp_kmsg_sasl_handshake_response_encode(out, v, m);
 }
 
+static int t_fill_check_sasl_handshake_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_sasl_handshake_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_sasl_handshake_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_sasl_handshake_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_sasl_handshake_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_sasl_handshake_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_sasl_handshake_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_sasl_handshake_response = {
-    "SaslHandshakeResponse", 17, 1, 0, 1, t_fill_encode_sasl_handshake_response, t_reencode_sasl_handshake_response,
+    "SaslHandshakeResponse", 17, 1, 0, 1, t_fill_encode_sasl_handshake_response, t_reencode_sasl_handshake_response, t_fill_check_sasl_handshake_response,
 };

@@ -7,6 +7,11 @@ static void f_acknowledge_partition(sesp_kmsg_share_acknowledge_request_acknowle
 static void f_acknowledge_topic(sesp_kmsg_share_acknowledge_request_acknowledge_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_share_acknowledge_request(sesp_kmsg_share_acknowledge_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_acknowledgement_batch(const sesp_kmsg_share_acknowledge_request_acknowledgement_batch *x, const sesp_kmsg_share_acknowledge_request_acknowledgement_batch *y, int16_t v);
+static bool q_acknowledge_partition(const sesp_kmsg_share_acknowledge_request_acknowledge_partition *x, const sesp_kmsg_share_acknowledge_request_acknowledge_partition *y, int16_t v);
+static bool q_acknowledge_topic(const sesp_kmsg_share_acknowledge_request_acknowledge_topic *x, const sesp_kmsg_share_acknowledge_request_acknowledge_topic *y, int16_t v);
+static bool q_share_acknowledge_request(const sesp_kmsg_share_acknowledge_request *x, const sesp_kmsg_share_acknowledge_request *y, int16_t v);
+
 static void f_acknowledgement_batch(sesp_kmsg_share_acknowledge_request_acknowledgement_batch *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -34,6 +39,30 @@ static void f_acknowledgement_batch(sesp_kmsg_share_acknowledge_request_acknowle
     }
 }
 
+static bool q_acknowledgement_batch(const sesp_kmsg_share_acknowledge_request_acknowledgement_batch *x, const sesp_kmsg_share_acknowledge_request_acknowledgement_batch *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->first_offset == y->first_offset)) {
+        return false;
+    }
+    if (true && !(x->last_offset == y->last_offset)) {
+        return false;
+    }
+    if (true) {
+        if (x->acknowledge_types_count != y->acknowledge_types_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->acknowledge_types_count; i_++) {
+            if (!(x->acknowledge_types[i_] == y->acknowledge_types[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_acknowledge_partition(sesp_kmsg_share_acknowledge_request_acknowledge_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -56,6 +85,27 @@ static void f_acknowledge_partition(sesp_kmsg_share_acknowledge_request_acknowle
     }
 }
 
+static bool q_acknowledge_partition(const sesp_kmsg_share_acknowledge_request_acknowledge_partition *x, const sesp_kmsg_share_acknowledge_request_acknowledge_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true) {
+        if (x->acknowledgement_batches_count != y->acknowledgement_batches_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->acknowledgement_batches_count; i_++) {
+            if (!q_acknowledgement_batch(&x->acknowledgement_batches[i_], &y->acknowledgement_batches[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_acknowledge_topic(sesp_kmsg_share_acknowledge_request_acknowledge_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -74,6 +124,27 @@ static void f_acknowledge_topic(sesp_kmsg_share_acknowledge_request_acknowledge_
             f_acknowledge_partition(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_acknowledge_topic(const sesp_kmsg_share_acknowledge_request_acknowledge_topic *x, const sesp_kmsg_share_acknowledge_request_acknowledge_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_acknowledge_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_share_acknowledge_request(sesp_kmsg_share_acknowledge_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -98,6 +169,33 @@ static void f_share_acknowledge_request(sesp_kmsg_share_acknowledge_request *s, 
             f_acknowledge_topic(&s->topics[i_], v, a, seed * 31u + 3u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_share_acknowledge_request(const sesp_kmsg_share_acknowledge_request *x, const sesp_kmsg_share_acknowledge_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if (true && !(x->share_session_epoch == y->share_session_epoch)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_acknowledge_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_share_acknowledge_request_fill_test(sesp_kmsg_share_acknowledge_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -128,6 +226,27 @@ static int t_reencode_share_acknowledge_request(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_share_acknowledge_request_encode(out, v, m);
 }
 
+static int t_fill_check_share_acknowledge_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_share_acknowledge_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_share_acknowledge_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_share_acknowledge_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_share_acknowledge_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_share_acknowledge_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_share_acknowledge_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_share_acknowledge_request = {
-    "ShareAcknowledgeRequest", 79, 0, 0, 0, t_fill_encode_share_acknowledge_request, t_reencode_share_acknowledge_request,
+    "ShareAcknowledgeRequest", 79, 0, 0, 0, t_fill_encode_share_acknowledge_request, t_reencode_share_acknowledge_request, t_fill_check_share_acknowledge_request,
 };

@@ -8,6 +8,12 @@ static void f_fetch_topic(sesp_kmsg_share_fetch_request_fetch_topic *s, int16_t 
 static void f_forgotten_topic(sesp_kmsg_share_fetch_request_forgotten_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_share_fetch_request(sesp_kmsg_share_fetch_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_acknowledgement_batch(const sesp_kmsg_share_fetch_request_acknowledgement_batch *x, const sesp_kmsg_share_fetch_request_acknowledgement_batch *y, int16_t v);
+static bool q_fetch_partition(const sesp_kmsg_share_fetch_request_fetch_partition *x, const sesp_kmsg_share_fetch_request_fetch_partition *y, int16_t v);
+static bool q_fetch_topic(const sesp_kmsg_share_fetch_request_fetch_topic *x, const sesp_kmsg_share_fetch_request_fetch_topic *y, int16_t v);
+static bool q_forgotten_topic(const sesp_kmsg_share_fetch_request_forgotten_topic *x, const sesp_kmsg_share_fetch_request_forgotten_topic *y, int16_t v);
+static bool q_share_fetch_request(const sesp_kmsg_share_fetch_request *x, const sesp_kmsg_share_fetch_request *y, int16_t v);
+
 static void f_acknowledgement_batch(sesp_kmsg_share_fetch_request_acknowledgement_batch *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -35,6 +41,30 @@ static void f_acknowledgement_batch(sesp_kmsg_share_fetch_request_acknowledgemen
     }
 }
 
+static bool q_acknowledgement_batch(const sesp_kmsg_share_fetch_request_acknowledgement_batch *x, const sesp_kmsg_share_fetch_request_acknowledgement_batch *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->first_offset == y->first_offset)) {
+        return false;
+    }
+    if (true && !(x->last_offset == y->last_offset)) {
+        return false;
+    }
+    if (true) {
+        if (x->acknowledge_types_count != y->acknowledge_types_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->acknowledge_types_count; i_++) {
+            if (!(x->acknowledge_types[i_] == y->acknowledge_types[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_fetch_partition(sesp_kmsg_share_fetch_request_fetch_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -60,6 +90,30 @@ static void f_fetch_partition(sesp_kmsg_share_fetch_request_fetch_partition *s, 
     }
 }
 
+static bool q_fetch_partition(const sesp_kmsg_share_fetch_request_fetch_partition *x, const sesp_kmsg_share_fetch_request_fetch_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->partition_max_bytes == y->partition_max_bytes)) {
+        return false;
+    }
+    if (true) {
+        if (x->acknowledgement_batches_count != y->acknowledgement_batches_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->acknowledgement_batches_count; i_++) {
+            if (!q_acknowledgement_batch(&x->acknowledgement_batches[i_], &y->acknowledgement_batches[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_fetch_topic(sesp_kmsg_share_fetch_request_fetch_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -78,6 +132,27 @@ static void f_fetch_topic(sesp_kmsg_share_fetch_request_fetch_topic *s, int16_t 
             f_fetch_partition(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_fetch_topic(const sesp_kmsg_share_fetch_request_fetch_topic *x, const sesp_kmsg_share_fetch_request_fetch_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_fetch_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_forgotten_topic(sesp_kmsg_share_fetch_request_forgotten_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -100,6 +175,27 @@ static void f_forgotten_topic(sesp_kmsg_share_fetch_request_forgotten_topic *s, 
                 s->partitions[i_] = (int32_t)(s->partitions[i_] + 1);
         }
     }
+}
+
+static bool q_forgotten_topic(const sesp_kmsg_share_fetch_request_forgotten_topic *x, const sesp_kmsg_share_fetch_request_forgotten_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_share_fetch_request(sesp_kmsg_share_fetch_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -146,6 +242,52 @@ static void f_share_fetch_request(sesp_kmsg_share_fetch_request *s, int16_t v, s
     }
 }
 
+static bool q_share_fetch_request(const sesp_kmsg_share_fetch_request *x, const sesp_kmsg_share_fetch_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if (true && !(x->share_session_epoch == y->share_session_epoch)) {
+        return false;
+    }
+    if (true && !(x->max_wait_ms == y->max_wait_ms)) {
+        return false;
+    }
+    if (true && !(x->min_bytes == y->min_bytes)) {
+        return false;
+    }
+    if (true && !(x->max_bytes == y->max_bytes)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_fetch_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->forgotten_topics_data_count != y->forgotten_topics_data_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->forgotten_topics_data_count; i_++) {
+            if (!q_forgotten_topic(&x->forgotten_topics_data[i_], &y->forgotten_topics_data[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_share_fetch_request_fill_test(sesp_kmsg_share_fetch_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_share_fetch_request(m, version, a, seed);
@@ -174,6 +316,27 @@ static int t_reencode_share_fetch_request(int16_t v, const uint8_t *p, size_t le
     return sesp_kmsg_share_fetch_request_encode(out, v, m);
 }
 
+static int t_fill_check_share_fetch_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_share_fetch_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_share_fetch_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_share_fetch_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_share_fetch_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_share_fetch_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_share_fetch_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_share_fetch_request = {
-    "ShareFetchRequest", 78, 0, 0, 0, t_fill_encode_share_fetch_request, t_reencode_share_fetch_request,
+    "ShareFetchRequest", 78, 0, 0, 0, t_fill_encode_share_fetch_request, t_reencode_share_fetch_request, t_fill_check_share_fetch_request,
 };

@@ -9,6 +9,13 @@ static void f_share_fetchable_topic_response(sesp_kmsg_share_fetch_response_shar
 static void f_node_endpoint(sesp_kmsg_share_fetch_response_node_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_share_fetch_response(sesp_kmsg_share_fetch_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_leader_id_and_epoch(const sesp_kmsg_share_fetch_response_leader_id_and_epoch *x, const sesp_kmsg_share_fetch_response_leader_id_and_epoch *y, int16_t v);
+static bool q_acquired_records(const sesp_kmsg_share_fetch_response_acquired_records *x, const sesp_kmsg_share_fetch_response_acquired_records *y, int16_t v);
+static bool q_partition_data(const sesp_kmsg_share_fetch_response_partition_data *x, const sesp_kmsg_share_fetch_response_partition_data *y, int16_t v);
+static bool q_share_fetchable_topic_response(const sesp_kmsg_share_fetch_response_share_fetchable_topic_response *x, const sesp_kmsg_share_fetch_response_share_fetchable_topic_response *y, int16_t v);
+static bool q_node_endpoint(const sesp_kmsg_share_fetch_response_node_endpoint *x, const sesp_kmsg_share_fetch_response_node_endpoint *y, int16_t v);
+static bool q_share_fetch_response(const sesp_kmsg_share_fetch_response *x, const sesp_kmsg_share_fetch_response *y, int16_t v);
+
 static void f_leader_id_and_epoch(sesp_kmsg_share_fetch_response_leader_id_and_epoch *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -21,6 +28,20 @@ static void f_leader_id_and_epoch(sesp_kmsg_share_fetch_response_leader_id_and_e
     s->leader_epoch = (int32_t)(seed * 13u + 1u);
     if (s->leader_epoch == 0)
         s->leader_epoch = (int32_t)(s->leader_epoch + 1);
+}
+
+static bool q_leader_id_and_epoch(const sesp_kmsg_share_fetch_response_leader_id_and_epoch *x, const sesp_kmsg_share_fetch_response_leader_id_and_epoch *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->leader_id == y->leader_id)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_acquired_records(sesp_kmsg_share_fetch_response_acquired_records *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -38,6 +59,23 @@ static void f_acquired_records(sesp_kmsg_share_fetch_response_acquired_records *
     s->delivery_count = (int16_t)(seed * 13u + 2u);
     if (s->delivery_count == 0)
         s->delivery_count = (int16_t)(s->delivery_count + 1);
+}
+
+static bool q_acquired_records(const sesp_kmsg_share_fetch_response_acquired_records *x, const sesp_kmsg_share_fetch_response_acquired_records *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->first_offset == y->first_offset)) {
+        return false;
+    }
+    if (true && !(x->last_offset == y->last_offset)) {
+        return false;
+    }
+    if (true && !(x->delivery_count == y->delivery_count)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_partition_data(sesp_kmsg_share_fetch_response_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -72,6 +110,45 @@ static void f_partition_data(sesp_kmsg_share_fetch_response_partition_data *s, i
     }
 }
 
+static bool q_partition_data(const sesp_kmsg_share_fetch_response_partition_data *x, const sesp_kmsg_share_fetch_response_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true && !(x->acknowledge_error_code == y->acknowledge_error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->acknowledge_error_message, y->acknowledge_error_message)) {
+        return false;
+    }
+    if (true && !q_leader_id_and_epoch(&x->current_leader, &y->current_leader, v)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->records, y->records)) {
+        return false;
+    }
+    if (true) {
+        if (x->acquired_records_count != y->acquired_records_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->acquired_records_count; i_++) {
+            if (!q_acquired_records(&x->acquired_records[i_], &y->acquired_records[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_share_fetchable_topic_response(sesp_kmsg_share_fetch_response_share_fetchable_topic_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -92,6 +169,27 @@ static void f_share_fetchable_topic_response(sesp_kmsg_share_fetch_response_shar
     }
 }
 
+static bool q_share_fetchable_topic_response(const sesp_kmsg_share_fetch_response_share_fetchable_topic_response *x, const sesp_kmsg_share_fetch_response_share_fetchable_topic_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_node_endpoint(sesp_kmsg_share_fetch_response_node_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -106,6 +204,26 @@ static void f_node_endpoint(sesp_kmsg_share_fetch_response_node_endpoint *s, int
     if (s->port == 0)
         s->port = (int32_t)(s->port + 1);
     s->rack = sesp_kt_str(a, seed + 3u, true);
+}
+
+static bool q_node_endpoint(const sesp_kmsg_share_fetch_response_node_endpoint *x, const sesp_kmsg_share_fetch_response_node_endpoint *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->node_id == y->node_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if (true && !(x->port == y->port)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->rack, y->rack)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_share_fetch_response(sesp_kmsg_share_fetch_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -145,6 +263,43 @@ static void f_share_fetch_response(sesp_kmsg_share_fetch_response *s, int16_t v,
     }
 }
 
+static bool q_share_fetch_response(const sesp_kmsg_share_fetch_response *x, const sesp_kmsg_share_fetch_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true) {
+        if (x->responses_count != y->responses_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->responses_count; i_++) {
+            if (!q_share_fetchable_topic_response(&x->responses[i_], &y->responses[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->node_endpoints_count != y->node_endpoints_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->node_endpoints_count; i_++) {
+            if (!q_node_endpoint(&x->node_endpoints[i_], &y->node_endpoints[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_share_fetch_response_fill_test(sesp_kmsg_share_fetch_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_share_fetch_response(m, version, a, seed);
@@ -173,6 +328,27 @@ static int t_reencode_share_fetch_response(int16_t v, const uint8_t *p, size_t l
     return sesp_kmsg_share_fetch_response_encode(out, v, m);
 }
 
+static int t_fill_check_share_fetch_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_share_fetch_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_share_fetch_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_share_fetch_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_share_fetch_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_share_fetch_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_share_fetch_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_share_fetch_response = {
-    "ShareFetchResponse", 78, 1, 0, 0, t_fill_encode_share_fetch_response, t_reencode_share_fetch_response,
+    "ShareFetchResponse", 78, 1, 0, 0, t_fill_encode_share_fetch_response, t_reencode_share_fetch_response, t_fill_check_share_fetch_response,
 };

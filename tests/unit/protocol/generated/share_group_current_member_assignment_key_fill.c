@@ -4,6 +4,8 @@
 
 static void f_share_group_current_member_assignment_key(sesp_kmsg_share_group_current_member_assignment_key *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_share_group_current_member_assignment_key(const sesp_kmsg_share_group_current_member_assignment_key *x, const sesp_kmsg_share_group_current_member_assignment_key *y, int16_t v);
+
 static void f_share_group_current_member_assignment_key(sesp_kmsg_share_group_current_member_assignment_key *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -12,6 +14,20 @@ static void f_share_group_current_member_assignment_key(sesp_kmsg_share_group_cu
     sesp_kmsg_share_group_current_member_assignment_key_init(s);
     s->group_id = sesp_kt_str(a, seed + 0u, false);
     s->member_id = sesp_kt_str(a, seed + 1u, false);
+}
+
+static bool q_share_group_current_member_assignment_key(const sesp_kmsg_share_group_current_member_assignment_key *x, const sesp_kmsg_share_group_current_member_assignment_key *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_share_group_current_member_assignment_key_fill_test(sesp_kmsg_share_group_current_member_assignment_key *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -42,6 +58,27 @@ static int t_reencode_share_group_current_member_assignment_key(int16_t v, const
     return sesp_kmsg_share_group_current_member_assignment_key_encode(out, v, m);
 }
 
+static int t_fill_check_share_group_current_member_assignment_key(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_share_group_current_member_assignment_key *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_share_group_current_member_assignment_key *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_share_group_current_member_assignment_key_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_share_group_current_member_assignment_key_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_share_group_current_member_assignment_key_decode(&r, v, m2, a);
+        if (rc == 0 && !q_share_group_current_member_assignment_key(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_share_group_current_member_assignment_key = {
-    "ShareGroupCurrentMemberAssignmentKey", -1, 2, 14, 14, t_fill_encode_share_group_current_member_assignment_key, t_reencode_share_group_current_member_assignment_key,
+    "ShareGroupCurrentMemberAssignmentKey", -1, 2, 14, 14, t_fill_encode_share_group_current_member_assignment_key, t_reencode_share_group_current_member_assignment_key, t_fill_check_share_group_current_member_assignment_key,
 };

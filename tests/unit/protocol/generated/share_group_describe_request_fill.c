@@ -4,6 +4,8 @@
 
 static void f_share_group_describe_request(sesp_kmsg_share_group_describe_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_share_group_describe_request(const sesp_kmsg_share_group_describe_request *x, const sesp_kmsg_share_group_describe_request *y, int16_t v);
+
 static void f_share_group_describe_request(sesp_kmsg_share_group_describe_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -22,6 +24,27 @@ static void f_share_group_describe_request(sesp_kmsg_share_group_describe_reques
         }
     }
     s->include_authorized_operations = true;
+}
+
+static bool q_share_group_describe_request(const sesp_kmsg_share_group_describe_request *x, const sesp_kmsg_share_group_describe_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->group_ids_count != y->group_ids_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->group_ids_count; i_++) {
+            if (!sesp_kt_str_eq(x->group_ids[i_], y->group_ids[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->include_authorized_operations == y->include_authorized_operations)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_share_group_describe_request_fill_test(sesp_kmsg_share_group_describe_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -52,6 +75,27 @@ static int t_reencode_share_group_describe_request(int16_t v, const uint8_t *p, 
     return sesp_kmsg_share_group_describe_request_encode(out, v, m);
 }
 
+static int t_fill_check_share_group_describe_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_share_group_describe_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_share_group_describe_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_share_group_describe_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_share_group_describe_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_share_group_describe_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_share_group_describe_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_share_group_describe_request = {
-    "ShareGroupDescribeRequest", 77, 0, 0, 0, t_fill_encode_share_group_describe_request, t_reencode_share_group_describe_request,
+    "ShareGroupDescribeRequest", 77, 0, 0, 0, t_fill_encode_share_group_describe_request, t_reencode_share_group_describe_request, t_fill_check_share_group_describe_request,
 };

@@ -8,6 +8,12 @@ static void f_member(sesp_kmsg_share_group_describe_response_member *s, int16_t 
 static void f_described_group(sesp_kmsg_share_group_describe_response_described_group *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_share_group_describe_response(sesp_kmsg_share_group_describe_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_topic_partitions(const sesp_kmsg_share_group_describe_response_topic_partitions *x, const sesp_kmsg_share_group_describe_response_topic_partitions *y, int16_t v);
+static bool q_assignment(const sesp_kmsg_share_group_describe_response_assignment *x, const sesp_kmsg_share_group_describe_response_assignment *y, int16_t v);
+static bool q_member(const sesp_kmsg_share_group_describe_response_member *x, const sesp_kmsg_share_group_describe_response_member *y, int16_t v);
+static bool q_described_group(const sesp_kmsg_share_group_describe_response_described_group *x, const sesp_kmsg_share_group_describe_response_described_group *y, int16_t v);
+static bool q_share_group_describe_response(const sesp_kmsg_share_group_describe_response *x, const sesp_kmsg_share_group_describe_response *y, int16_t v);
+
 static void f_topic_partitions(sesp_kmsg_share_group_describe_response_topic_partitions *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -31,6 +37,30 @@ static void f_topic_partitions(sesp_kmsg_share_group_describe_response_topic_par
     }
 }
 
+static bool q_topic_partitions(const sesp_kmsg_share_group_describe_response_topic_partitions *x, const sesp_kmsg_share_group_describe_response_topic_partitions *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_assignment(sesp_kmsg_share_group_describe_response_assignment *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -48,6 +78,24 @@ static void f_assignment(sesp_kmsg_share_group_describe_response_assignment *s, 
             f_topic_partitions(&s->topic_partitions[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_assignment(const sesp_kmsg_share_group_describe_response_assignment *x, const sesp_kmsg_share_group_describe_response_assignment *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topic_partitions_count != y->topic_partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topic_partitions_count; i_++) {
+            if (!q_topic_partitions(&x->topic_partitions[i_], &y->topic_partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_member(sesp_kmsg_share_group_describe_response_member *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -75,6 +123,42 @@ static void f_member(sesp_kmsg_share_group_describe_response_member *s, int16_t 
         }
     }
     f_assignment(&s->assignment, v, a, seed * 31u + 6u);
+}
+
+static bool q_member(const sesp_kmsg_share_group_describe_response_member *x, const sesp_kmsg_share_group_describe_response_member *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->rack_id, y->rack_id)) {
+        return false;
+    }
+    if (true && !(x->member_epoch == y->member_epoch)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->client_id, y->client_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->client_host, y->client_host)) {
+        return false;
+    }
+    if (true) {
+        if (x->subscribed_topic_names_count != y->subscribed_topic_names_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->subscribed_topic_names_count; i_++) {
+            if (!sesp_kt_str_eq(x->subscribed_topic_names[i_], y->subscribed_topic_names[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true && !q_assignment(&x->assignment, &y->assignment, v)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_described_group(sesp_kmsg_share_group_describe_response_described_group *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -112,6 +196,48 @@ static void f_described_group(sesp_kmsg_share_group_describe_response_described_
         s->authorized_operations = (int32_t)(s->authorized_operations + 1);
 }
 
+static bool q_described_group(const sesp_kmsg_share_group_describe_response_described_group *x, const sesp_kmsg_share_group_describe_response_described_group *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->group_state, y->group_state)) {
+        return false;
+    }
+    if (true && !(x->group_epoch == y->group_epoch)) {
+        return false;
+    }
+    if (true && !(x->assignment_epoch == y->assignment_epoch)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->assignor_name, y->assignor_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->members_count != y->members_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->members_count; i_++) {
+            if (!q_member(&x->members[i_], &y->members[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->authorized_operations == y->authorized_operations)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_share_group_describe_response(sesp_kmsg_share_group_describe_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -132,6 +258,27 @@ static void f_share_group_describe_response(sesp_kmsg_share_group_describe_respo
             f_described_group(&s->groups[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_share_group_describe_response(const sesp_kmsg_share_group_describe_response *x, const sesp_kmsg_share_group_describe_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->groups_count != y->groups_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->groups_count; i_++) {
+            if (!q_described_group(&x->groups[i_], &y->groups[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_share_group_describe_response_fill_test(sesp_kmsg_share_group_describe_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -162,6 +309,27 @@ static int t_reencode_share_group_describe_response(int16_t v, const uint8_t *p,
     return sesp_kmsg_share_group_describe_response_encode(out, v, m);
 }
 
+static int t_fill_check_share_group_describe_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_share_group_describe_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_share_group_describe_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_share_group_describe_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_share_group_describe_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_share_group_describe_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_share_group_describe_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_share_group_describe_response = {
-    "ShareGroupDescribeResponse", 77, 1, 0, 0, t_fill_encode_share_group_describe_response, t_reencode_share_group_describe_response,
+    "ShareGroupDescribeResponse", 77, 1, 0, 0, t_fill_encode_share_group_describe_response, t_reencode_share_group_describe_response, t_fill_check_share_group_describe_response,
 };

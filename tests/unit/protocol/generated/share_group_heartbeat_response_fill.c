@@ -6,6 +6,10 @@ static void f_topic_partitions(sesp_kmsg_share_group_heartbeat_response_topic_pa
 static void f_assignment(sesp_kmsg_share_group_heartbeat_response_assignment *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_share_group_heartbeat_response(sesp_kmsg_share_group_heartbeat_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_topic_partitions(const sesp_kmsg_share_group_heartbeat_response_topic_partitions *x, const sesp_kmsg_share_group_heartbeat_response_topic_partitions *y, int16_t v);
+static bool q_assignment(const sesp_kmsg_share_group_heartbeat_response_assignment *x, const sesp_kmsg_share_group_heartbeat_response_assignment *y, int16_t v);
+static bool q_share_group_heartbeat_response(const sesp_kmsg_share_group_heartbeat_response *x, const sesp_kmsg_share_group_heartbeat_response *y, int16_t v);
+
 static void f_topic_partitions(sesp_kmsg_share_group_heartbeat_response_topic_partitions *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -28,6 +32,27 @@ static void f_topic_partitions(sesp_kmsg_share_group_heartbeat_response_topic_pa
     }
 }
 
+static bool q_topic_partitions(const sesp_kmsg_share_group_heartbeat_response_topic_partitions *x, const sesp_kmsg_share_group_heartbeat_response_topic_partitions *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_assignment(sesp_kmsg_share_group_heartbeat_response_assignment *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -45,6 +70,24 @@ static void f_assignment(sesp_kmsg_share_group_heartbeat_response_assignment *s,
             f_topic_partitions(&s->topic_partitions[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_assignment(const sesp_kmsg_share_group_heartbeat_response_assignment *x, const sesp_kmsg_share_group_heartbeat_response_assignment *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topic_partitions_count != y->topic_partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topic_partitions_count; i_++) {
+            if (!q_topic_partitions(&x->topic_partitions[i_], &y->topic_partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_share_group_heartbeat_response(sesp_kmsg_share_group_heartbeat_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -69,6 +112,35 @@ static void f_share_group_heartbeat_response(sesp_kmsg_share_group_heartbeat_res
         s->heartbeat_interval_ms = (int32_t)(s->heartbeat_interval_ms + 1);
     f_assignment(&s->assignment, v, a, seed * 31u + 6u);
     s->assignment_present = !(true) || (seed + 6u) % 5u != 0;
+}
+
+static bool q_share_group_heartbeat_response(const sesp_kmsg_share_group_heartbeat_response *x, const sesp_kmsg_share_group_heartbeat_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if (true && !(x->member_epoch == y->member_epoch)) {
+        return false;
+    }
+    if (true && !(x->heartbeat_interval_ms == y->heartbeat_interval_ms)) {
+        return false;
+    }
+    if (true && !(x->assignment_present == y->assignment_present && (!x->assignment_present || q_assignment(&x->assignment, &y->assignment, v)))) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_share_group_heartbeat_response_fill_test(sesp_kmsg_share_group_heartbeat_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -99,6 +171,27 @@ static int t_reencode_share_group_heartbeat_response(int16_t v, const uint8_t *p
     return sesp_kmsg_share_group_heartbeat_response_encode(out, v, m);
 }
 
+static int t_fill_check_share_group_heartbeat_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_share_group_heartbeat_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_share_group_heartbeat_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_share_group_heartbeat_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_share_group_heartbeat_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_share_group_heartbeat_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_share_group_heartbeat_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_share_group_heartbeat_response = {
-    "ShareGroupHeartbeatResponse", 76, 1, 0, 0, t_fill_encode_share_group_heartbeat_response, t_reencode_share_group_heartbeat_response,
+    "ShareGroupHeartbeatResponse", 76, 1, 0, 0, t_fill_encode_share_group_heartbeat_response, t_reencode_share_group_heartbeat_response, t_fill_check_share_group_heartbeat_response,
 };

@@ -4,6 +4,8 @@
 
 static void f_share_group_metadata_value(sesp_kmsg_share_group_metadata_value *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_share_group_metadata_value(const sesp_kmsg_share_group_metadata_value *x, const sesp_kmsg_share_group_metadata_value *y, int16_t v);
+
 static void f_share_group_metadata_value(sesp_kmsg_share_group_metadata_value *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -13,6 +15,17 @@ static void f_share_group_metadata_value(sesp_kmsg_share_group_metadata_value *s
     s->epoch = (int32_t)(seed * 13u + 0u);
     if (s->epoch == 0)
         s->epoch = (int32_t)(s->epoch + 1);
+}
+
+static bool q_share_group_metadata_value(const sesp_kmsg_share_group_metadata_value *x, const sesp_kmsg_share_group_metadata_value *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->epoch == y->epoch)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_share_group_metadata_value_fill_test(sesp_kmsg_share_group_metadata_value *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -43,6 +56,27 @@ static int t_reencode_share_group_metadata_value(int16_t v, const uint8_t *p, si
     return sesp_kmsg_share_group_metadata_value_encode(out, v, m);
 }
 
+static int t_fill_check_share_group_metadata_value(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_share_group_metadata_value *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_share_group_metadata_value *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_share_group_metadata_value_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_share_group_metadata_value_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_share_group_metadata_value_decode(&r, v, m2, a);
+        if (rc == 0 && !q_share_group_metadata_value(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_share_group_metadata_value = {
-    "ShareGroupMetadataValue", -1, 2, 0, 0, t_fill_encode_share_group_metadata_value, t_reencode_share_group_metadata_value,
+    "ShareGroupMetadataValue", -1, 2, 0, 0, t_fill_encode_share_group_metadata_value, t_reencode_share_group_metadata_value, t_fill_check_share_group_metadata_value,
 };

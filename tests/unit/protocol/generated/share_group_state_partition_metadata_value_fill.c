@@ -6,6 +6,10 @@ static void f_topic_partitions_info(sesp_kmsg_share_group_state_partition_metada
 static void f_topic_info(sesp_kmsg_share_group_state_partition_metadata_value_topic_info *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_share_group_state_partition_metadata_value(sesp_kmsg_share_group_state_partition_metadata_value *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_topic_partitions_info(const sesp_kmsg_share_group_state_partition_metadata_value_topic_partitions_info *x, const sesp_kmsg_share_group_state_partition_metadata_value_topic_partitions_info *y, int16_t v);
+static bool q_topic_info(const sesp_kmsg_share_group_state_partition_metadata_value_topic_info *x, const sesp_kmsg_share_group_state_partition_metadata_value_topic_info *y, int16_t v);
+static bool q_share_group_state_partition_metadata_value(const sesp_kmsg_share_group_state_partition_metadata_value *x, const sesp_kmsg_share_group_state_partition_metadata_value *y, int16_t v);
+
 static void f_topic_partitions_info(sesp_kmsg_share_group_state_partition_metadata_value_topic_partitions_info *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -29,6 +33,30 @@ static void f_topic_partitions_info(sesp_kmsg_share_group_state_partition_metada
     }
 }
 
+static bool q_topic_partitions_info(const sesp_kmsg_share_group_state_partition_metadata_value_topic_partitions_info *x, const sesp_kmsg_share_group_state_partition_metadata_value_topic_partitions_info *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_topic_info(sesp_kmsg_share_group_state_partition_metadata_value_topic_info *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -37,6 +65,20 @@ static void f_topic_info(sesp_kmsg_share_group_state_partition_metadata_value_to
     sesp_kmsg_share_group_state_partition_metadata_value_topic_info_init(s);
     sesp_kt_uuid(&s->topic_id, seed + 0u);
     s->topic_name = sesp_kt_str(a, seed + 1u, false);
+}
+
+static bool q_topic_info(const sesp_kmsg_share_group_state_partition_metadata_value_topic_info *x, const sesp_kmsg_share_group_state_partition_metadata_value_topic_info *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_share_group_state_partition_metadata_value(sesp_kmsg_share_group_state_partition_metadata_value *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -69,6 +111,34 @@ static void f_share_group_state_partition_metadata_value(sesp_kmsg_share_group_s
     }
 }
 
+static bool q_share_group_state_partition_metadata_value(const sesp_kmsg_share_group_state_partition_metadata_value *x, const sesp_kmsg_share_group_state_partition_metadata_value *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->initialized_topics_count != y->initialized_topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->initialized_topics_count; i_++) {
+            if (!q_topic_partitions_info(&x->initialized_topics[i_], &y->initialized_topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->deleting_topics_count != y->deleting_topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->deleting_topics_count; i_++) {
+            if (!q_topic_info(&x->deleting_topics[i_], &y->deleting_topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_share_group_state_partition_metadata_value_fill_test(sesp_kmsg_share_group_state_partition_metadata_value *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_share_group_state_partition_metadata_value(m, version, a, seed);
@@ -97,6 +167,27 @@ static int t_reencode_share_group_state_partition_metadata_value(int16_t v, cons
     return sesp_kmsg_share_group_state_partition_metadata_value_encode(out, v, m);
 }
 
+static int t_fill_check_share_group_state_partition_metadata_value(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_share_group_state_partition_metadata_value *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_share_group_state_partition_metadata_value *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_share_group_state_partition_metadata_value_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_share_group_state_partition_metadata_value_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_share_group_state_partition_metadata_value_decode(&r, v, m2, a);
+        if (rc == 0 && !q_share_group_state_partition_metadata_value(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_share_group_state_partition_metadata_value = {
-    "ShareGroupStatePartitionMetadataValue", -1, 2, 0, 0, t_fill_encode_share_group_state_partition_metadata_value, t_reencode_share_group_state_partition_metadata_value,
+    "ShareGroupStatePartitionMetadataValue", -1, 2, 0, 0, t_fill_encode_share_group_state_partition_metadata_value, t_reencode_share_group_state_partition_metadata_value, t_fill_check_share_group_state_partition_metadata_value,
 };

@@ -5,6 +5,9 @@
 static void f_topic_partition(sesp_kmsg_share_group_target_assignment_member_value_topic_partition *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_share_group_target_assignment_member_value(sesp_kmsg_share_group_target_assignment_member_value *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_topic_partition(const sesp_kmsg_share_group_target_assignment_member_value_topic_partition *x, const sesp_kmsg_share_group_target_assignment_member_value_topic_partition *y, int16_t v);
+static bool q_share_group_target_assignment_member_value(const sesp_kmsg_share_group_target_assignment_member_value *x, const sesp_kmsg_share_group_target_assignment_member_value *y, int16_t v);
+
 static void f_topic_partition(sesp_kmsg_share_group_target_assignment_member_value_topic_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -27,6 +30,27 @@ static void f_topic_partition(sesp_kmsg_share_group_target_assignment_member_val
     }
 }
 
+static bool q_topic_partition(const sesp_kmsg_share_group_target_assignment_member_value_topic_partition *x, const sesp_kmsg_share_group_target_assignment_member_value_topic_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!(x->partitions[i_] == y->partitions[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_share_group_target_assignment_member_value(sesp_kmsg_share_group_target_assignment_member_value *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -44,6 +68,24 @@ static void f_share_group_target_assignment_member_value(sesp_kmsg_share_group_t
             f_topic_partition(&s->topic_partitions[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_share_group_target_assignment_member_value(const sesp_kmsg_share_group_target_assignment_member_value *x, const sesp_kmsg_share_group_target_assignment_member_value *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->topic_partitions_count != y->topic_partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topic_partitions_count; i_++) {
+            if (!q_topic_partition(&x->topic_partitions[i_], &y->topic_partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_share_group_target_assignment_member_value_fill_test(sesp_kmsg_share_group_target_assignment_member_value *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -74,6 +116,27 @@ static int t_reencode_share_group_target_assignment_member_value(int16_t v, cons
     return sesp_kmsg_share_group_target_assignment_member_value_encode(out, v, m);
 }
 
+static int t_fill_check_share_group_target_assignment_member_value(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_share_group_target_assignment_member_value *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_share_group_target_assignment_member_value *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_share_group_target_assignment_member_value_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_share_group_target_assignment_member_value_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_share_group_target_assignment_member_value_decode(&r, v, m2, a);
+        if (rc == 0 && !q_share_group_target_assignment_member_value(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_share_group_target_assignment_member_value = {
-    "ShareGroupTargetAssignmentMemberValue", -1, 2, 0, 0, t_fill_encode_share_group_target_assignment_member_value, t_reencode_share_group_target_assignment_member_value,
+    "ShareGroupTargetAssignmentMemberValue", -1, 2, 0, 0, t_fill_encode_share_group_target_assignment_member_value, t_reencode_share_group_target_assignment_member_value, t_fill_check_share_group_target_assignment_member_value,
 };

@@ -8,6 +8,12 @@ static void f_stop_replica_partition_state(sesp_kmsg_stop_replica_request_stop_r
 static void f_stop_replica_topic_state(sesp_kmsg_stop_replica_request_stop_replica_topic_state *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_stop_replica_request(sesp_kmsg_stop_replica_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_stop_replica_partition_v0(const sesp_kmsg_stop_replica_request_stop_replica_partition_v0 *x, const sesp_kmsg_stop_replica_request_stop_replica_partition_v0 *y, int16_t v);
+static bool q_stop_replica_topic_v1(const sesp_kmsg_stop_replica_request_stop_replica_topic_v1 *x, const sesp_kmsg_stop_replica_request_stop_replica_topic_v1 *y, int16_t v);
+static bool q_stop_replica_partition_state(const sesp_kmsg_stop_replica_request_stop_replica_partition_state *x, const sesp_kmsg_stop_replica_request_stop_replica_partition_state *y, int16_t v);
+static bool q_stop_replica_topic_state(const sesp_kmsg_stop_replica_request_stop_replica_topic_state *x, const sesp_kmsg_stop_replica_request_stop_replica_topic_state *y, int16_t v);
+static bool q_stop_replica_request(const sesp_kmsg_stop_replica_request *x, const sesp_kmsg_stop_replica_request *y, int16_t v);
+
 static void f_stop_replica_partition_v0(sesp_kmsg_stop_replica_request_stop_replica_partition_v0 *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -22,6 +28,20 @@ static void f_stop_replica_partition_v0(sesp_kmsg_stop_replica_request_stop_repl
         if (s->partition_index == 0)
             s->partition_index = (int32_t)(s->partition_index + 1);
     }
+}
+
+static bool q_stop_replica_partition_v0(const sesp_kmsg_stop_replica_request_stop_replica_partition_v0 *x, const sesp_kmsg_stop_replica_request_stop_replica_partition_v0 *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 0) && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if ((v <= 0) && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_stop_replica_topic_v1(sesp_kmsg_stop_replica_request_stop_replica_topic_v1 *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -50,6 +70,27 @@ static void f_stop_replica_topic_v1(sesp_kmsg_stop_replica_request_stop_replica_
     }
 }
 
+static bool q_stop_replica_topic_v1(const sesp_kmsg_stop_replica_request_stop_replica_topic_v1 *x, const sesp_kmsg_stop_replica_request_stop_replica_topic_v1 *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1 && v <= 2) && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if ((v >= 1 && v <= 2)) {
+        if (x->partition_indexes_count != y->partition_indexes_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_indexes_count; i_++) {
+            if (!(x->partition_indexes[i_] == y->partition_indexes[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_stop_replica_partition_state(sesp_kmsg_stop_replica_request_stop_replica_partition_state *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -69,6 +110,23 @@ static void f_stop_replica_partition_state(sesp_kmsg_stop_replica_request_stop_r
     if ((v >= 3)) {
         s->delete_partition = true;
     }
+}
+
+static bool q_stop_replica_partition_state(const sesp_kmsg_stop_replica_request_stop_replica_partition_state *x, const sesp_kmsg_stop_replica_request_stop_replica_partition_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->delete_partition == y->delete_partition)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_stop_replica_topic_state(sesp_kmsg_stop_replica_request_stop_replica_topic_state *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -93,6 +151,27 @@ static void f_stop_replica_topic_state(sesp_kmsg_stop_replica_request_stop_repli
             }
         }
     }
+}
+
+static bool q_stop_replica_topic_state(const sesp_kmsg_stop_replica_request_stop_replica_topic_state *x, const sesp_kmsg_stop_replica_request_stop_replica_topic_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 3) && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if ((v >= 3)) {
+        if (x->partition_states_count != y->partition_states_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_states_count; i_++) {
+            if (!q_stop_replica_partition_state(&x->partition_states[i_], &y->partition_states[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_stop_replica_request(sesp_kmsg_stop_replica_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -159,6 +238,59 @@ static void f_stop_replica_request(sesp_kmsg_stop_replica_request *s, int16_t v,
     }
 }
 
+static bool q_stop_replica_request(const sesp_kmsg_stop_replica_request *x, const sesp_kmsg_stop_replica_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->controller_id == y->controller_id)) {
+        return false;
+    }
+    if ((v >= 4) && !(x->is_kraft_controller == y->is_kraft_controller)) {
+        return false;
+    }
+    if (true && !(x->controller_epoch == y->controller_epoch)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->broker_epoch == y->broker_epoch)) {
+        return false;
+    }
+    if ((v <= 2) && !(x->delete_partitions == y->delete_partitions)) {
+        return false;
+    }
+    if ((v <= 0)) {
+        if (x->ungrouped_partitions_count != y->ungrouped_partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->ungrouped_partitions_count; i_++) {
+            if (!q_stop_replica_partition_v0(&x->ungrouped_partitions[i_], &y->ungrouped_partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1 && v <= 2)) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_stop_replica_topic_v1(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 3)) {
+        if (x->topic_states_count != y->topic_states_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topic_states_count; i_++) {
+            if (!q_stop_replica_topic_state(&x->topic_states[i_], &y->topic_states[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_stop_replica_request_fill_test(sesp_kmsg_stop_replica_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_stop_replica_request(m, version, a, seed);
@@ -187,6 +319,27 @@ static int t_reencode_stop_replica_request(int16_t v, const uint8_t *p, size_t l
     return sesp_kmsg_stop_replica_request_encode(out, v, m);
 }
 
+static int t_fill_check_stop_replica_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_stop_replica_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_stop_replica_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_stop_replica_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_stop_replica_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_stop_replica_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_stop_replica_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_stop_replica_request = {
-    "StopReplicaRequest", 5, 0, 0, 4, t_fill_encode_stop_replica_request, t_reencode_stop_replica_request,
+    "StopReplicaRequest", 5, 0, 0, 4, t_fill_encode_stop_replica_request, t_reencode_stop_replica_request, t_fill_check_stop_replica_request,
 };

@@ -5,6 +5,9 @@
 static void f_stop_replica_partition_error(sesp_kmsg_stop_replica_response_stop_replica_partition_error *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_stop_replica_response(sesp_kmsg_stop_replica_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_stop_replica_partition_error(const sesp_kmsg_stop_replica_response_stop_replica_partition_error *x, const sesp_kmsg_stop_replica_response_stop_replica_partition_error *y, int16_t v);
+static bool q_stop_replica_response(const sesp_kmsg_stop_replica_response *x, const sesp_kmsg_stop_replica_response *y, int16_t v);
+
 static void f_stop_replica_partition_error(sesp_kmsg_stop_replica_response_stop_replica_partition_error *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -18,6 +21,23 @@ static void f_stop_replica_partition_error(sesp_kmsg_stop_replica_response_stop_
     s->error_code = (int16_t)(seed * 13u + 2u);
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
+}
+
+static bool q_stop_replica_partition_error(const sesp_kmsg_stop_replica_response_stop_replica_partition_error *x, const sesp_kmsg_stop_replica_response_stop_replica_partition_error *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_stop_replica_response(sesp_kmsg_stop_replica_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -40,6 +60,27 @@ static void f_stop_replica_response(sesp_kmsg_stop_replica_response *s, int16_t 
             f_stop_replica_partition_error(&s->partition_errors[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_stop_replica_response(const sesp_kmsg_stop_replica_response *x, const sesp_kmsg_stop_replica_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true) {
+        if (x->partition_errors_count != y->partition_errors_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_errors_count; i_++) {
+            if (!q_stop_replica_partition_error(&x->partition_errors[i_], &y->partition_errors[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_stop_replica_response_fill_test(sesp_kmsg_stop_replica_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -70,6 +111,27 @@ static int t_reencode_stop_replica_response(int16_t v, const uint8_t *p, size_t 
     return sesp_kmsg_stop_replica_response_encode(out, v, m);
 }
 
+static int t_fill_check_stop_replica_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_stop_replica_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_stop_replica_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_stop_replica_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_stop_replica_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_stop_replica_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_stop_replica_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_stop_replica_response = {
-    "StopReplicaResponse", 5, 1, 0, 4, t_fill_encode_stop_replica_response, t_reencode_stop_replica_response,
+    "StopReplicaResponse", 5, 1, 0, 4, t_fill_encode_stop_replica_response, t_reencode_stop_replica_response, t_fill_check_stop_replica_response,
 };

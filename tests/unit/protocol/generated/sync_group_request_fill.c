@@ -5,6 +5,9 @@
 static void f_sync_group_request_assignment(sesp_kmsg_sync_group_request_sync_group_request_assignment *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_sync_group_request(sesp_kmsg_sync_group_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_sync_group_request_assignment(const sesp_kmsg_sync_group_request_sync_group_request_assignment *x, const sesp_kmsg_sync_group_request_sync_group_request_assignment *y, int16_t v);
+static bool q_sync_group_request(const sesp_kmsg_sync_group_request *x, const sesp_kmsg_sync_group_request *y, int16_t v);
+
 static void f_sync_group_request_assignment(sesp_kmsg_sync_group_request_sync_group_request_assignment *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -13,6 +16,20 @@ static void f_sync_group_request_assignment(sesp_kmsg_sync_group_request_sync_gr
     sesp_kmsg_sync_group_request_sync_group_request_assignment_init(s);
     s->member_id = sesp_kt_str(a, seed + 0u, false);
     s->assignment = sesp_kt_bytes(a, seed + 1u, false);
+}
+
+static bool q_sync_group_request_assignment(const sesp_kmsg_sync_group_request_sync_group_request_assignment *x, const sesp_kmsg_sync_group_request_sync_group_request_assignment *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->assignment, y->assignment)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_sync_group_request(sesp_kmsg_sync_group_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -48,6 +65,42 @@ static void f_sync_group_request(sesp_kmsg_sync_group_request *s, int16_t v, ses
     }
 }
 
+static bool q_sync_group_request(const sesp_kmsg_sync_group_request *x, const sesp_kmsg_sync_group_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if (true && !(x->generation_id == y->generation_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->group_instance_id, y->group_instance_id)) {
+        return false;
+    }
+    if ((v >= 5) && !sesp_kt_str_eq(x->protocol_type, y->protocol_type)) {
+        return false;
+    }
+    if ((v >= 5) && !sesp_kt_str_eq(x->protocol_name, y->protocol_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->assignments_count != y->assignments_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->assignments_count; i_++) {
+            if (!q_sync_group_request_assignment(&x->assignments[i_], &y->assignments[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_sync_group_request_fill_test(sesp_kmsg_sync_group_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_sync_group_request(m, version, a, seed);
@@ -76,6 +129,27 @@ static int t_reencode_sync_group_request(int16_t v, const uint8_t *p, size_t len
     return sesp_kmsg_sync_group_request_encode(out, v, m);
 }
 
+static int t_fill_check_sync_group_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_sync_group_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_sync_group_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_sync_group_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_sync_group_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_sync_group_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_sync_group_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_sync_group_request = {
-    "SyncGroupRequest", 14, 0, 0, 5, t_fill_encode_sync_group_request, t_reencode_sync_group_request,
+    "SyncGroupRequest", 14, 0, 0, 5, t_fill_encode_sync_group_request, t_reencode_sync_group_request, t_fill_check_sync_group_request,
 };

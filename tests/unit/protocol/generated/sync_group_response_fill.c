@@ -4,6 +4,8 @@
 
 static void f_sync_group_response(sesp_kmsg_sync_group_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_sync_group_response(const sesp_kmsg_sync_group_response *x, const sesp_kmsg_sync_group_response *y, int16_t v);
+
 static void f_sync_group_response(sesp_kmsg_sync_group_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -25,6 +27,29 @@ static void f_sync_group_response(sesp_kmsg_sync_group_response *s, int16_t v, s
         s->protocol_name = sesp_kt_str(a, seed + 3u, (v >= 5));
     }
     s->assignment = sesp_kt_bytes(a, seed + 4u, false);
+}
+
+static bool q_sync_group_response(const sesp_kmsg_sync_group_response *x, const sesp_kmsg_sync_group_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if ((v >= 5) && !sesp_kt_str_eq(x->protocol_type, y->protocol_type)) {
+        return false;
+    }
+    if ((v >= 5) && !sesp_kt_str_eq(x->protocol_name, y->protocol_name)) {
+        return false;
+    }
+    if (true && !sesp_kt_bytes_eq(x->assignment, y->assignment)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_sync_group_response_fill_test(sesp_kmsg_sync_group_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -55,6 +80,27 @@ static int t_reencode_sync_group_response(int16_t v, const uint8_t *p, size_t le
     return sesp_kmsg_sync_group_response_encode(out, v, m);
 }
 
+static int t_fill_check_sync_group_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_sync_group_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_sync_group_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_sync_group_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_sync_group_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_sync_group_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_sync_group_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_sync_group_response = {
-    "SyncGroupResponse", 14, 1, 0, 5, t_fill_encode_sync_group_response, t_reencode_sync_group_response,
+    "SyncGroupResponse", 14, 1, 0, 5, t_fill_encode_sync_group_response, t_reencode_sync_group_response, t_fill_check_sync_group_response,
 };

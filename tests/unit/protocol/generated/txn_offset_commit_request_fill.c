@@ -6,6 +6,10 @@ static void f_txn_offset_commit_request_partition(sesp_kmsg_txn_offset_commit_re
 static void f_txn_offset_commit_request_topic(sesp_kmsg_txn_offset_commit_request_txn_offset_commit_request_topic *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_txn_offset_commit_request(sesp_kmsg_txn_offset_commit_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_txn_offset_commit_request_partition(const sesp_kmsg_txn_offset_commit_request_txn_offset_commit_request_partition *x, const sesp_kmsg_txn_offset_commit_request_txn_offset_commit_request_partition *y, int16_t v);
+static bool q_txn_offset_commit_request_topic(const sesp_kmsg_txn_offset_commit_request_txn_offset_commit_request_topic *x, const sesp_kmsg_txn_offset_commit_request_txn_offset_commit_request_topic *y, int16_t v);
+static bool q_txn_offset_commit_request(const sesp_kmsg_txn_offset_commit_request *x, const sesp_kmsg_txn_offset_commit_request *y, int16_t v);
+
 static void f_txn_offset_commit_request_partition(sesp_kmsg_txn_offset_commit_request_txn_offset_commit_request_partition *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -26,6 +30,26 @@ static void f_txn_offset_commit_request_partition(sesp_kmsg_txn_offset_commit_re
     s->committed_metadata = sesp_kt_str(a, seed + 3u, true);
 }
 
+static bool q_txn_offset_commit_request_partition(const sesp_kmsg_txn_offset_commit_request_txn_offset_commit_request_partition *x, const sesp_kmsg_txn_offset_commit_request_txn_offset_commit_request_partition *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->committed_offset == y->committed_offset)) {
+        return false;
+    }
+    if ((v >= 2) && !(x->committed_leader_epoch == y->committed_leader_epoch)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->committed_metadata, y->committed_metadata)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_txn_offset_commit_request_topic(sesp_kmsg_txn_offset_commit_request_txn_offset_commit_request_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -44,6 +68,27 @@ static void f_txn_offset_commit_request_topic(sesp_kmsg_txn_offset_commit_reques
             f_txn_offset_commit_request_partition(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_txn_offset_commit_request_topic(const sesp_kmsg_txn_offset_commit_request_txn_offset_commit_request_topic *x, const sesp_kmsg_txn_offset_commit_request_txn_offset_commit_request_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_txn_offset_commit_request_partition(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_txn_offset_commit_request(sesp_kmsg_txn_offset_commit_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -84,6 +129,45 @@ static void f_txn_offset_commit_request(sesp_kmsg_txn_offset_commit_request *s, 
     }
 }
 
+static bool q_txn_offset_commit_request(const sesp_kmsg_txn_offset_commit_request *x, const sesp_kmsg_txn_offset_commit_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->transactional_id, y->transactional_id)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if (true && !(x->producer_id == y->producer_id)) {
+        return false;
+    }
+    if (true && !(x->producer_epoch == y->producer_epoch)) {
+        return false;
+    }
+    if ((v >= 3) && !(x->generation_id == y->generation_id)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->member_id, y->member_id)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->group_instance_id, y->group_instance_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_txn_offset_commit_request_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_txn_offset_commit_request_fill_test(sesp_kmsg_txn_offset_commit_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_txn_offset_commit_request(m, version, a, seed);
@@ -112,6 +196,27 @@ static int t_reencode_txn_offset_commit_request(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_txn_offset_commit_request_encode(out, v, m);
 }
 
+static int t_fill_check_txn_offset_commit_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_txn_offset_commit_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_txn_offset_commit_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_txn_offset_commit_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_txn_offset_commit_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_txn_offset_commit_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_txn_offset_commit_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_txn_offset_commit_request = {
-    "TxnOffsetCommitRequest", 28, 0, 0, 4, t_fill_encode_txn_offset_commit_request, t_reencode_txn_offset_commit_request,
+    "TxnOffsetCommitRequest", 28, 0, 0, 4, t_fill_encode_txn_offset_commit_request, t_reencode_txn_offset_commit_request, t_fill_check_txn_offset_commit_request,
 };

@@ -5,6 +5,9 @@
 static void f_feature_update_key(sesp_kmsg_update_features_request_feature_update_key *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_update_features_request(sesp_kmsg_update_features_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_feature_update_key(const sesp_kmsg_update_features_request_feature_update_key *x, const sesp_kmsg_update_features_request_feature_update_key *y, int16_t v);
+static bool q_update_features_request(const sesp_kmsg_update_features_request *x, const sesp_kmsg_update_features_request *y, int16_t v);
+
 static void f_feature_update_key(sesp_kmsg_update_features_request_feature_update_key *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -23,6 +26,26 @@ static void f_feature_update_key(sesp_kmsg_update_features_request_feature_updat
         if (s->upgrade_type == 1)
             s->upgrade_type = (int8_t)(s->upgrade_type + 1);
     }
+}
+
+static bool q_feature_update_key(const sesp_kmsg_update_features_request_feature_update_key *x, const sesp_kmsg_update_features_request_feature_update_key *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->feature, y->feature)) {
+        return false;
+    }
+    if (true && !(x->max_version_level == y->max_version_level)) {
+        return false;
+    }
+    if ((v <= 0) && !(x->allow_downgrade == y->allow_downgrade)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->upgrade_type == y->upgrade_type)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_update_features_request(sesp_kmsg_update_features_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -48,6 +71,30 @@ static void f_update_features_request(sesp_kmsg_update_features_request *s, int1
     if ((v >= 1)) {
         s->validate_only = true;
     }
+}
+
+static bool q_update_features_request(const sesp_kmsg_update_features_request *x, const sesp_kmsg_update_features_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->timeout_ms == y->timeout_ms)) {
+        return false;
+    }
+    if (true) {
+        if (x->feature_updates_count != y->feature_updates_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->feature_updates_count; i_++) {
+            if (!q_feature_update_key(&x->feature_updates[i_], &y->feature_updates[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 1) && !(x->validate_only == y->validate_only)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_update_features_request_fill_test(sesp_kmsg_update_features_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -78,6 +125,27 @@ static int t_reencode_update_features_request(int16_t v, const uint8_t *p, size_
     return sesp_kmsg_update_features_request_encode(out, v, m);
 }
 
+static int t_fill_check_update_features_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_update_features_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_update_features_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_update_features_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_update_features_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_update_features_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_update_features_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_update_features_request = {
-    "UpdateFeaturesRequest", 57, 0, 0, 2, t_fill_encode_update_features_request, t_reencode_update_features_request,
+    "UpdateFeaturesRequest", 57, 0, 0, 2, t_fill_encode_update_features_request, t_reencode_update_features_request, t_fill_check_update_features_request,
 };

@@ -5,6 +5,9 @@
 static void f_updatable_feature_result(sesp_kmsg_update_features_response_updatable_feature_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_update_features_response(sesp_kmsg_update_features_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_updatable_feature_result(const sesp_kmsg_update_features_response_updatable_feature_result *x, const sesp_kmsg_update_features_response_updatable_feature_result *y, int16_t v);
+static bool q_update_features_response(const sesp_kmsg_update_features_response *x, const sesp_kmsg_update_features_response *y, int16_t v);
+
 static void f_updatable_feature_result(sesp_kmsg_update_features_response_updatable_feature_result *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -16,6 +19,23 @@ static void f_updatable_feature_result(sesp_kmsg_update_features_response_updata
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
     s->error_message = sesp_kt_str(a, seed + 2u, true);
+}
+
+static bool q_updatable_feature_result(const sesp_kmsg_update_features_response_updatable_feature_result *x, const sesp_kmsg_update_features_response_updatable_feature_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->feature, y->feature)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_update_features_response(sesp_kmsg_update_features_response *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -46,6 +66,33 @@ static void f_update_features_response(sesp_kmsg_update_features_response *s, in
     }
 }
 
+static bool q_update_features_response(const sesp_kmsg_update_features_response *x, const sesp_kmsg_update_features_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->error_message, y->error_message)) {
+        return false;
+    }
+    if ((v <= 1)) {
+        if (x->results_count != y->results_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->results_count; i_++) {
+            if (!q_updatable_feature_result(&x->results[i_], &y->results[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_update_features_response_fill_test(sesp_kmsg_update_features_response *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_update_features_response(m, version, a, seed);
@@ -74,6 +121,27 @@ static int t_reencode_update_features_response(int16_t v, const uint8_t *p, size
     return sesp_kmsg_update_features_response_encode(out, v, m);
 }
 
+static int t_fill_check_update_features_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_update_features_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_update_features_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_update_features_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_update_features_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_update_features_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_update_features_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_update_features_response = {
-    "UpdateFeaturesResponse", 57, 1, 0, 2, t_fill_encode_update_features_response, t_reencode_update_features_response,
+    "UpdateFeaturesResponse", 57, 1, 0, 2, t_fill_encode_update_features_response, t_reencode_update_features_response, t_fill_check_update_features_response,
 };

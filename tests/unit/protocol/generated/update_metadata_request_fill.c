@@ -8,6 +8,12 @@ static void f_update_metadata_endpoint(sesp_kmsg_update_metadata_request_update_
 static void f_update_metadata_broker(sesp_kmsg_update_metadata_request_update_metadata_broker *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_update_metadata_request(sesp_kmsg_update_metadata_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_update_metadata_partition_state(const sesp_kmsg_update_metadata_request_update_metadata_partition_state *x, const sesp_kmsg_update_metadata_request_update_metadata_partition_state *y, int16_t v);
+static bool q_update_metadata_topic_state(const sesp_kmsg_update_metadata_request_update_metadata_topic_state *x, const sesp_kmsg_update_metadata_request_update_metadata_topic_state *y, int16_t v);
+static bool q_update_metadata_endpoint(const sesp_kmsg_update_metadata_request_update_metadata_endpoint *x, const sesp_kmsg_update_metadata_request_update_metadata_endpoint *y, int16_t v);
+static bool q_update_metadata_broker(const sesp_kmsg_update_metadata_request_update_metadata_broker *x, const sesp_kmsg_update_metadata_request_update_metadata_broker *y, int16_t v);
+static bool q_update_metadata_request(const sesp_kmsg_update_metadata_request *x, const sesp_kmsg_update_metadata_request *y, int16_t v);
+
 static void f_update_metadata_partition_state(sesp_kmsg_update_metadata_request_update_metadata_partition_state *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -75,6 +81,62 @@ static void f_update_metadata_partition_state(sesp_kmsg_update_metadata_request_
     }
 }
 
+static bool q_update_metadata_partition_state(const sesp_kmsg_update_metadata_request_update_metadata_partition_state *x, const sesp_kmsg_update_metadata_request_update_metadata_partition_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v <= 4) && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->controller_epoch == y->controller_epoch)) {
+        return false;
+    }
+    if (true && !(x->leader == y->leader)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if (true) {
+        if (x->isr_count != y->isr_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->isr_count; i_++) {
+            if (!(x->isr[i_] == y->isr[i_])) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->zk_version == y->zk_version)) {
+        return false;
+    }
+    if (true) {
+        if (x->replicas_count != y->replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->replicas_count; i_++) {
+            if (!(x->replicas[i_] == y->replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 4)) {
+        if (x->offline_replicas_count != y->offline_replicas_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->offline_replicas_count; i_++) {
+            if (!(x->offline_replicas[i_] == y->offline_replicas[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_update_metadata_topic_state(sesp_kmsg_update_metadata_request_update_metadata_topic_state *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -102,6 +164,30 @@ static void f_update_metadata_topic_state(sesp_kmsg_update_metadata_request_upda
     }
 }
 
+static bool q_update_metadata_topic_state(const sesp_kmsg_update_metadata_request_update_metadata_topic_state *x, const sesp_kmsg_update_metadata_request_update_metadata_topic_state *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 5) && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if ((v >= 7) && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if ((v >= 5)) {
+        if (x->partition_states_count != y->partition_states_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_states_count; i_++) {
+            if (!q_update_metadata_partition_state(&x->partition_states[i_], &y->partition_states[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_update_metadata_endpoint(sesp_kmsg_update_metadata_request_update_metadata_endpoint *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -124,6 +210,26 @@ static void f_update_metadata_endpoint(sesp_kmsg_update_metadata_request_update_
         if (s->security_protocol == 0)
             s->security_protocol = (int16_t)(s->security_protocol + 1);
     }
+}
+
+static bool q_update_metadata_endpoint(const sesp_kmsg_update_metadata_request_update_metadata_endpoint *x, const sesp_kmsg_update_metadata_request_update_metadata_endpoint *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if ((v >= 1) && !(x->port == y->port)) {
+        return false;
+    }
+    if ((v >= 1) && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if ((v >= 3) && !sesp_kt_str_eq(x->listener, y->listener)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->security_protocol == y->security_protocol)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_update_metadata_broker(sesp_kmsg_update_metadata_request_update_metadata_broker *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -159,6 +265,36 @@ static void f_update_metadata_broker(sesp_kmsg_update_metadata_request_update_me
     if ((v >= 2)) {
         s->rack = sesp_kt_str(a, seed + 4u, true);
     }
+}
+
+static bool q_update_metadata_broker(const sesp_kmsg_update_metadata_request_update_metadata_broker *x, const sesp_kmsg_update_metadata_request_update_metadata_broker *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->id == y->id)) {
+        return false;
+    }
+    if ((v <= 0) && !sesp_kt_str_eq(x->v0_host, y->v0_host)) {
+        return false;
+    }
+    if ((v <= 0) && !(x->v0_port == y->v0_port)) {
+        return false;
+    }
+    if ((v >= 1)) {
+        if (x->endpoints_count != y->endpoints_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->endpoints_count; i_++) {
+            if (!q_update_metadata_endpoint(&x->endpoints[i_], &y->endpoints[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 2) && !sesp_kt_str_eq(x->rack, y->rack)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_update_metadata_request(sesp_kmsg_update_metadata_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -225,6 +361,59 @@ static void f_update_metadata_request(sesp_kmsg_update_metadata_request *s, int1
     }
 }
 
+static bool q_update_metadata_request(const sesp_kmsg_update_metadata_request *x, const sesp_kmsg_update_metadata_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->controller_id == y->controller_id)) {
+        return false;
+    }
+    if ((v >= 8) && !(x->is_kraft_controller == y->is_kraft_controller)) {
+        return false;
+    }
+    if ((v >= 8) && !(x->type == y->type)) {
+        return false;
+    }
+    if (true && !(x->controller_epoch == y->controller_epoch)) {
+        return false;
+    }
+    if ((v >= 5) && !(x->broker_epoch == y->broker_epoch)) {
+        return false;
+    }
+    if ((v <= 4)) {
+        if (x->ungrouped_partition_states_count != y->ungrouped_partition_states_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->ungrouped_partition_states_count; i_++) {
+            if (!q_update_metadata_partition_state(&x->ungrouped_partition_states[i_], &y->ungrouped_partition_states[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if ((v >= 5)) {
+        if (x->topic_states_count != y->topic_states_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topic_states_count; i_++) {
+            if (!q_update_metadata_topic_state(&x->topic_states[i_], &y->topic_states[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true) {
+        if (x->live_brokers_count != y->live_brokers_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->live_brokers_count; i_++) {
+            if (!q_update_metadata_broker(&x->live_brokers[i_], &y->live_brokers[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void sesp_kmsg_update_metadata_request_fill_test(sesp_kmsg_update_metadata_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_update_metadata_request(m, version, a, seed);
@@ -253,6 +442,27 @@ static int t_reencode_update_metadata_request(int16_t v, const uint8_t *p, size_
     return sesp_kmsg_update_metadata_request_encode(out, v, m);
 }
 
+static int t_fill_check_update_metadata_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_update_metadata_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_update_metadata_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_update_metadata_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_update_metadata_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_update_metadata_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_update_metadata_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_update_metadata_request = {
-    "UpdateMetadataRequest", 6, 0, 0, 8, t_fill_encode_update_metadata_request, t_reencode_update_metadata_request,
+    "UpdateMetadataRequest", 6, 0, 0, 8, t_fill_encode_update_metadata_request, t_reencode_update_metadata_request, t_fill_check_update_metadata_request,
 };

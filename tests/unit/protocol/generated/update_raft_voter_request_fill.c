@@ -6,6 +6,10 @@ static void f_listener(sesp_kmsg_update_raft_voter_request_listener *s, int16_t 
 static void f_kraft_version_feature(sesp_kmsg_update_raft_voter_request_kraft_version_feature *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_update_raft_voter_request(sesp_kmsg_update_raft_voter_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_listener(const sesp_kmsg_update_raft_voter_request_listener *x, const sesp_kmsg_update_raft_voter_request_listener *y, int16_t v);
+static bool q_kraft_version_feature(const sesp_kmsg_update_raft_voter_request_kraft_version_feature *x, const sesp_kmsg_update_raft_voter_request_kraft_version_feature *y, int16_t v);
+static bool q_update_raft_voter_request(const sesp_kmsg_update_raft_voter_request *x, const sesp_kmsg_update_raft_voter_request *y, int16_t v);
+
 static void f_listener(sesp_kmsg_update_raft_voter_request_listener *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -17,6 +21,23 @@ static void f_listener(sesp_kmsg_update_raft_voter_request_listener *s, int16_t 
     s->port = (uint16_t)(seed * 13u + 2u);
     if (s->port == 0)
         s->port = (uint16_t)(s->port + 1);
+}
+
+static bool q_listener(const sesp_kmsg_update_raft_voter_request_listener *x, const sesp_kmsg_update_raft_voter_request_listener *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if (true && !(x->port == y->port)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_kraft_version_feature(sesp_kmsg_update_raft_voter_request_kraft_version_feature *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -31,6 +52,20 @@ static void f_kraft_version_feature(sesp_kmsg_update_raft_voter_request_kraft_ve
     s->max_supported_version = (int16_t)(seed * 13u + 1u);
     if (s->max_supported_version == 0)
         s->max_supported_version = (int16_t)(s->max_supported_version + 1);
+}
+
+static bool q_kraft_version_feature(const sesp_kmsg_update_raft_voter_request_kraft_version_feature *x, const sesp_kmsg_update_raft_voter_request_kraft_version_feature *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->min_supported_version == y->min_supported_version)) {
+        return false;
+    }
+    if (true && !(x->max_supported_version == y->max_supported_version)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_update_raft_voter_request(sesp_kmsg_update_raft_voter_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -61,6 +96,39 @@ static void f_update_raft_voter_request(sesp_kmsg_update_raft_voter_request *s, 
     f_kraft_version_feature(&s->kraft_version_feature, v, a, seed * 31u + 5u);
 }
 
+static bool q_update_raft_voter_request(const sesp_kmsg_update_raft_voter_request *x, const sesp_kmsg_update_raft_voter_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->cluster_id, y->cluster_id)) {
+        return false;
+    }
+    if (true && !(x->current_leader_epoch == y->current_leader_epoch)) {
+        return false;
+    }
+    if (true && !(x->voter_id == y->voter_id)) {
+        return false;
+    }
+    if (true && !(memcmp(&x->voter_directory_id, &y->voter_directory_id, sizeof x->voter_directory_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->listeners_count != y->listeners_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->listeners_count; i_++) {
+            if (!q_listener(&x->listeners[i_], &y->listeners[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !q_kraft_version_feature(&x->kraft_version_feature, &y->kraft_version_feature, v)) {
+        return false;
+    }
+    return true;
+}
+
 void sesp_kmsg_update_raft_voter_request_fill_test(sesp_kmsg_update_raft_voter_request *m, int16_t version, sesp_arena *a, uint32_t seed)
 {
     f_update_raft_voter_request(m, version, a, seed);
@@ -89,6 +157,27 @@ static int t_reencode_update_raft_voter_request(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_update_raft_voter_request_encode(out, v, m);
 }
 
+static int t_fill_check_update_raft_voter_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_update_raft_voter_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_update_raft_voter_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_update_raft_voter_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_update_raft_voter_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_update_raft_voter_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_update_raft_voter_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_update_raft_voter_request = {
-    "UpdateRaftVoterRequest", 82, 0, 0, 0, t_fill_encode_update_raft_voter_request, t_reencode_update_raft_voter_request,
+    "UpdateRaftVoterRequest", 82, 0, 0, 0, t_fill_encode_update_raft_voter_request, t_reencode_update_raft_voter_request, t_fill_check_update_raft_voter_request,
 };

@@ -5,6 +5,9 @@
 static void f_current_leader(sesp_kmsg_update_raft_voter_response_current_leader *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_update_raft_voter_response(sesp_kmsg_update_raft_voter_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_current_leader(const sesp_kmsg_update_raft_voter_response_current_leader *x, const sesp_kmsg_update_raft_voter_response_current_leader *y, int16_t v);
+static bool q_update_raft_voter_response(const sesp_kmsg_update_raft_voter_response *x, const sesp_kmsg_update_raft_voter_response *y, int16_t v);
+
 static void f_current_leader(sesp_kmsg_update_raft_voter_response_current_leader *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -23,6 +26,26 @@ static void f_current_leader(sesp_kmsg_update_raft_voter_response_current_leader
         s->port = (int32_t)(s->port + 1);
 }
 
+static bool q_current_leader(const sesp_kmsg_update_raft_voter_response_current_leader *x, const sesp_kmsg_update_raft_voter_response_current_leader *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->leader_id == y->leader_id)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if (true && !sesp_kt_str_eq(x->host, y->host)) {
+        return false;
+    }
+    if (true && !(x->port == y->port)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_update_raft_voter_response(sesp_kmsg_update_raft_voter_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -36,6 +59,23 @@ static void f_update_raft_voter_response(sesp_kmsg_update_raft_voter_response *s
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
     f_current_leader(&s->current_leader, v, a, seed * 31u + 2u);
+}
+
+static bool q_update_raft_voter_response(const sesp_kmsg_update_raft_voter_response *x, const sesp_kmsg_update_raft_voter_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->throttle_time_ms == y->throttle_time_ms)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    if (true && !q_current_leader(&x->current_leader, &y->current_leader, v)) {
+        return false;
+    }
+    return true;
 }
 
 void sesp_kmsg_update_raft_voter_response_fill_test(sesp_kmsg_update_raft_voter_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -66,6 +106,27 @@ static int t_reencode_update_raft_voter_response(int16_t v, const uint8_t *p, si
     return sesp_kmsg_update_raft_voter_response_encode(out, v, m);
 }
 
+static int t_fill_check_update_raft_voter_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_update_raft_voter_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_update_raft_voter_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_update_raft_voter_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_update_raft_voter_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_update_raft_voter_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_update_raft_voter_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_update_raft_voter_response = {
-    "UpdateRaftVoterResponse", 82, 1, 0, 0, t_fill_encode_update_raft_voter_response, t_reencode_update_raft_voter_response,
+    "UpdateRaftVoterResponse", 82, 1, 0, 0, t_fill_encode_update_raft_voter_response, t_reencode_update_raft_voter_response, t_fill_check_update_raft_voter_response,
 };

@@ -6,6 +6,10 @@ static void f_partition_data(sesp_kmsg_vote_request_partition_data *s, int16_t v
 static void f_topic_data(sesp_kmsg_vote_request_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_vote_request(sesp_kmsg_vote_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_partition_data(const sesp_kmsg_vote_request_partition_data *x, const sesp_kmsg_vote_request_partition_data *y, int16_t v);
+static bool q_topic_data(const sesp_kmsg_vote_request_topic_data *x, const sesp_kmsg_vote_request_topic_data *y, int16_t v);
+static bool q_vote_request(const sesp_kmsg_vote_request *x, const sesp_kmsg_vote_request *y, int16_t v);
+
 static void f_partition_data(sesp_kmsg_vote_request_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -35,6 +39,35 @@ static void f_partition_data(sesp_kmsg_vote_request_partition_data *s, int16_t v
         s->last_offset = (int64_t)(s->last_offset + 1);
 }
 
+static bool q_partition_data(const sesp_kmsg_vote_request_partition_data *x, const sesp_kmsg_vote_request_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->candidate_epoch == y->candidate_epoch)) {
+        return false;
+    }
+    if (true && !(x->candidate_id == y->candidate_id)) {
+        return false;
+    }
+    if ((v >= 1) && !(memcmp(&x->candidate_directory_id, &y->candidate_directory_id, sizeof x->candidate_directory_id) == 0)) {
+        return false;
+    }
+    if ((v >= 1) && !(memcmp(&x->voter_directory_id, &y->voter_directory_id, sizeof x->voter_directory_id) == 0)) {
+        return false;
+    }
+    if (true && !(x->last_offset_epoch == y->last_offset_epoch)) {
+        return false;
+    }
+    if (true && !(x->last_offset == y->last_offset)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_topic_data(sesp_kmsg_vote_request_topic_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -53,6 +86,27 @@ static void f_topic_data(sesp_kmsg_vote_request_topic_data *s, int16_t v, sesp_a
             f_partition_data(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_topic_data(const sesp_kmsg_vote_request_topic_data *x, const sesp_kmsg_vote_request_topic_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->topic_name, y->topic_name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_vote_request(sesp_kmsg_vote_request *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -78,6 +132,30 @@ static void f_vote_request(sesp_kmsg_vote_request *s, int16_t v, sesp_arena *a, 
             f_topic_data(&s->topics[i_], v, a, seed * 31u + 2u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_vote_request(const sesp_kmsg_vote_request *x, const sesp_kmsg_vote_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->cluster_id, y->cluster_id)) {
+        return false;
+    }
+    if ((v >= 1) && !(x->voter_id == y->voter_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_topic_data(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_vote_request_fill_test(sesp_kmsg_vote_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -108,6 +186,27 @@ static int t_reencode_vote_request(int16_t v, const uint8_t *p, size_t len, size
     return sesp_kmsg_vote_request_encode(out, v, m);
 }
 
+static int t_fill_check_vote_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_vote_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_vote_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_vote_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_vote_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_vote_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_vote_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_vote_request = {
-    "VoteRequest", 52, 0, 0, 1, t_fill_encode_vote_request, t_reencode_vote_request,
+    "VoteRequest", 52, 0, 0, 1, t_fill_encode_vote_request, t_reencode_vote_request, t_fill_check_vote_request,
 };

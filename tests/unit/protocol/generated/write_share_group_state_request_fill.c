@@ -7,6 +7,11 @@ static void f_partition_data(sesp_kmsg_write_share_group_state_request_partition
 static void f_write_state_data(sesp_kmsg_write_share_group_state_request_write_state_data *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_write_share_group_state_request(sesp_kmsg_write_share_group_state_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_state_batch(const sesp_kmsg_write_share_group_state_request_state_batch *x, const sesp_kmsg_write_share_group_state_request_state_batch *y, int16_t v);
+static bool q_partition_data(const sesp_kmsg_write_share_group_state_request_partition_data *x, const sesp_kmsg_write_share_group_state_request_partition_data *y, int16_t v);
+static bool q_write_state_data(const sesp_kmsg_write_share_group_state_request_write_state_data *x, const sesp_kmsg_write_share_group_state_request_write_state_data *y, int16_t v);
+static bool q_write_share_group_state_request(const sesp_kmsg_write_share_group_state_request *x, const sesp_kmsg_write_share_group_state_request *y, int16_t v);
+
 static void f_state_batch(sesp_kmsg_write_share_group_state_request_state_batch *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -25,6 +30,26 @@ static void f_state_batch(sesp_kmsg_write_share_group_state_request_state_batch 
     s->delivery_count = (int16_t)(seed * 13u + 3u);
     if (s->delivery_count == 0)
         s->delivery_count = (int16_t)(s->delivery_count + 1);
+}
+
+static bool q_state_batch(const sesp_kmsg_write_share_group_state_request_state_batch *x, const sesp_kmsg_write_share_group_state_request_state_batch *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->first_offset == y->first_offset)) {
+        return false;
+    }
+    if (true && !(x->last_offset == y->last_offset)) {
+        return false;
+    }
+    if (true && !(x->delivery_state == y->delivery_state)) {
+        return false;
+    }
+    if (true && !(x->delivery_count == y->delivery_count)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_partition_data(sesp_kmsg_write_share_group_state_request_partition_data *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -58,6 +83,36 @@ static void f_partition_data(sesp_kmsg_write_share_group_state_request_partition
     }
 }
 
+static bool q_partition_data(const sesp_kmsg_write_share_group_state_request_partition_data *x, const sesp_kmsg_write_share_group_state_request_partition_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition == y->partition)) {
+        return false;
+    }
+    if (true && !(x->state_epoch == y->state_epoch)) {
+        return false;
+    }
+    if (true && !(x->leader_epoch == y->leader_epoch)) {
+        return false;
+    }
+    if (true && !(x->start_offset == y->start_offset)) {
+        return false;
+    }
+    if (true) {
+        if (x->state_batches_count != y->state_batches_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->state_batches_count; i_++) {
+            if (!q_state_batch(&x->state_batches[i_], &y->state_batches[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_write_state_data(sesp_kmsg_write_share_group_state_request_write_state_data *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -78,6 +133,27 @@ static void f_write_state_data(sesp_kmsg_write_share_group_state_request_write_s
     }
 }
 
+static bool q_write_state_data(const sesp_kmsg_write_share_group_state_request_write_state_data *x, const sesp_kmsg_write_share_group_state_request_write_state_data *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(memcmp(&x->topic_id, &y->topic_id, sizeof x->topic_id) == 0)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_partition_data(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_write_share_group_state_request(sesp_kmsg_write_share_group_state_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -96,6 +172,27 @@ static void f_write_share_group_state_request(sesp_kmsg_write_share_group_state_
             f_write_state_data(&s->topics[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_write_share_group_state_request(const sesp_kmsg_write_share_group_state_request *x, const sesp_kmsg_write_share_group_state_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->group_id, y->group_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_write_state_data(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_write_share_group_state_request_fill_test(sesp_kmsg_write_share_group_state_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -126,6 +223,27 @@ static int t_reencode_write_share_group_state_request(int16_t v, const uint8_t *
     return sesp_kmsg_write_share_group_state_request_encode(out, v, m);
 }
 
+static int t_fill_check_write_share_group_state_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_write_share_group_state_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_write_share_group_state_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_write_share_group_state_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_write_share_group_state_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_write_share_group_state_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_write_share_group_state_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_write_share_group_state_request = {
-    "WriteShareGroupStateRequest", 85, 0, 0, 0, t_fill_encode_write_share_group_state_request, t_reencode_write_share_group_state_request,
+    "WriteShareGroupStateRequest", 85, 0, 0, 0, t_fill_encode_write_share_group_state_request, t_reencode_write_share_group_state_request, t_fill_check_write_share_group_state_request,
 };

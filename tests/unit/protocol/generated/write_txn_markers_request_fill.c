@@ -6,6 +6,10 @@ static void f_writable_txn_marker_topic(sesp_kmsg_write_txn_markers_request_writ
 static void f_writable_txn_marker(sesp_kmsg_write_txn_markers_request_writable_txn_marker *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_write_txn_markers_request(sesp_kmsg_write_txn_markers_request *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_writable_txn_marker_topic(const sesp_kmsg_write_txn_markers_request_writable_txn_marker_topic *x, const sesp_kmsg_write_txn_markers_request_writable_txn_marker_topic *y, int16_t v);
+static bool q_writable_txn_marker(const sesp_kmsg_write_txn_markers_request_writable_txn_marker *x, const sesp_kmsg_write_txn_markers_request_writable_txn_marker *y, int16_t v);
+static bool q_write_txn_markers_request(const sesp_kmsg_write_txn_markers_request *x, const sesp_kmsg_write_txn_markers_request *y, int16_t v);
+
 static void f_writable_txn_marker_topic(sesp_kmsg_write_txn_markers_request_writable_txn_marker_topic *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -26,6 +30,27 @@ static void f_writable_txn_marker_topic(sesp_kmsg_write_txn_markers_request_writ
                 s->partition_indexes[i_] = (int32_t)(s->partition_indexes[i_] + 1);
         }
     }
+}
+
+static bool q_writable_txn_marker_topic(const sesp_kmsg_write_txn_markers_request_writable_txn_marker_topic *x, const sesp_kmsg_write_txn_markers_request_writable_txn_marker_topic *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partition_indexes_count != y->partition_indexes_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partition_indexes_count; i_++) {
+            if (!(x->partition_indexes[i_] == y->partition_indexes[i_])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_writable_txn_marker(sesp_kmsg_write_txn_markers_request_writable_txn_marker *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -57,6 +82,36 @@ static void f_writable_txn_marker(sesp_kmsg_write_txn_markers_request_writable_t
         s->coordinator_epoch = (int32_t)(s->coordinator_epoch + 1);
 }
 
+static bool q_writable_txn_marker(const sesp_kmsg_write_txn_markers_request_writable_txn_marker *x, const sesp_kmsg_write_txn_markers_request_writable_txn_marker *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->producer_id == y->producer_id)) {
+        return false;
+    }
+    if (true && !(x->producer_epoch == y->producer_epoch)) {
+        return false;
+    }
+    if (true && !(x->transaction_result == y->transaction_result)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_writable_txn_marker_topic(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    if (true && !(x->coordinator_epoch == y->coordinator_epoch)) {
+        return false;
+    }
+    return true;
+}
+
 static void f_write_txn_markers_request(sesp_kmsg_write_txn_markers_request *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -74,6 +129,24 @@ static void f_write_txn_markers_request(sesp_kmsg_write_txn_markers_request *s, 
             f_writable_txn_marker(&s->markers[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_write_txn_markers_request(const sesp_kmsg_write_txn_markers_request *x, const sesp_kmsg_write_txn_markers_request *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->markers_count != y->markers_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->markers_count; i_++) {
+            if (!q_writable_txn_marker(&x->markers[i_], &y->markers[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_write_txn_markers_request_fill_test(sesp_kmsg_write_txn_markers_request *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -104,6 +177,27 @@ static int t_reencode_write_txn_markers_request(int16_t v, const uint8_t *p, siz
     return sesp_kmsg_write_txn_markers_request_encode(out, v, m);
 }
 
+static int t_fill_check_write_txn_markers_request(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_write_txn_markers_request *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_write_txn_markers_request *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_write_txn_markers_request_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_write_txn_markers_request_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_write_txn_markers_request_decode(&r, v, m2, a);
+        if (rc == 0 && !q_write_txn_markers_request(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_write_txn_markers_request = {
-    "WriteTxnMarkersRequest", 27, 0, 0, 1, t_fill_encode_write_txn_markers_request, t_reencode_write_txn_markers_request,
+    "WriteTxnMarkersRequest", 27, 0, 0, 1, t_fill_encode_write_txn_markers_request, t_reencode_write_txn_markers_request, t_fill_check_write_txn_markers_request,
 };

@@ -7,6 +7,11 @@ static void f_writable_txn_marker_topic_result(sesp_kmsg_write_txn_markers_respo
 static void f_writable_txn_marker_result(sesp_kmsg_write_txn_markers_response_writable_txn_marker_result *s, int16_t v, sesp_arena *a, uint32_t seed);
 static void f_write_txn_markers_response(sesp_kmsg_write_txn_markers_response *s, int16_t v, sesp_arena *a, uint32_t seed);
 
+static bool q_writable_txn_marker_partition_result(const sesp_kmsg_write_txn_markers_response_writable_txn_marker_partition_result *x, const sesp_kmsg_write_txn_markers_response_writable_txn_marker_partition_result *y, int16_t v);
+static bool q_writable_txn_marker_topic_result(const sesp_kmsg_write_txn_markers_response_writable_txn_marker_topic_result *x, const sesp_kmsg_write_txn_markers_response_writable_txn_marker_topic_result *y, int16_t v);
+static bool q_writable_txn_marker_result(const sesp_kmsg_write_txn_markers_response_writable_txn_marker_result *x, const sesp_kmsg_write_txn_markers_response_writable_txn_marker_result *y, int16_t v);
+static bool q_write_txn_markers_response(const sesp_kmsg_write_txn_markers_response *x, const sesp_kmsg_write_txn_markers_response *y, int16_t v);
+
 static void f_writable_txn_marker_partition_result(sesp_kmsg_write_txn_markers_response_writable_txn_marker_partition_result *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -19,6 +24,20 @@ static void f_writable_txn_marker_partition_result(sesp_kmsg_write_txn_markers_r
     s->error_code = (int16_t)(seed * 13u + 1u);
     if (s->error_code == 0)
         s->error_code = (int16_t)(s->error_code + 1);
+}
+
+static bool q_writable_txn_marker_partition_result(const sesp_kmsg_write_txn_markers_response_writable_txn_marker_partition_result *x, const sesp_kmsg_write_txn_markers_response_writable_txn_marker_partition_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->partition_index == y->partition_index)) {
+        return false;
+    }
+    if (true && !(x->error_code == y->error_code)) {
+        return false;
+    }
+    return true;
 }
 
 static void f_writable_txn_marker_topic_result(sesp_kmsg_write_txn_markers_response_writable_txn_marker_topic_result *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -39,6 +58,27 @@ static void f_writable_txn_marker_topic_result(sesp_kmsg_write_txn_markers_respo
             f_writable_txn_marker_partition_result(&s->partitions[i_], v, a, seed * 31u + 1u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_writable_txn_marker_topic_result(const sesp_kmsg_write_txn_markers_response_writable_txn_marker_topic_result *x, const sesp_kmsg_write_txn_markers_response_writable_txn_marker_topic_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !sesp_kt_str_eq(x->name, y->name)) {
+        return false;
+    }
+    if (true) {
+        if (x->partitions_count != y->partitions_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->partitions_count; i_++) {
+            if (!q_writable_txn_marker_partition_result(&x->partitions[i_], &y->partitions[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static void f_writable_txn_marker_result(sesp_kmsg_write_txn_markers_response_writable_txn_marker_result *s, int16_t v, sesp_arena *a, uint32_t seed)
@@ -63,6 +103,27 @@ static void f_writable_txn_marker_result(sesp_kmsg_write_txn_markers_response_wr
     }
 }
 
+static bool q_writable_txn_marker_result(const sesp_kmsg_write_txn_markers_response_writable_txn_marker_result *x, const sesp_kmsg_write_txn_markers_response_writable_txn_marker_result *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true && !(x->producer_id == y->producer_id)) {
+        return false;
+    }
+    if (true) {
+        if (x->topics_count != y->topics_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->topics_count; i_++) {
+            if (!q_writable_txn_marker_topic_result(&x->topics[i_], &y->topics[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void f_write_txn_markers_response(sesp_kmsg_write_txn_markers_response *s, int16_t v, sesp_arena *a, uint32_t seed)
 {
     (void)v;
@@ -80,6 +141,24 @@ static void f_write_txn_markers_response(sesp_kmsg_write_txn_markers_response *s
             f_writable_txn_marker_result(&s->markers[i_], v, a, seed * 31u + 0u + (uint32_t)i_ * 7u);
         }
     }
+}
+
+static bool q_write_txn_markers_response(const sesp_kmsg_write_txn_markers_response *x, const sesp_kmsg_write_txn_markers_response *y, int16_t v)
+{
+    (void)x;
+    (void)y;
+    (void)v;
+    if (true) {
+        if (x->markers_count != y->markers_count) {
+            return false;
+        }
+        for (int32_t i_ = 0; i_ < x->markers_count; i_++) {
+            if (!q_writable_txn_marker_result(&x->markers[i_], &y->markers[i_], v)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 void sesp_kmsg_write_txn_markers_response_fill_test(sesp_kmsg_write_txn_markers_response *m, int16_t version, sesp_arena *a, uint32_t seed)
@@ -110,6 +189,27 @@ static int t_reencode_write_txn_markers_response(int16_t v, const uint8_t *p, si
     return sesp_kmsg_write_txn_markers_response_encode(out, v, m);
 }
 
+static int t_fill_check_write_txn_markers_response(int16_t v, uint32_t seed, sesp_arena *a)
+{
+    sesp_kmsg_write_txn_markers_response *m1 = sesp_arena_alloc(a, sizeof *m1);
+    sesp_kmsg_write_txn_markers_response *m2 = sesp_arena_alloc(a, sizeof *m2);
+    sesp_bufw w;
+    sesp_bufr r;
+    if (!m1 || !m2)
+        return SESP_ERR_NOMEM;
+    sesp_kmsg_write_txn_markers_response_fill_test(m1, v, a, seed);
+    sesp_bufw_init(&w, 0, 0);
+    int rc = sesp_kmsg_write_txn_markers_response_encode(&w, v, m1);
+    if (rc == 0) {
+        sesp_bufr_init(&r, w.p, w.len);
+        rc = sesp_kmsg_write_txn_markers_response_decode(&r, v, m2, a);
+        if (rc == 0 && !q_write_txn_markers_response(m1, m2, v))
+            rc = SESP_ERR_CONFLICT;
+    }
+    sesp_bufw_free(&w);
+    return rc;
+}
+
 const sesp_kmsg_test_entry sesp_kmsg_test_write_txn_markers_response = {
-    "WriteTxnMarkersResponse", 27, 1, 0, 1, t_fill_encode_write_txn_markers_response, t_reencode_write_txn_markers_response,
+    "WriteTxnMarkersResponse", 27, 1, 0, 1, t_fill_encode_write_txn_markers_response, t_reencode_write_txn_markers_response, t_fill_check_write_txn_markers_response,
 };
