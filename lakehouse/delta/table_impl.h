@@ -1,0 +1,32 @@
+/*
+ * Private to lakehouse/delta: the table handle and the helpers table.c
+ * shares with rewrite.c (writing rows into data files, reading one file,
+ * discarding files of a failed commit).
+ */
+#ifndef SESP_DELTA_TABLE_IMPL_H
+#define SESP_DELTA_TABLE_IMPL_H
+
+#include "delta_impl.h"
+
+struct sesp_delta_table {
+    sesp_objstore *s;
+    sesp_delta_table_opts opts;
+    char err[1024];
+};
+
+int sesp_delta_table_seterr(sesp_delta_table *t, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int64_t sesp_delta_table_now(const sesp_delta_table *t);
+void sesp_delta_uuid(char out[37]);
+/* Validates rows against schema, groups them by partition and writes data
+ * files of at most max_rows_per_file rows (0 = table default).  Add actions
+ * (strings in a) in *adds_out. */
+int sesp_delta_write_rows(sesp_delta_table *t, const sesp_delta_type *schema, const char *const *part, size_t npart,
+                          json_t *const *rows, size_t nrows, bool data_change, size_t max_rows_per_file,
+                          sesp_arena *a, sesp_delta_add **adds_out, size_t *nadds_out);
+/* Calls fn with each row of one data file (partition columns filled in). */
+int sesp_delta_read_file(sesp_delta_table *t, const sesp_delta_snapshot *snap, const sesp_delta_add *add,
+                         sesp_delta_row_fn fn, void *ud);
+/* Deletes the data files of a commit that did not happen (best effort). */
+void sesp_delta_discard_files(sesp_delta_table *t, const sesp_delta_add *adds, size_t n);
+
+#endif
