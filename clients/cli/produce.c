@@ -213,10 +213,12 @@ int sesp_cli_produce_main(int argc, char **argv)
             }
             if (mh)
                 rd_kafka_headers_destroy(mh);
-            fprintf(stderr, "%s: cannot produce to %s: %s\n", s.c.prog, topic, rd_kafka_err2str(err));
+            /* One bad line (e.g. too large) does not stop the rest; the summary counts it. */
             if (!s.failed++)
                 snprintf(s.first_error, sizeof s.first_error, "%s", rd_kafka_err2str(err));
-            goto drain;
+            if (s.failed == 1 || s.c.verbose)
+                fprintf(stderr, "%s: cannot produce to %s: %s\n", s.c.prog, topic, rd_kafka_err2str(err));
+            break;
         }
         rd_kafka_poll(rk, 0);
     }
@@ -224,7 +226,6 @@ int sesp_cli_produce_main(int argc, char **argv)
         perror("sesp produce: reading stdin");
         rc = 1;
     }
-drain:
     /* Every record either gets delivered or fails after message.timeout.ms: this loop is bounded. */
     while (rd_kafka_outq_len(rk) > 0)
         rd_kafka_flush(rk, 1000);
