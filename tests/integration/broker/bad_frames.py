@@ -113,8 +113,11 @@ corr, err = struct.unpack(">ih", resp[:6])
 if corr != 77 or err != 35:
     fail(f"ApiVersions v127: correlation {corr} error {err}, expected 77 and 35")
 (n_keys,) = struct.unpack(">i", resp[6:10])
-if n_keys < 10:
-    fail(f"ApiVersions v127: only {n_keys} api keys listed")
+if n_keys < 0 or len(resp) < 10 + 6 * n_keys:
+    fail(f"ApiVersions v127: malformed api list ({n_keys} keys in {len(resp)} bytes)")
+keys = {struct.unpack(">hhh", resp[10 + 6 * i:16 + 6 * i])[0] for i in range(n_keys)}
+if not {0, 1, 2, 3, 18} <= keys:
+    fail(f"ApiVersions v127: api list {sorted(keys)} lacks Produce/Fetch/ListOffsets/Metadata/ApiVersions")
 print("ApiVersions v127: UNSUPPORTED_VERSION with the api list")
 # The same connection still works for a valid ApiVersions v0.
 s.sendall(frame(header(18, 0, 78)))
