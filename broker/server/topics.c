@@ -969,13 +969,15 @@ void sesp_topic_release(sesp_topic *tp)
         return;
     bool del = atomic_load(&tp->deleted);
     sesp_topics *t = tp->reg;
+    char name[sizeof tp->name];
+    memcpy(name, tp->name, sizeof name);
     topic_free(tp, del);
     if (del && t) {
         /* The registry's own reference is gone, so t is still alive unless
          * it was closed, in which case tp->reg was cleared. */
         pthread_rwlock_wrlock(&t->lock);
         for (size_t i = 0; i < t->npending; i++) {
-            if (strcmp(t->pending[i], tp->name) == 0) {
+            if (strcmp(t->pending[i], name) == 0) {
                 free(t->pending[i]);
                 t->pending[i] = t->pending[--t->npending];
                 break;
