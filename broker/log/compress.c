@@ -108,7 +108,7 @@ static int snappy_raw_into(const uint8_t *in, size_t in_len, outbuf *o)
         return SESP_ERR_CORRUPT;
     if (ulen > o->max - o->len)
         return SESP_ERR_TOO_LARGE;
-    if (o->cap - o->len < ulen) {
+    if (o->cap - o->len < ulen || !o->p) {
         size_t ncap = o->len + ulen;
         if (ncap < o->cap * 2 && o->cap * 2 <= o->max + 1)
             ncap = o->cap * 2;
