@@ -190,3 +190,73 @@ int64_t sesp_pq_dict_insert(sesp_pq_dict *d, const void *val, size_t len)
     d->slots[k] = d->n + 1;
     return d->n++;
 }
+
+/* ---- DELTA_BINARY_PACKED (read side; used by DELTA_LENGTH_BYTE_ARRAY and
+ * DELTA_BYTE_ARRAY too) ---- */
+
+int sesp_pq_delta_decode(const uint8_t *p, size_t len, int value_bits, int64_t *out, size_t n, size_t *used)
+{
+    sesp_bufr r;
+    sesp_bufr_init(&r, p, len);
+    uint64_t block = sesp_bufr_uvarlong(&r);
+    uint64_t mblocks = sesp_bufr_uvarlong(&r);
+    uint64_t total = sesp_bufr_uvarlong(&r);
+    int64_t first = sesp_bufr_varlong(&r);
+    if (r.err || block == 0 || block % 128 || block > (1u << 20) || mblocks == 0 || block % mblocks ||
+        (block / mblocks) % 32 || total != n)
+        return SESP_ERR_MALFORMED;
+    uint64_t per_mb = block / mblocks;
+    uint64_t mask = value_bits == 32 ? 0xffffffffull : ~0ull;
+    uint64_t cur = (uint64_t)first & mask;
+    size_t got = 0;
+    if (n > 0)
+        out[got++] = value_bits == 32 ? (int64_t)(int32_t)(uint32_t)cur : (int64_t)cur;
+    uint8_t widths[256];
+    if (mblocks > sizeof widths)
+        return SESP_ERR_MALFORMED;
+    while (got < n) {
+        int64_t min_delta = sesp_bufr_varlong(&r);
+        const uint8_t *wb = sesp_bufr_take(&r, (size_t)mblocks);
+        if (!wb)
+            return SESP_ERR_MALFORMED;
+        memcpy(widths, wb, (size_t)mblocks);
+        for (uint64_t m = 0; m < mblocks && got < n; m++) {
+            int bw = widths[m];
+            if (bw > value_bits)
+                return SESP_ERR_MALFORMED;
+            size_t nbytes = (size_t)(per_mb * (uint64_t)bw / 8);
+            const uint8_t *b = sesp_bufr_take(&r, nbytes);
+            if (!b && nbytes)
+                return SESP_ERR_MALFORMED;
+            uint64_t acc = 0;
+            int nbits = 0;
+            size_t k = 0;
+            for (uint64_t i = 0; i < per_mb && got < n; i++) {
+                uint64_t x = 0;
+                if (bw) {
+                    /* bw may be up to 64: gather bit by byte */
+                    int have = 0;
+                    while (have < bw) {
+                        if (nbits == 0) {
+                            if (k >= nbytes)
+                                return SESP_ERR_MALFORMED;
+                            acc = b[k++];
+                            nbits = 8;
+                        }
+                        int take = bw - have < nbits ? bw - have : nbits;
+                        x |= (acc & ((1ull << take) - 1)) << have;
+                        acc >>= take;
+                        nbits -= take;
+                        have += take;
+                    }
+                }
+                cur = (cur + (uint64_t)min_delta + x) & mask;
+                out[got++] = value_bits == 32 ? (int64_t)(int32_t)(uint32_t)cur : (int64_t)cur;
+            }
+        }
+        if (r.err)
+            return SESP_ERR_MALFORMED;
+    }
+    *used = r.pos;
+    return 0;
+}

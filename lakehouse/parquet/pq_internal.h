@@ -207,6 +207,10 @@ size_t sesp_pq_plain_width(sesp_pq_physical t, int type_length);   /* 0 for BYTE
 int sesp_pq_plain_decode(sesp_pq_physical t, int type_length, const uint8_t *p, size_t len,
                          size_t n, void *out, size_t *used);
 
+/* DELTA_BINARY_PACKED: decodes exactly n values (the header's count must be
+ * n) of value_bits 32 or 64; *used = bytes consumed. */
+int sesp_pq_delta_decode(const uint8_t *p, size_t len, int value_bits, int64_t *out, size_t n, size_t *used);
+
 /* A per-column-chunk hash dictionary of distinct PLAIN-encoded values. */
 typedef struct sesp_pq_dict {
     sesp_pq_physical type;

@@ -435,6 +435,86 @@ static int decode_values(sesp_pq_reader *r, const sesp_pq_node *n, sesp_pq_colum
         }
         return 0;
     }
+    case SESP_PQ_ENC_DELTA_BINARY_PACKED: {
+        if (n->physical != SESP_PQ_INT32 && n->physical != SESP_PQ_INT64)
+            return fail(r, SESP_ERR_MALFORMED, "page %d: DELTA_BINARY_PACKED on a non-integer column", page_no);
+        int64_t *tmp = malloc((nv ? nv : 1) * sizeof *tmp);
+        if (!tmp)
+            return fail(r, SESP_ERR_NOMEM, "out of memory");
+        rc = sesp_pq_delta_decode(p, len, n->physical == SESP_PQ_INT32 ? 32 : 64, tmp, nv, &used);
+        if (!rc) {
+            if (n->physical == SESP_PQ_INT32)
+                for (size_t i = 0; i < nv; i++)
+                    ((int32_t *)out)[i] = (int32_t)tmp[i];
+            else
+                memcpy(out, tmp, nv * 8);
+        }
+        free(tmp);
+        return rc ? fail(r, SESP_ERR_MALFORMED, "page %d: corrupt DELTA_BINARY_PACKED values", page_no) : 0;
+    }
+    case SESP_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+    case SESP_PQ_ENC_DELTA_BYTE_ARRAY: {
+        if (n->physical != SESP_PQ_BYTE_ARRAY && n->physical != SESP_PQ_FIXED_LEN_BYTE_ARRAY)
+            return fail(r, SESP_ERR_MALFORMED, "page %d: delta byte-array encoding on a non-binary column", page_no);
+        int64_t *pre = NULL, *lens = malloc((nv ? nv : 1) * sizeof *lens);
+        size_t u1 = 0, u2 = 0;
+        rc = lens ? 0 : SESP_ERR_NOMEM;
+        const uint8_t *q = p;
+        size_t qlen = len;
+        if (!rc && encoding == SESP_PQ_ENC_DELTA_BYTE_ARRAY) {
+            pre = malloc((nv ? nv : 1) * sizeof *pre);
+            rc = pre ? sesp_pq_delta_decode(q, qlen, 64, pre, nv, &u1) : SESP_ERR_NOMEM;
+            q += u1;
+            qlen -= u1;
+        }
+        if (!rc)
+            rc = sesp_pq_delta_decode(q, qlen, 64, lens, nv, &u2);
+        q += u2;
+        qlen -= u2;
+        /* Suffix bytes follow; DELTA_BYTE_ARRAY values are rebuilt in a new buffer. */
+        uint64_t total = 0;
+        for (size_t i = 0; !rc && i < nv; i++) {
+            if (lens[i] < 0 || (uint64_t)lens[i] > qlen || (pre && pre[i] < 0))
+                rc = SESP_ERR_MALFORMED;
+            else
+                total += (uint64_t)lens[i] + (pre ? (uint64_t)pre[i] : 0);
+        }
+        uint8_t *buf = NULL;
+        if (!rc && pre) {
+            if (total > r->opt.max_page_bytes * 4ull)
+                rc = SESP_ERR_TOO_LARGE;
+            else if (!(buf = malloc(total + 1)) || !keep_buf(c, buf)) {
+                free(buf);
+                rc = SESP_ERR_NOMEM;
+            }
+        }
+        sesp_pq_bytes *o = (sesp_pq_bytes *)out;
+        size_t pos = 0, bpos = 0;
+        for (size_t i = 0; !rc && i < nv; i++) {
+            size_t l = (size_t)lens[i];
+            if (l > qlen - pos) { rc = SESP_ERR_MALFORMED; break; }
+            if (pre) {
+                size_t pl = (size_t)pre[i];
+                if (pl > 0 && (i == 0 || pl > o[i - 1].len)) { rc = SESP_ERR_MALFORMED; break; }
+                if (pl) memcpy(buf + bpos, o[i - 1].p, pl);
+                if (l) memcpy(buf + bpos + pl, q + pos, l);
+                o[i].p = buf + bpos;
+                o[i].len = (uint32_t)(pl + l);
+                bpos += pl + l;
+            } else {
+                o[i].p = q + pos;
+                o[i].len = (uint32_t)l;
+            }
+            pos += l;
+            if (n->physical == SESP_PQ_FIXED_LEN_BYTE_ARRAY && o[i].len != (uint32_t)n->type_length)
+                rc = SESP_ERR_MALFORMED;
+        }
+        free(lens);
+        free(pre);
+        if (rc == SESP_ERR_NOMEM)
+            return fail(r, rc, "out of memory");
+        return rc ? fail(r, rc, "page %d: corrupt delta-encoded byte arrays", page_no) : 0;
+    }
     default:
         return fail(r, SESP_ERR_UNSUPPORTED, "page %d: value encoding %d is not supported", page_no, encoding);
     }
