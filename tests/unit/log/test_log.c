@@ -3,6 +3,7 @@
 #include <CUnit/Basic.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,6 +510,93 @@ static void test_recovery(void)
     rm_rf(tmpl);
 }
 
+struct thr { sesp_log *l; int id; int fails; };
+
+static void *writer(void *arg)
+{
+    struct thr *t = arg;
+    for (int i = 0; i < 150; i++) {
+        size_t len;
+        uint8_t *b = make_batch(1 + i % 4, 1000 + i, (t->id + i) % 5, t->id, &len);
+        sesp_log_append_info info;
+        if (sesp_log_append(t->l, b, len, 1000 + i, &info) != 0 || info.last_offset - info.base_offset != i % 4)
+            t->fails++;
+        free(b);
+        int64_t end = sesp_log_end_offset(t->l);
+        sesp_log_slice sl;
+        if (sesp_log_read(t->l, end > 0 ? end - 1 : 0, 100, true, &sl) != 0)
+            t->fails++;
+        if (sl.fd >= 0)
+            close(sl.fd);
+    }
+    return NULL;
+}
+
+static void test_concurrent(void)
+{
+    const char *dir = fresh_dir();
+    sesp_log_config c = small_cfg();
+    c.segment_bytes = 5000;
+    sesp_log *l;
+    CU_ASSERT_EQUAL_FATAL(sesp_log_open(dir, &c, &l), 0);
+    pthread_t th[4];
+    struct thr t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (struct thr){l, i, 0};
+        pthread_create(&th[i], NULL, writer, &t[i]);
+    }
+    int64_t expect = 0;
+    for (int i = 0; i < 150; i++)
+        expect += 1 + i % 4;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CU_ASSERT_EQUAL(t[i].fails, 0);
+    }
+    CU_ASSERT_EQUAL(sesp_log_end_offset(l), 4 * expect);
+    for (int64_t off = 0; off < 4 * expect; off++)
+        check_contains(l, off);
+    sesp_log_close(l);
+    rm_rf(tmpl);
+}
+
+static void test_flush(void)
+{
+    const char *dir = fresh_dir();
+    sesp_log_config c = small_cfg();
+    c.flush_interval_ms = 1000;
+    c.segment_bytes = 300;
+    sesp_log *l;
+    CU_ASSERT_EQUAL_FATAL(sesp_log_open(dir, &c, &l), 0);
+    size_t len;
+    uint8_t *b = make_batch(30, 1, 0, 0, &len);
+    sesp_log_append_info info;
+    CU_ASSERT(len > 300);
+    CU_ASSERT_EQUAL(sesp_log_append(l, b, len, 1, &info), SESP_ERR_TOO_LARGE);
+    CU_ASSERT_EQUAL(info.kafka_error, SESP_LOG_KERR_RECORD_LIST_TOO_LARGE);
+    free(b);
+    append(l, 2, 1, 1, 0);
+    char p[256];
+    snprintf(p, sizeof p, "%s/recovery-point-offset-checkpoint", dir);
+    struct stat st;
+    CU_ASSERT_EQUAL(sesp_log_maybe_flush_time(l, 5000), 0);     /* starts the clock */
+    CU_ASSERT_NOT_EQUAL(stat(p, &st), 0);
+    CU_ASSERT_EQUAL(sesp_log_maybe_flush_time(l, 6000), 0);
+    CU_ASSERT_EQUAL(stat(p, &st), 0);
+    FILE *f = fopen(p, "r");
+    long long v = -1;
+    CU_ASSERT_EQUAL(fscanf(f, "%lld", &v), 1);
+    fclose(f);
+    CU_ASSERT_EQUAL(v, 2);
+    append(l, 2, 1, 1, 0);
+    CU_ASSERT_EQUAL(sesp_log_flush(l), 0);
+    f = fopen(p, "r");
+    CU_ASSERT_EQUAL(fscanf(f, "%lld", &v), 1);
+    fclose(f);
+    CU_ASSERT_EQUAL(v, 4);
+    sesp_log_close(l);
+    rm_rf(tmpl);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -523,6 +611,8 @@ int main(void)
     CU_add_test(s, "retention", test_retention);
     CU_add_test(s, "truncate prefix", test_truncate_prefix);
     CU_add_test(s, "recovery", test_recovery);
+    CU_add_test(s, "concurrent append/read", test_concurrent);
+    CU_add_test(s, "flush policy", test_flush);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();
