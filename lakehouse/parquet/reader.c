@@ -135,7 +135,8 @@ int sesp_pq_reader_open(sesp_pq_source src, const sesp_pq_reader_options *opts, 
     if (!r->opt.max_page_bytes) r->opt.max_page_bytes = (size_t)256 << 20;
     if (!r->opt.max_row_group_bytes) r->opt.max_row_group_bytes = (size_t)2 << 30;
     r->cur_rg = -1;
-    sesp_arena_init(&r->arena, 0);
+    /* Decoded structs are larger than their Thrift bytes: bound the blow-up. */
+    sesp_arena_init(&r->arena, r->opt.max_footer_bytes * 8 + ((size_t)1 << 20));
     *out = r;   /* even on failure, so the caller can read the message; close() frees */
     uint8_t *footer = NULL;
     int rc;
