@@ -70,10 +70,11 @@ bool sesp_delta_type_equal(const sesp_delta_type *a, const sesp_delta_type *b);
 const sesp_delta_field *sesp_delta_struct_field(const sesp_delta_type *st, const char *name);
 /* Schema evolution: a table schema plus an incoming one gives the merged
  * schema.  New columns (anywhere in nested structs) must be nullable and are
- * appended; a column may widen byte->short->integer->long, float->double
- * (the widenings the protocol's typeWidening allows without a table feature
- * are none, so widening is refused unless allow_widening); anything else is
- * an error naming the column. */
+ * appended; values of a narrower type fit a wider column (integer into
+ * long, any number into double).  allow_widening (used by inference) also
+ * widens the column itself (byte->...->long->double); table writes never do,
+ * as the protocol needs the typeWidening feature for it.  Anything else is an
+ * error naming the column. */
 int sesp_delta_schema_merge(const sesp_delta_type *table, const sesp_delta_type *incoming, bool allow_widening,
                             sesp_delta_type **merged, char *err, size_t errlen);
 /* Infers a schema from JSON rows (objects): integers -> long, reals ->

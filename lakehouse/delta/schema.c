@@ -58,7 +58,7 @@ sesp_delta_type *sesp_delta_type_clone(const sesp_delta_type *t)
             c->fields[i].name = strdup(t->fields[i].name);
             c->fields[i].metadata = strdup(t->fields[i].metadata ? t->fields[i].metadata : "{}");
             c->fields[i].type = sesp_delta_type_clone(t->fields[i].type);
-            if (!c->fields[i].name || !c->fields[i].metadata || !c->fields[i].type) goto fail;
+            if (!c->fields[i].name || !c->fields[i].metadata || (t->fields[i].type && !c->fields[i].type)) goto fail;
         }
     }
     if (t->element && !(c->element = sesp_delta_type_clone(t->element))) goto fail;
@@ -272,6 +272,7 @@ static int int_rank(sesp_delta_kind k)
 /* Merges incoming into a clone of table (in place on *dst). */
 static int merge_into(sesp_delta_type *dst, const sesp_delta_type *in, bool widen, const char *where, char *err, size_t errlen)
 {
+    if (!in) return 0;   /* inference saw only nulls */
     if (dst->kind == SESP_DT_STRUCT && in->kind == SESP_DT_STRUCT) {
         for (size_t i = 0; i < in->nfields; i++) {
             const sesp_delta_field *nf = &in->fields[i];
@@ -280,6 +281,10 @@ static int merge_into(sesp_delta_type *dst, const sesp_delta_type *in, bool wide
             sesp_delta_field *of = NULL;
             for (size_t k = 0; k < dst->nfields; k++)
                 if (!strcmp(dst->fields[k].name, nf->name)) of = &dst->fields[k];
+            if (of && !of->type) {
+                if (nf->type && !(of->type = sesp_delta_type_clone(nf->type))) return SESP_ERR_NOMEM;
+                continue;
+            }
             if (of) {
                 int rc = merge_into(of->type, nf->type, widen, sub, err, errlen);
                 if (rc) return rc;
@@ -293,14 +298,19 @@ static int merge_into(sesp_delta_type *dst, const sesp_delta_type *in, bool wide
             f->nullable = true;   /* old rows have no value for it */
             f->name = strdup(nf->name);
             f->metadata = strdup("{}");
-            f->type = sesp_delta_type_clone(nf->type);
+            f->type = nf->type ? sesp_delta_type_clone(nf->type) : NULL;
             dst->nfields++;
-            if (!f->name || !f->metadata || !f->type) return SESP_ERR_NOMEM;
+            if (!f->name || !f->metadata || (nf->type && !f->type)) return SESP_ERR_NOMEM;
         }
         return 0;
     }
-    if (dst->kind == SESP_DT_ARRAY && in->kind == SESP_DT_ARRAY)
+    if (dst->kind == SESP_DT_ARRAY && in->kind == SESP_DT_ARRAY) {
+        if (!dst->element) {
+            if (in->element && !(dst->element = sesp_delta_type_clone(in->element))) return SESP_ERR_NOMEM;
+            return 0;
+        }
         return merge_into(dst->element, in->element, widen, where, err, errlen);
+    }
     if (dst->kind == SESP_DT_MAP && in->kind == SESP_DT_MAP) {
         int rc = merge_into(dst->key, in->key, widen, where, err, errlen);
         return rc ? rc : merge_into(dst->value, in->value, widen, where, err, errlen);
@@ -309,8 +319,10 @@ static int merge_into(sesp_delta_type *dst, const sesp_delta_type *in, bool wide
     /* an incoming narrower integer fits the wider table column as is */
     if (int_rank(dst->kind) && int_rank(in->kind) && int_rank(in->kind) <= int_rank(dst->kind)) return 0;
     if (dst->kind == SESP_DT_DOUBLE && (in->kind == SESP_DT_FLOAT || int_rank(in->kind))) return 0;
+    /* widen: inference mode (rows of one batch may mix 1 and 1.5) */
     if (widen && ((int_rank(dst->kind) && int_rank(in->kind) > int_rank(dst->kind)) ||
-                  (dst->kind == SESP_DT_FLOAT && in->kind == SESP_DT_DOUBLE))) {
+                  (dst->kind == SESP_DT_FLOAT && in->kind == SESP_DT_DOUBLE) ||
+                  (int_rank(dst->kind) && (in->kind == SESP_DT_DOUBLE || in->kind == SESP_DT_FLOAT)))) {
         dst->kind = in->kind;
         return 0;
     }
@@ -351,13 +363,8 @@ static int infer_object(const json_t *obj, int depth, const char *where, sesp_de
         if (have) {
             if (!t) continue;   /* null: no information */
             if (!have->type) { have->type = t; continue; }
-            if (have->type->kind == SESP_DT_LONG && t->kind == SESP_DT_DOUBLE) {
-                have->type->kind = SESP_DT_DOUBLE;
-                sesp_delta_type_free(t);
-                continue;
-            }
             sesp_delta_type *m = NULL;
-            rc = sesp_delta_schema_merge(have->type, t, false, &m, err, errlen);
+            rc = sesp_delta_schema_merge(have->type, t, true, &m, err, errlen);
             sesp_delta_type_free(t);
             if (rc) {
                 if (err && errlen) snprintf(err, errlen, "column %s: rows disagree on its type", sub);
@@ -406,12 +413,9 @@ static int infer_value(const json_t *v, int depth, const char *where, sesp_delta
             if ((rc = infer_value(e, depth + 1, where, &et, err, errlen))) break;
             if (!et) continue;
             if (!t->element) { t->element = et; continue; }
-            if (t->element->kind == SESP_DT_LONG && et->kind == SESP_DT_DOUBLE) t->element->kind = SESP_DT_DOUBLE;
-            else if (!(t->element->kind == SESP_DT_DOUBLE && et->kind == SESP_DT_LONG)) {
-                sesp_delta_type *m = NULL;
-                rc = sesp_delta_schema_merge(t->element, et, false, &m, err, errlen);
-                if (!rc) { sesp_delta_type_free(t->element); t->element = m; }
-            }
+            sesp_delta_type *m = NULL;
+            rc = sesp_delta_schema_merge(t->element, et, true, &m, err, errlen);
+            if (!rc) { sesp_delta_type_free(t->element); t->element = m; }
             sesp_delta_type_free(et);
             if (rc) break;
         }
@@ -436,6 +440,8 @@ static int fill_unknown(sesp_delta_type *t)
             if (!(t->element = calloc(1, sizeof(sesp_delta_type)))) return SESP_ERR_NOMEM;
             t->element->kind = SESP_DT_STRING;
         } else return fill_unknown(t->element);
+    } else if (t->kind == SESP_DT_MAP) {
+        return fill_unknown(t->value);
     }
     return 0;
 }
