@@ -45,16 +45,32 @@ static int pread_full(int fd, void *buf, size_t n, int64_t pos)
     return 0;
 }
 
+/* Walking many small batches one pread per header is slow, so header reads
+ * go through a small window of the file that is refilled on a miss. */
+typedef struct hdr_cache {
+    int64_t start;
+    size_t len;
+    uint8_t buf[16384];
+} hdr_cache;
+
 /* Header of the batch at pos, checked to lie wholly inside the segment. */
-static int read_header(sesp_segment *s, int64_t pos, sesp_batch_header *h)
+static int read_header(sesp_segment *s, int64_t pos, sesp_batch_header *h, hdr_cache *c)
 {
-    uint8_t b[SESP_BATCH_HEADER_SIZE];
     if (pos < 0 || pos + SESP_BATCH_HEADER_SIZE > s->size)
         return SESP_ERR_CORRUPT;
-    int rc = pread_full(s->fd, b, sizeof b, pos);
-    if (rc)
-        return rc;
-    if (sesp_batch_parse_header(b, sizeof b, h) != 0 || sesp_batch_size(h) > s->size - pos ||
+    if (pos < c->start || pos + SESP_BATCH_HEADER_SIZE > c->start + (int64_t)c->len) {
+        int64_t n = s->size - pos;
+        if (n > (int64_t)sizeof c->buf)
+            n = (int64_t)sizeof c->buf;
+        c->len = 0;
+        int rc = pread_full(s->fd, c->buf, (size_t)n, pos);
+        if (rc)
+            return rc;
+        c->start = pos;
+        c->len = (size_t)n;
+    }
+    const uint8_t *b = c->buf + (pos - c->start);
+    if (sesp_batch_parse_header(b, SESP_BATCH_HEADER_SIZE, h) != 0 || sesp_batch_size(h) > s->size - pos ||
         h->last_offset_delta < 0 || h->base_offset < s->base_offset)
         return SESP_ERR_CORRUPT;
     return 0;
@@ -287,7 +303,17 @@ int sesp_segment_append(sesp_segment *s, const uint8_t *data, size_t len, int32_
     return 0;
 }
 
-int sesp_segment_find(sesp_segment *s, int64_t offset, int64_t *pos, sesp_batch_header *h)
+static hdr_cache *cache_new(void)
+{
+    hdr_cache *c = malloc(sizeof *c);
+    if (c) {
+        c->start = 0;
+        c->len = 0;
+    }
+    return c;
+}
+
+static int find_cached(sesp_segment *s, int64_t offset, int64_t *pos, sesp_batch_header *h, hdr_cache *c)
 {
     if (offset >= s->next_offset)
         return SESP_ERR_NOT_FOUND;
@@ -295,7 +321,7 @@ int sesp_segment_find(sesp_segment *s, int64_t offset, int64_t *pos, sesp_batch_
     bool from_index = p != 0;
     int64_t prev_next = s->base_offset;
     while (p < s->size) {
-        int rc = read_header(s, p, h);
+        int rc = read_header(s, p, h, c);
         if (rc == 0 && h->base_offset < prev_next)
             rc = SESP_ERR_CORRUPT;
         if (rc == 0 && from_index && h->base_offset > offset)
@@ -320,26 +346,66 @@ int sesp_segment_find(sesp_segment *s, int64_t offset, int64_t *pos, sesp_batch_
     return SESP_ERR_NOT_FOUND;
 }
 
+int sesp_segment_find(sesp_segment *s, int64_t offset, int64_t *pos, sesp_batch_header *h)
+{
+    hdr_cache *c = cache_new();
+    if (!c)
+        return SESP_ERR_NOMEM;
+    int rc = find_cached(s, offset, pos, h, c);
+    free(c);
+    return rc;
+}
+
 int sesp_segment_slice_len(sesp_segment *s, int64_t pos, int32_t max_bytes, bool min_one, int64_t *len)
 {
+    hdr_cache *c = cache_new();
+    if (!c)
+        return SESP_ERR_NOMEM;
     sesp_batch_header h;
-    int rc = read_header(s, pos, &h);
+    int rc = read_header(s, pos, &h, c);
     if (rc)
-        return rc;
+        goto out;
     int64_t total = sesp_batch_size(&h);
     if (total > max_bytes) {
         *len = min_one ? total : 0;
-        return 0;
+        goto out;
     }
     while (pos + total < s->size) {
-        if ((rc = read_header(s, pos + total, &h)) != 0)
-            return rc;
+        if ((rc = read_header(s, pos + total, &h, c)) != 0)
+            goto out;
         if (total + sesp_batch_size(&h) > max_bytes)
             break;
         total += sesp_batch_size(&h);
     }
     *len = total;
-    return 0;
+out:
+    free(c);
+    return rc;
+}
+
+/* First record at or after min_offset with timestamp >= ts in the batch at pos: 1 found, 0 not, <0 error. */
+static int search_batch(sesp_segment *s, int64_t pos, const sesp_batch_header *h, int64_t ts, int64_t min_offset,
+                        int64_t *offset, int64_t *rec_ts)
+{
+    uint8_t *b;
+    int rc = read_batch(s, pos, h, &b);
+    if (rc)
+        return rc;
+    sesp_batch_iter it;
+    sesp_record rec;
+    rc = sesp_batch_iter_init(&it, b, (size_t)sesp_batch_size(h), 0);
+    if (rc == 0) {
+        while ((rc = sesp_batch_iter_next(&it, &rec)) == 1) {
+            if (rec.timestamp >= ts && rec.offset >= min_offset) {
+                *offset = rec.offset;
+                *rec_ts = rec.timestamp;
+                break;
+            }
+        }
+    }
+    sesp_batch_iter_free(&it);
+    free(b);
+    return rc;
 }
 
 int sesp_segment_find_time(sesp_segment *s, int64_t ts, int64_t min_offset, int64_t *offset, int64_t *rec_ts)
@@ -351,40 +417,32 @@ int sesp_segment_find_time(sesp_segment *s, int64_t ts, int64_t min_offset, int6
         start = min_offset;
     if (start < s->base_offset)
         start = s->base_offset;
+    hdr_cache *c = cache_new();
+    if (!c)
+        return SESP_ERR_NOMEM;
     int64_t pos;
     sesp_batch_header h;
-    int rc = sesp_segment_find(s, start, &pos, &h);
+    int rc = find_cached(s, start, &pos, &h, c);
     while (rc == 0) {
         if (h.max_timestamp >= ts && sesp_batch_last_offset(&h) >= min_offset) {
-            uint8_t *b;
-            if ((rc = read_batch(s, pos, &h, &b)) != 0)
-                return rc;
-            sesp_batch_iter it;
-            sesp_record rec;
-            int found = 0;
-            rc = sesp_batch_iter_init(&it, b, (size_t)sesp_batch_size(&h), 0);
-            while (rc == 0 && (found = sesp_batch_iter_next(&it, &rec)) == 1) {
-                if (rec.timestamp >= ts && rec.offset >= min_offset) {
-                    *offset = rec.offset;
-                    *rec_ts = rec.timestamp;
-                    break;
-                }
+            rc = search_batch(s, pos, &h, ts, min_offset, offset, rec_ts);
+            if (rc == 1) {
+                rc = 0;
+                goto out;
             }
-            sesp_batch_iter_free(&it);
-            free(b);
-            if (rc)
-                return rc;
-            if (found == 1)
-                return 0;
-            if (found < 0)
-                return found;
+            if (rc < 0)
+                goto out;
         }
         pos += sesp_batch_size(&h);
         if (pos >= s->size)
             break;
-        rc = read_header(s, pos, &h);
+        rc = read_header(s, pos, &h, c);
     }
-    return rc ? rc : SESP_ERR_NOT_FOUND;
+    if (rc == 0)
+        rc = SESP_ERR_NOT_FOUND;
+out:
+    free(c);
+    return rc;
 }
 
 int sesp_segment_max_ts_offset(sesp_segment *s, int64_t *offset)
