@@ -1,0 +1,127 @@
+/*
+ * DescribeLogDirs (v0-4): the one data directory (log.dirs[0], where every
+ * partition lives) with each requested partition's size on disk; offset lag
+ * is 0 and is_future false (no replica movement here); v4+ adds the
+ * volume's total and usable bytes from statvfs.  Partitions that do not
+ * exist are left out, as Kafka does.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "admin_int.h"
+#include "broker/log/log.h"
+#include "broker/protocol/generated/describe_log_dirs_request.h"
+#include "broker/protocol/generated/describe_log_dirs_response.h"
+#include "broker/protocol/kerr.h"
+
+typedef sesp_kmsg_describe_log_dirs_response_describe_log_dirs_topic dtopic;
+typedef sesp_kmsg_describe_log_dirs_response_describe_log_dirs_partition dpart;
+
+/* Fills t with the wanted partitions of tp (idx NULL = all); false on OOM. */
+static bool fill_topic(sesp_req *rq, dtopic *t, sesp_topic *tp, const int32_t *idx, int32_t nidx)
+{
+    int32_t np = sesp_topic_partition_count(tp);
+    int32_t cap = idx ? nidx : np;
+    sesp_kmsg_describe_log_dirs_response_describe_log_dirs_topic_init(t);
+    t->name = SESP_KSTR(sesp_admin_fmt(rq, "%s", sesp_topic_name(tp)));
+    t->partitions = sesp_arena_calloc(&rq->arena, (size_t)cap + 1, sizeof *t->partitions);
+    if (!t->partitions)
+        return false;
+    int32_t cnt = 0;
+    for (int32_t i = 0; i < cap; i++) {
+        int32_t p = idx ? idx[i] : i;
+        sesp_log *log = sesp_topic_log(tp, p);
+        if (!log)
+            continue;
+        bool dup = false;
+        for (int32_t j = 0; idx && j < i; j++)
+            dup |= idx[j] == p;
+        if (dup)
+            continue;
+        dpart *d = &t->partitions[cnt++];
+        sesp_kmsg_describe_log_dirs_response_describe_log_dirs_partition_init(d);
+        d->partition_index = p;
+        d->partition_size = sesp_log_size_bytes(log);
+        d->offset_lag = 0;
+        d->is_future_key = false;
+    }
+    t->partitions_count = cnt;
+    return true;
+}
+
+void sesp_admin_h_describe_log_dirs(sesp_req *rq)
+{
+    sesp_server *s = rq->srv;
+    int16_t v = rq->hdr.api_version;
+    sesp_kmsg_describe_log_dirs_request req;
+    if (sesp_kmsg_describe_log_dirs_request_decode(&rq->body, v, &req, &rq->arena) != 0) {
+        sesp_req_close(rq);
+        return;
+    }
+    sesp_kmsg_describe_log_dirs_response m;
+    sesp_kmsg_describe_log_dirs_response_init(&m);
+    sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result res;
+    sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result_init(&res);
+    m.error_code = SESP_KERR_NONE;
+    m.results = &res;
+    m.results_count = 1;
+
+    const char *dir = sesp_topics_log_dir(s->topics);
+    char abs[PATH_MAX];
+    res.log_dir = SESP_KSTR(sesp_admin_fmt(rq, "%s", realpath(dir, abs) ? abs : dir));
+    res.error_code = SESP_KERR_NONE;
+    res.total_bytes = -1;
+    res.usable_bytes = -1;
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) == 0) {
+        res.total_bytes = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
+        res.usable_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+    }
+
+    bool ok = true;
+    if (req.topics_count < 0) {
+        sesp_topic **list = NULL;
+        size_t n = 0;
+        if (sesp_topics_list(s->topics, &list, &n) != 0) {
+            sesp_req_close(rq);
+            return;
+        }
+        res.topics = sesp_arena_calloc(&rq->arena, n + 1, sizeof *res.topics);
+        ok = res.topics != NULL;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = fill_topic(rq, &res.topics[i], list[i], NULL, 0);
+        res.topics_count = (int32_t)n;
+        sesp_topics_list_free(list, n);
+    } else {
+        res.topics = sesp_arena_calloc(&rq->arena, (size_t)req.topics_count + 1, sizeof *res.topics);
+        ok = res.topics != NULL;
+        int32_t cnt = 0;
+        for (int32_t i = 0; ok && i < req.topics_count; i++) {
+            const sesp_kmsg_describe_log_dirs_request_describable_log_dir_topic *rt = &req.topics[i];
+            sesp_topic *tp = rt->topic.len > 0 ? sesp_topics_get(s->topics, rt->topic.ptr, (size_t)rt->topic.len)
+                                               : NULL;
+            if (!tp)
+                continue;
+            /* A topic named twice is described once. */
+            bool seen = false;
+            for (int32_t j = 0; j < cnt; j++)
+                seen |= sesp_kstr_eq(res.topics[j].name, sesp_topic_name(tp));
+            if (!seen) {
+                ok = fill_topic(rq, &res.topics[cnt], tp, rt->partitions,
+                                rt->partitions_count > 0 ? rt->partitions_count : 0);
+                /* Only topics with a partition found are listed. */
+                if (ok && res.topics[cnt].partitions_count > 0)
+                    cnt++;
+            }
+            sesp_topic_release(tp);
+        }
+        res.topics_count = cnt;
+    }
+    if (!ok) {
+        sesp_req_close(rq);
+        return;
+    }
+    SESP_ADMIN_RESPOND(rq, sesp_kmsg_describe_log_dirs_response_encode, v, &m);
+}
