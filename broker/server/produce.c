@@ -59,8 +59,9 @@ void sesp_h_produce(sesp_req *rq)
         char msg[SESP_TOPICS_MSG_LEN];
         if (!acks_ok)
             terr = SESP_KERR_INVALID_REQUIRED_ACKS;
-        else if (td->name.len < 0 || sesp_topics_validate_name(td->name.ptr, (size_t)td->name.len, msg, sizeof msg))
-            terr = SESP_KERR_INVALID_TOPIC_EXCEPTION;
+        else if (td->name.len < 0 || sesp_topics_validate_name(td->name.ptr, (size_t)td->name.len, msg, sizeof msg) ||
+                 sesp_kstr_eq(td->name, "__consumer_offsets") || sesp_kstr_eq(td->name, "__transaction_state"))
+            terr = SESP_KERR_INVALID_TOPIC_EXCEPTION; /* clients may not write internal topics, as in Kafka */
         else
             tp = sesp_topics_get_or_create(s->topics, td->name.ptr, (size_t)td->name.len, true, &terr);
         for (int32_t j = 0; j < np; j++) {

@@ -58,7 +58,7 @@ struct sesp_topics {
     pthread_rwlock_t lock;           /* guards topics[] and pending[] */
     sesp_topic **topics;
     size_t n, cap;
-    char **pending;                  /* names of deleted topics whose data is not gone yet */
+    sesp_topic **pending;            /* deleted topics still referenced (names reserved) */
     size_t npending;
 };
 
@@ -721,8 +721,10 @@ void sesp_topics_close(sesp_topics *t)
         sesp_topic_release(tp);
     }
     pthread_rwlock_unlock(&t->lock);
+    /* A late release of a deleted topic must not touch the freed registry
+     * (the server closes the registry only after every user stopped). */
     for (size_t i = 0; i < t->npending; i++)
-        free(t->pending[i]);
+        t->pending[i]->reg = NULL;
     free(t->pending);
     free(t->topics);
     free(t->dir);
@@ -767,7 +769,7 @@ static sesp_topic *find_locked(sesp_topics *t, const char *name, size_t len)
 static bool pending_locked(sesp_topics *t, const char *name, size_t len)
 {
     for (size_t i = 0; i < t->npending; i++)
-        if (strlen(t->pending[i]) == len && memcmp(t->pending[i], name, len) == 0)
+        if (strlen(t->pending[i]->name) == len && memcmp(t->pending[i]->name, name, len) == 0)
             return true;
     return false;
 }
@@ -938,7 +940,11 @@ sesp_topic *sesp_topics_get_or_create(sesp_topics *t, const char *name, size_t n
     sesp_topic *tp = sesp_topics_get(t, name, name_len);
     if (tp)
         return tp;
-    if (!allow || !t->cfg->auto_create_topics) {
+    /* Internal topics are created by their owners with their own partition
+     * counts, never by a client's metadata request. */
+    bool internal = (name_len == 18 && memcmp(name, "__consumer_offsets", 18) == 0) ||
+                    (name_len == 19 && memcmp(name, "__transaction_state", 19) == 0);
+    if (!allow || !t->cfg->auto_create_topics || internal) {
         *err = SESP_TOPICS_KERR_UNKNOWN_TOPIC_OR_PARTITION;
         return NULL;
     }
@@ -969,22 +975,22 @@ void sesp_topic_release(sesp_topic *tp)
         return;
     bool del = atomic_load(&tp->deleted);
     sesp_topics *t = tp->reg;
-    char name[sizeof tp->name];
-    memcpy(name, tp->name, sizeof name);
-    topic_free(tp, del);
+    /* Data first: the name stays reserved until the directories are gone,
+     * so a new topic of the same name never shares them. */
+    for (int32_t i = 0; i < tp->nparts; i++)
+        partition_free(tp->parts[i], del);
+    tp->nparts = 0;
     if (del && t) {
-        /* The registry's own reference is gone, so t is still alive unless
-         * it was closed, in which case tp->reg was cleared. */
         pthread_rwlock_wrlock(&t->lock);
         for (size_t i = 0; i < t->npending; i++) {
-            if (strcmp(t->pending[i], name) == 0) {
-                free(t->pending[i]);
+            if (t->pending[i] == tp) {
                 t->pending[i] = t->pending[--t->npending];
                 break;
             }
         }
         pthread_rwlock_unlock(&t->lock);
     }
+    topic_free(tp, false);
 }
 
 int16_t sesp_topics_delete(sesp_topics *t, const char *name, size_t name_len, const sesp_topic_id *id,
@@ -1011,10 +1017,8 @@ int16_t sesp_topics_delete(sesp_topics *t, const char *name, size_t name_len, co
         return bad(msg, msglen, SESP_TOPICS_KERR_UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
     }
     sesp_topic *tp = t->topics[i];
-    char *pname = strdup(tp->name);
-    char **np = pname ? realloc(t->pending, (t->npending + 1) * sizeof *np) : NULL;
+    sesp_topic **np = realloc(t->pending, (t->npending + 1) * sizeof *np);
     if (!np) {
-        free(pname);
         pthread_rwlock_unlock(&t->lock);
         return bad(msg, msglen, SESP_TOPICS_KERR_UNKNOWN_SERVER_ERROR, "out of memory");
     }
@@ -1026,11 +1030,10 @@ int16_t sesp_topics_delete(sesp_topics *t, const char *name, size_t name_len, co
         memmove(&t->topics[i + 1], &t->topics[i], (t->n - i) * sizeof *t->topics);
         t->topics[i] = tp;
         t->n++;
-        free(pname);
         pthread_rwlock_unlock(&t->lock);
         return bad(msg, msglen, SESP_TOPICS_KERR_KAFKA_STORAGE_ERROR, "cannot persist the topic registry");
     }
-    t->pending[t->npending++] = pname;
+    t->pending[t->npending++] = tp;
     atomic_store(&tp->deleted, true);
     if (out_id)
         *out_id = tp->id;

@@ -58,8 +58,9 @@ typedef struct sesp_topic_kv {
  * business), opens every partition's log (recovery).  cfg must outlive the
  * registry.  Fails with SESP_ERR_* and err filled. */
 int sesp_topics_open(const sesp_config *cfg, sesp_topics **out, char *err, size_t errlen);
-/* Closes every log (clean shutdown).  Topics still referenced are freed when
- * released.  NULL is a no-op. */
+/* Closes every log (clean shutdown).  Call it once nothing uses the registry
+ * any more (after the network stopped); a topic still referenced then is
+ * freed on its last release.  NULL is a no-op. */
 void sesp_topics_close(sesp_topics *t);
 
 /* Kafka topic name rules: 1..249 chars of [a-zA-Z0-9._-], not "." or "..".

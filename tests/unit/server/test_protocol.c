@@ -508,6 +508,63 @@ static void test_list_offsets_and_coordinator(void)
     }
 }
 
+static void test_init_producer_id(void)
+{
+    int64_t first = -1;
+    for (int16_t v = 0; v <= 5; v++) {
+        sesp_kmsg_init_producer_id_request req;
+        sesp_kmsg_init_producer_id_request_init(&req);
+        req.transactional_id = SESP_KSTR_NULL;
+        req.transaction_timeout_ms = 60000;
+        sesp_bufr r;
+        CU_ASSERT_TRUE_FATAL(CALL(22, v, sesp_kmsg_init_producer_id_request_encode, &req, &r));
+        sesp_kmsg_init_producer_id_response m;
+        CU_ASSERT_EQUAL_FATAL(sesp_kmsg_init_producer_id_response_decode(&r, v, &m, &g_arena), 0);
+        CU_ASSERT_EQUAL(m.error_code, 0);
+        CU_ASSERT(m.producer_id > first);
+        CU_ASSERT_EQUAL(m.producer_epoch, 0);
+        first = m.producer_id;
+        if (v >= 3) {
+            /* KIP-360 epoch bump of a known id. */
+            req.producer_id = m.producer_id;
+            req.producer_epoch = 0;
+            CU_ASSERT_TRUE_FATAL(CALL(22, v, sesp_kmsg_init_producer_id_request_encode, &req, &r));
+            CU_ASSERT_EQUAL_FATAL(sesp_kmsg_init_producer_id_response_decode(&r, v, &m, &g_arena), 0);
+            CU_ASSERT_EQUAL(m.producer_id, first);
+            CU_ASSERT_EQUAL(m.producer_epoch, 1);
+        }
+        req.transactional_id = SESP_KSTR("txn");
+        req.producer_id = -1;
+        req.producer_epoch = -1;
+        CU_ASSERT_TRUE_FATAL(CALL(22, v, sesp_kmsg_init_producer_id_request_encode, &req, &r));
+        CU_ASSERT_EQUAL_FATAL(sesp_kmsg_init_producer_id_response_decode(&r, v, &m, &g_arena), 0);
+        CU_ASSERT_EQUAL(m.error_code, SESP_KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    }
+    /* Clients may not write internal topics, nor create them by metadata. */
+    size_t len;
+    uint8_t *b = make_batch(1, &len);
+    sesp_kmsg_produce_request req;
+    sesp_kmsg_produce_request_init(&req);
+    sesp_kmsg_produce_request_partition_produce_data pd;
+    sesp_kmsg_produce_request_partition_produce_data_init(&pd);
+    pd.records = (sesp_kbytes){b, (int32_t)len};
+    sesp_kmsg_produce_request_topic_produce_data td;
+    sesp_kmsg_produce_request_topic_produce_data_init(&td);
+    td.name = SESP_KSTR("__consumer_offsets");
+    td.partition_data = &pd;
+    td.partition_data_count = 1;
+    req.acks = 1;
+    req.topic_data = &td;
+    req.topic_data_count = 1;
+    sesp_bufr r;
+    CU_ASSERT_TRUE_FATAL(CALL(0, 9, sesp_kmsg_produce_request_encode, &req, &r));
+    sesp_kmsg_produce_response m;
+    CU_ASSERT_EQUAL_FATAL(sesp_kmsg_produce_response_decode(&r, 9, &m, &g_arena), 0);
+    CU_ASSERT_EQUAL(m.responses[0].partition_responses[0].error_code, SESP_KERR_INVALID_TOPIC_EXCEPTION);
+    free(b);
+    CU_ASSERT_PTR_NULL(sesp_topics_get(g_srv->topics, "__consumer_offsets", 18));
+}
+
 static void test_bad_requests(void)
 {
     /* Unknown API key: closed. */
@@ -550,6 +607,7 @@ int main(void)
     CU_add_test(s, "Fetch v4-17 (hand encoder)", test_fetch);
     CU_add_test(s, "Fetch long-poll timeout", test_fetch_long_poll_timeout);
     CU_add_test(s, "ListOffsets v1-10 and FindCoordinator v0-6", test_list_offsets_and_coordinator);
+    CU_add_test(s, "InitProducerId v0-5, internal topics", test_init_producer_id);
     CU_add_test(s, "bad requests close the connection", test_bad_requests);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
