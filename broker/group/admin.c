@@ -51,7 +51,7 @@ void gc_handle_list_groups(gc_t *gc, gc_job *j, sesp_arena *a)
                 state_ok |= kstr_ieq(req.states_filter[i], gc_state_name(g->state));
             if (!state_ok)
                 continue;
-            resp.groups[n].group_id = SESP_KSTR(g->id);
+            resp.groups[n].group_id = gc_gid(g);
             resp.groups[n].protocol_type = SESP_KSTR(g->protocol_type ? g->protocol_type : "");
             resp.groups[n].group_state = SESP_KSTR(gc_state_name(g->state));
             resp.groups[n].group_type = SESP_KSTR("classic");
@@ -151,7 +151,7 @@ static int16_t delete_group(gc_t *gc, sesp_kstr id)
     int nrec = 0;
     int16_t err = SESP_KERR_NONE;
     GMAP_EACH(&g->offsets, e, nx) {
-        if (gc_rec_offset(&recs[nrec], g->id, e->val, true) != 0) {
+        if (gc_rec_offset(&recs[nrec], gc_gid(g), e->val, true) != 0) {
             err = SESP_KERR_UNKNOWN_SERVER_ERROR;
             break;
         }

@@ -110,6 +110,7 @@ gc_group *gc_group_create(gc_t *gc, const char *id, size_t len)
         return NULL;
     g->gc = gc;
     g->id = gc_strndup(id, len);
+    g->id_len = len;
     g->timer_ev = evtimer_new(gc->base, NULL, NULL); /* callback set by membership.c */
     if (!g->id || !g->timer_ev || gmap_put(&gc->groups, id, len, g) != 0) {
         if (g->timer_ev)
@@ -139,7 +140,7 @@ static void group_free(gc_group *g, int16_t err)
 
 void gc_group_remove(gc_t *gc, gc_group *g)
 {
-    gmap_del(&gc->groups, g->id, strlen(g->id));
+    gmap_del(&gc->groups, g->id, g->id_len);
     g->state = GS_DEAD;
     group_free(g, SESP_KERR_COORDINATOR_NOT_AVAILABLE);
 }

@@ -92,7 +92,8 @@ typedef struct gc_offset {
 
 struct gc_group {
     gc_t *gc;
-    char *id;
+    char *id;                  /* may hold NULs: use gc_gid() */
+    size_t id_len;
     int32_t partition;
     gc_state state;
     int64_t state_ts;          /* wall clock of the last transition */
@@ -146,6 +147,7 @@ void gc_group_remove(gc_t *gc, gc_group *g);                      /* unlinks and
 void gc_transition(gc_group *g, gc_state s);
 char *gc_strndup(const char *s, size_t n);
 static inline char *gc_kstrdup(sesp_kstr s) { return s.len < 0 ? NULL : gc_strndup(s.ptr ? s.ptr : "", (size_t)s.len); }
+static inline sesp_kstr gc_gid(const gc_group *g) { return (sesp_kstr){ g->id, (int32_t)g->id_len }; }
 static inline bool gc_str_eq(const char *a, sesp_kstr b) { return a && b.len >= 0 && sesp_kstr_eq(b, a); }
 
 /* membership.c */
@@ -187,7 +189,7 @@ typedef struct gc_rec {        /* one record to append; value NULL = tombstone *
     size_t value_len;
     bool tombstone;
 } gc_rec;
-int gc_rec_offset(gc_rec *r, const char *group, const gc_offset *o, bool tombstone);
+int gc_rec_offset(gc_rec *r, sesp_kstr group, const gc_offset *o, bool tombstone);
 int gc_rec_group(gc_rec *r, const gc_group *g, bool tombstone);
 void gc_rec_free(gc_rec *r, int n);
 /* Appends the records as one RecordBatch to the group's partition; returns a

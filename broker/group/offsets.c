@@ -102,6 +102,21 @@ void gc_offset_del(gc_group *g, const char *topic, size_t tlen, int32_t partitio
 
 /* ---- OffsetCommit ---- */
 
+/* Kafka's legal topic names ([a-zA-Z0-9._-], 1..249): anything else cannot
+ * exist, so a commit for it is UNKNOWN_TOPIC_OR_PARTITION as in Kafka. */
+static bool topic_legal(sesp_kstr t)
+{
+    if (t.len <= 0 || t.len > 249)
+        return false;
+    for (int32_t i = 0; i < t.len; i++) {
+        char c = t.ptr[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return false;
+    }
+    return true;
+}
+
 static int16_t validate_commit(gc_group *g, const sesp_kmsg_offset_commit_request *req, gc_member **mout)
 {
     *mout = NULL;
@@ -196,6 +211,10 @@ void gc_handle_offset_commit(gc_t *gc, gc_job *j, sesp_arena *a)
         char *topic = sesp_kstr_dup(rt[t].name, a);
         for (int p = 0; p < rt[t].partitions_count; p++) {
             const sesp_kmsg_offset_commit_request_offset_commit_request_partition *rp = &req.topics[t].partitions[p];
+            if (!topic_legal(rt[t].name)) {
+                rt[t].partitions[p].error_code = SESP_KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
             if (!topic) {
                 rt[t].partitions[p].error_code = SESP_KERR_UNKNOWN_SERVER_ERROR;
                 continue;
@@ -214,7 +233,7 @@ void gc_handle_offset_commit(gc_t *gc, gc_job *j, sesp_arena *a)
                 o->metadata = "";
             o->commit_ts = j->version == 1 && rp->commit_timestamp != -1 ? rp->commit_timestamp : now;
             o->expire_ts = req.retention_time_ms != -1 ? now + req.retention_time_ms : -1;
-            if (gc_rec_offset(&recs[nrec], g->id, o, false) != 0) {
+            if (gc_rec_offset(&recs[nrec], gc_gid(g), o, false) != 0) {
                 rt[t].partitions[p].error_code = SESP_KERR_UNKNOWN_SERVER_ERROR;
                 continue;
             }
@@ -529,7 +548,7 @@ void gc_handle_offset_delete(gc_t *gc, gc_job *j, sesp_arena *a)
             gc_offset *o = gc_offset_get(g, name.ptr ? name.ptr : "", (size_t)name.len, pi);
             if (!o)
                 continue;
-            if (gc_rec_offset(&recs[nrec], g->id, o, true) != 0) {
+            if (gc_rec_offset(&recs[nrec], gc_gid(g), o, true) != 0) {
                 resp.topics[t].partitions[p].error_code = SESP_KERR_UNKNOWN_SERVER_ERROR;
                 continue;
             }
@@ -591,7 +610,7 @@ void gc_expire_offsets(gc_t *gc, int64_t now)
                 expired = now - o->commit_ts >= ret;
             else
                 expired = false;
-            if (expired && gc_rec_offset(&recs[nrec], g->id, o, true) == 0)
+            if (expired && gc_rec_offset(&recs[nrec], gc_gid(g), o, true) == 0)
                 victims[nrec++] = o;
         }
         if (nrec > 0 && gc_append(gc, g->partition, recs, nrec) == SESP_KERR_NONE) {

@@ -90,12 +90,12 @@ static int finish(sesp_bufw *w, uint8_t **p, size_t *len, int rc)
     return *p ? 0 : SESP_ERR_NOMEM;
 }
 
-int gc_rec_offset(gc_rec *r, const char *group, const gc_offset *o, bool tombstone)
+int gc_rec_offset(gc_rec *r, sesp_kstr group, const gc_offset *o, bool tombstone)
 {
     memset(r, 0, sizeof *r);
     sesp_bufw w;
     sesp_bufw_init(&w, 64, 0);
-    sesp_kmsg_offset_commit_key k = { SESP_KSTR(group), SESP_KSTR(o->topic), o->partition };
+    sesp_kmsg_offset_commit_key k = { group, SESP_KSTR(o->topic), o->partition };
     sesp_bufw_i16(&w, 1);
     int rc = finish(&w, &r->key, &r->key_len, sesp_kmsg_offset_commit_key_encode(&w, 1, &k));
     if (rc)
@@ -126,7 +126,7 @@ int gc_rec_group(gc_rec *r, const gc_group *g, bool tombstone)
     memset(r, 0, sizeof *r);
     sesp_bufw w;
     sesp_bufw_init(&w, 64, 0);
-    sesp_kmsg_group_metadata_key k = { SESP_KSTR(g->id) };
+    sesp_kmsg_group_metadata_key k = { gc_gid(g) };
     sesp_bufw_i16(&w, 2);
     int rc = finish(&w, &r->key, &r->key_len, sesp_kmsg_group_metadata_key_encode(&w, 2, &k));
     if (rc)
