@@ -286,6 +286,33 @@ static void test_deferred_delete_and_waiters(void)
     sesp_config_free(&c);
 }
 
+/* Retention through the registry's periodic task: small segments with old
+ * timestamps go, the active segment stays. */
+static void test_retention(void)
+{
+    sesp_config c;
+    make_config(&c);
+    sesp_topics *t;
+    char err[256], msg[SESP_TOPICS_MSG_LEN];
+    CU_ASSERT_EQUAL_FATAL(sesp_topics_open(&c, &t, err, sizeof err), 0);
+    sesp_topic_kv kv[] = {{"segment.bytes", "200"}, {"retention.ms", "60000"}};
+    CU_ASSERT_EQUAL_FATAL(sesp_topics_create(t, "ret", 3, 1, 1, kv, 2, false, NULL, msg, sizeof msg), 0);
+    sesp_topic *tp = sesp_topics_get(t, "ret", 3);
+    sesp_log *log = sesp_topic_log(tp, 0);
+    for (int i = 0; i < 20; i++)
+        append_one(log, "a value long enough to fill segments quickly..........");
+    CU_ASSERT(sesp_log_segment_count(log) > 2);
+    CU_ASSERT_EQUAL(sesp_log_start_offset(log), 0);
+    /* Timestamps are 1000 ms since the epoch: long past retention. */
+    CU_ASSERT(sesp_topics_apply_retention(t, 10LL * 24 * 3600 * 1000) > 0);
+    CU_ASSERT(sesp_log_start_offset(log) > 0);
+    CU_ASSERT_EQUAL(sesp_log_end_offset(log), 20);
+    CU_ASSERT(sesp_topics_flush_time(t, 10LL * 24 * 3600 * 1000) >= 0);
+    sesp_topic_release(tp);
+    sesp_topics_close(t);
+    sesp_config_free(&c);
+}
+
 static void test_corrupt_registry(void)
 {
     sesp_config c;
@@ -315,6 +342,7 @@ int main(void)
     CU_add_test(s, "create errors", test_create_errors);
     CU_add_test(s, "persistence and configs", test_persist_and_configs);
     CU_add_test(s, "deferred delete and waiters", test_deferred_delete_and_waiters);
+    CU_add_test(s, "retention", test_retention);
     CU_add_test(s, "corrupt registry", test_corrupt_registry);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
