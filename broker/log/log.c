@@ -457,18 +457,18 @@ static int fail(sesp_log_append_info *info, int rc, int16_t kerr, const char *ms
 }
 
 /* Validates all batches of a produce request; fills the first batch's header. */
-static int validate_records(const sesp_log *l, const uint8_t *p, size_t len, int32_t *count, sesp_log_append_info *info)
+static int validate_records(const sesp_log_config *cfg, const uint8_t *p, size_t len, int32_t *count, sesp_log_append_info *info)
 {
     size_t pos = 0;
     int32_t total = 0;
     if (len == 0)
         return fail(info, SESP_ERR_MALFORMED, SESP_LOG_KERR_CORRUPT_MESSAGE, "empty record set");
-    if ((int64_t)len > l->cfg.segment_bytes)
+    if ((int64_t)len > cfg->segment_bytes)
         return fail(info, SESP_ERR_TOO_LARGE, SESP_LOG_KERR_RECORD_LIST_TOO_LARGE,
                     "record set larger than the segment size");
     while (pos < len) {
         sesp_batch_header h;
-        int rc = sesp_batch_validate(p + pos, len - pos, l->cfg.max_message_bytes, &h);
+        int rc = sesp_batch_validate(p + pos, len - pos, cfg->max_message_bytes, &h);
         switch (rc) {
         case 0: break;
         case SESP_ERR_UNSUPPORTED:
@@ -510,9 +510,14 @@ int sesp_log_append(sesp_log *l, uint8_t *records, size_t len, int64_t now_ms, s
     info->last_offset = -1;
     info->log_append_time = -1;
     int32_t count = 0;
+    /* Validation (CRC, decompression) runs outside the lock so producers to
+     * one partition only serialise on the write itself. */
+    pthread_mutex_lock(&l->mu);
+    sesp_log_config cfg = l->cfg;
+    pthread_mutex_unlock(&l->mu);
+    int rc = validate_records(&cfg, records, len, &count, info);
     pthread_mutex_lock(&l->mu);
     info->log_start_offset = l->log_start;
-    int rc = validate_records(l, records, len, &count, info);
     if (rc)
         goto out;
     sesp_segment *s = active(l);
