@@ -916,6 +916,35 @@ static void test_restart(void)
     CU_ASSERT(sesp_kstr_eq(describe("gst").group_state, "Empty"));
 }
 
+static void test_retention(void)
+{
+    sesp_group_stop(gc);
+    gc = NULL;
+    cfg.offsets_retention_ms = 300;
+    cfg.offsets_retention_check_ms = 100;
+    start_gc();
+    CU_ASSERT_EQUAL(commit("expiring", NULL, -1, "t1", 0, 5, 8), 0);
+    CU_ASSERT_EQUAL(sesp_group_committed_offset(gc, "expiring", "t1", 0), 5);
+    /* A member keeps its group's offsets while the group is Stable. */
+    char *m[1];
+    int32_t gen = three_stable("kept", 1, m);
+    CU_ASSERT_EQUAL(commit("kept", m[0], gen, "t1", 0, 9, 8), 0);
+    for (int i = 0; i < 10; i++) {
+        usleep(100000);
+        CU_ASSERT_EQUAL(heartbeat("kept", m[0], NULL, gen), 0);
+    }
+    CU_ASSERT_EQUAL(sesp_group_committed_offset(gc, "expiring", "t1", 0), -1);
+    CU_ASSERT(sesp_kstr_eq(describe("expiring").group_state, "Dead"));
+    CU_ASSERT_EQUAL(sesp_group_committed_offset(gc, "kept", "t1", 0), 9);
+    /* The expiry is durable: tombstones were written. */
+    sesp_group_stop(gc);
+    gc = NULL;
+    cfg.offsets_retention_ms = 10080LL * 60000LL;
+    start_gc();
+    CU_ASSERT_EQUAL(sesp_group_committed_offset(gc, "expiring", "t1", 0), -1);
+    CU_ASSERT_EQUAL(sesp_group_committed_offset(gc, "kept", "t1", 0), 9);
+}
+
 int main(void)
 {
     CU_initialize_registry();
@@ -930,6 +959,7 @@ int main(void)
     CU_add_test(s, "admin", test_admin);
     CU_add_test(s, "bad input", test_bad_input);
     CU_add_test(s, "restart", test_restart);
+    CU_add_test(s, "retention", test_retention);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
