@@ -48,7 +48,7 @@ static int gzip_compress(int level, const uint8_t *src, size_t n, uint8_t *dst, 
 {
     z_stream z;
     memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, level ? level : 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&z, level ? level : 4, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return SESP_ERR_NOMEM;
     z.next_in = (Bytef *)src;
     z.avail_in = (uInt)n;

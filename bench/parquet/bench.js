@@ -1,0 +1,62 @@
+// Parquet benchmark: SESP's writer/reader (pq_bench) vs DuckDB, single-threaded,
+// on the same 10 M rows x 8 columns, per codec.  Usage:
+//   node bench.js PQ_BENCH [NROWS] [WORKDIR]
+// Needs @duckdb/node-api (resolved from tests/integration/parquet/node_modules).
+'use strict';
+const path = require('path');
+const fs = require('fs');
+const { execFileSync } = require('child_process');
+const duckdb = require(path.join(__dirname, '../../tests/integration/parquet/node_modules/@duckdb/node-api'));
+
+const [pqBench, nrowsArg, workArg] = process.argv.slice(2);
+const NROWS = Number(nrowsArg || 10000000);
+const WORK = workArg || fs.mkdtempSync('/tmp/pqbench-');
+
+const TABLE = `
+CREATE TABLE t AS SELECT
+  ((i * 7) % 1000000)::INTEGER AS c_i32,
+  (i * 1000003)::BIGINT AS c_i64,
+  (i / 3.0)::DOUBLE AS c_d1,
+  ((i % 1000) * 0.25)::DOUBLE AS c_d2,
+  'k' || (i % 1000) AS c_short,
+  'value-' || i || '-lorem-ipsum-dolor-sit-amet' AS c_long,
+  make_timestamptz(1700000000000000 + i * 1000) AS c_ts,
+  (i % 3 = 0) AS c_flag
+FROM range(0, ${NROWS}) r(i)`;
+
+const FINGERPRINT = (f) => `SELECT count(*), sum(hash(c_i32, c_i64, c_d1, c_d2, c_short, c_long, epoch_us(c_ts), c_flag))::VARCHAR FROM read_parquet('${f}')`;
+const SCAN = (f) => `SELECT min(c_i32), sum(c_i64), sum(c_d1), sum(c_d2), max(c_short), max(c_long), max(c_ts), count_if(c_flag) FROM read_parquet('${f}')`;
+
+async function timed(conn, sql) {
+  const t0 = process.hrtime.bigint();
+  const r = await conn.runAndReadAll(sql);
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, rows: r.getRows() };
+}
+
+async function main() {
+  const inst = await duckdb.DuckDBInstance.create(':memory:');
+  const conn = await inst.connect();
+  await conn.run('SET threads = 1');
+  await conn.run("SET TimeZone = 'UTC'");
+  await conn.run(TABLE);
+  console.log(`rows: ${NROWS}, work dir: ${WORK}`);
+  console.log('codec         | SESP write s | DuckDB write s | DuckDB/SESP | SESP MB | DuckDB MB | SESP scan s | DuckDB scan s | same rows');
+  for (const codec of ['uncompressed', 'snappy', 'gzip', 'zstd', 'lz4_raw']) {
+    const ours = path.join(WORK, `sesp_${codec}.parquet`), theirs = path.join(WORK, `duck_${codec}.parquet`);
+    const w = JSON.parse(execFileSync(pqBench, ['write', ours, codec, String(NROWS)], { encoding: 'utf8' }));
+    const d = await timed(conn, `COPY t TO '${theirs}' (FORMAT parquet, COMPRESSION ${codec})`);
+    const dsize = fs.statSync(theirs).size;
+    const s = JSON.parse(execFileSync(pqBench, ['scan', ours], { encoding: 'utf8' }));
+    const ds = await timed(conn, SCAN(theirs));
+    const fa = (await conn.runAndReadAll(FINGERPRINT(ours))).getRows()[0].join('/');
+    const fb = (await conn.runAndReadAll(FINGERPRINT(theirs))).getRows()[0].join('/');
+    console.log([codec.padEnd(13), w.seconds.toFixed(2).padStart(12), d.seconds.toFixed(2).padStart(14),
+      (d.seconds / w.seconds).toFixed(2).padStart(11), (w.bytes / 1e6).toFixed(1).padStart(7),
+      (dsize / 1e6).toFixed(1).padStart(9), s.seconds.toFixed(2).padStart(11), ds.seconds.toFixed(2).padStart(13),
+      fa === fb ? 'yes' : `NO (${fa} vs ${fb})`].join(' | '));
+    fs.rmSync(ours);
+    fs.rmSync(theirs);
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
