@@ -216,7 +216,7 @@ typedef struct sesp_pq_kv {
 
 typedef struct sesp_pq_writer_options {
     sesp_pq_codec codec;            /* default UNCOMPRESSED */
-    int compression_level;          /* 0 = codec default */
+    int compression_level;          /* 0 = codec default (zstd 3, gzip 4) */
     size_t row_group_bytes;         /* 0 = 128 MiB (buffered, uncompressed estimate) */
     size_t page_bytes;              /* 0 = 1 MiB */
     bool disable_dictionary;        /* default: dictionary on */
@@ -302,6 +302,8 @@ typedef struct sesp_pq_reader_options {
 
 typedef struct sesp_pq_reader sesp_pq_reader;
 
+/* On failure *out is still set (unless allocation failed: then NULL) so that
+ * sesp_pq_reader_error() can say why; always sesp_pq_reader_close() it. */
 int sesp_pq_reader_open(sesp_pq_source src, const sesp_pq_reader_options *opts,
                         sesp_pq_reader **out);
 void sesp_pq_reader_close(sesp_pq_reader *r);
@@ -323,7 +325,8 @@ const sesp_pq_kv *sesp_pq_reader_kv(const sesp_pq_reader *r, int i);
 int sesp_pq_reader_next_row(sesp_pq_reader *r, sesp_arena *a, const sesp_pq_value **row_out);
 
 /* Columnar read of one column chunk, any schema: level arrays plus the
- * non-null values.  For a flat column (max_rep 0) entry i is row i, null iff
+ * non-null values (byte arrays point into buffers owned by the column, valid
+ * until sesp_pq_column_free).  For a flat column (max_rep 0) entry i is row i, null iff
  * def[i] < max_def. */
 typedef struct sesp_pq_column {
     sesp_pq_physical physical;

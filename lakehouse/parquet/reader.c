@@ -123,7 +123,10 @@ static void fill_stats(const sesp_pq_node *n, const sesp_pq_md_stats *m, sesp_pq
 
 int sesp_pq_reader_open(sesp_pq_source src, const sesp_pq_reader_options *opts, sesp_pq_reader **out)
 {
-    if (!src.read || !out)
+    if (!out)
+        return SESP_ERR_INVALID_ARG;
+    *out = NULL;
+    if (!src.read)
         return SESP_ERR_INVALID_ARG;
     sesp_pq_reader *r = calloc(1, sizeof *r);
     if (!r)

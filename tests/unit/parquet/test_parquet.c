@@ -234,6 +234,72 @@ static void test_rle_all_widths(void)
     free(o);
 }
 
+/* ---- DELTA_BINARY_PACKED (read side), with a minimal encoder here ---- */
+
+static void delta_encode(sesp_bufw *w, const int64_t *v, size_t n)
+{
+    const size_t block = 128, mbs = 4, per = 32;
+    sesp_bufw_uvarlong(w, block);
+    sesp_bufw_uvarlong(w, mbs);
+    sesp_bufw_uvarlong(w, n);
+    sesp_bufw_varlong(w, n ? v[0] : 0);
+    for (size_t start = 1; start < n; start += block) {
+        size_t cnt = n - start < block ? n - start : block;
+        int64_t d[128];
+        int64_t mn = INT64_MAX;
+        for (size_t i = 0; i < cnt; i++) {
+            d[i] = (int64_t)((uint64_t)v[start + i] - (uint64_t)v[start + i - 1]);
+            if (d[i] < mn) mn = d[i];
+        }
+        sesp_bufw_varlong(w, mn);
+        uint8_t widths[4] = {0};
+        for (size_t m = 0; m < mbs; m++) {
+            uint64_t mx = 0;
+            for (size_t i = m * per; i < (m + 1) * per && i < cnt; i++)
+                if ((uint64_t)d[i] - (uint64_t)mn > mx) mx = (uint64_t)d[i] - (uint64_t)mn;
+            widths[m] = (uint8_t)sesp_pq_bit_width(mx);
+        }
+        sesp_bufw_put(w, widths, mbs);
+        for (size_t m = 0; m < mbs && m * per < cnt; m++) {
+            /* bit-pack 32 values of widths[m] bits, LSB first */
+            uint8_t buf[8 * 32] = {0};
+            size_t bit = 0;
+            for (size_t i = m * per; i < (m + 1) * per; i++) {
+                uint64_t x = i < cnt ? (uint64_t)d[i] - (uint64_t)mn : 0;
+                for (int b = 0; b < widths[m]; b++, bit++)
+                    if (x >> b & 1) buf[bit / 8] |= (uint8_t)(1u << (bit % 8));
+            }
+            sesp_bufw_put(w, buf, per * widths[m] / 8);
+        }
+    }
+}
+
+static void test_delta_decode(void)
+{
+    size_t ns[] = {0, 1, 2, 33, 128, 129, 1000};
+    for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+        size_t n = ns[t];
+        int64_t *v = malloc((n + 1) * sizeof *v), *o = malloc((n + 1) * sizeof *o);
+        for (size_t i = 0; i < n; i++)
+            v[i] = i % 100 == 5 ? INT64_MIN : i % 77 == 3 ? INT64_MAX : (int64_t)(rnd() % 1000) - 500 + (int64_t)i * 3;
+        sesp_bufw w;
+        sesp_bufw_init(&w, 0, 0);
+        delta_encode(&w, v, n);
+        sesp_bufw_put(&w, "tail", 4);
+        size_t used = 0;
+        CU_ASSERT_EQUAL(sesp_pq_delta_decode(w.p, w.len, 64, o, n, &used), 0);
+        CU_ASSERT_EQUAL(used, w.len - 4);
+        CU_ASSERT(n == 0 || memcmp(v, o, n * sizeof *v) == 0);
+        /* Wrong count and every truncation fail cleanly. */
+        CU_ASSERT_NOT_EQUAL(sesp_pq_delta_decode(w.p, w.len, 64, o, n + 1, &used), 0);
+        for (size_t cut = 0; n > 1 && cut < w.len - 4; cut += 3)
+            CU_ASSERT_NOT_EQUAL(sesp_pq_delta_decode(w.p, cut, 64, o, n, &used), 0);
+        sesp_bufw_free(&w);
+        free(v);
+        free(o);
+    }
+}
+
 /* ---- flat round trip over all types ---- */
 
 enum { NROWS = 3000 };
@@ -832,6 +898,7 @@ int main(void)
     CU_add_test(s, "thrift_roundtrip", test_thrift_roundtrip);
     CU_add_test(s, "metadata_roundtrip", test_metadata_roundtrip);
     CU_add_test(s, "rle_all_widths", test_rle_all_widths);
+    CU_add_test(s, "delta_decode", test_delta_decode);
     CU_add_test(s, "schema_validation", test_schema_validation);
     CU_add_test(s, "flat_matrix", test_flat_matrix);
     CU_add_test(s, "dictionary_fallback_and_stats", test_dictionary_fallback_and_stats);
