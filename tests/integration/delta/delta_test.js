@@ -1,0 +1,319 @@
+// Integration test of `sesp table` (lakehouse/delta + objstore) against an
+// independent Delta reader (delta_reader.js + DuckDB): local tables through
+// appends, checkpoints, optimize, delete, merge, time travel, restore and
+// vacuum; concurrent writers; and the same on S3 (s3rver) behind a
+// failure-injecting proxy (5xx, SlowDown, connection resets, responses lost
+// after the write landed) that also enforces `If-None-Match: *`.
+// Usage: node delta_test.js SESP_BIN.  Exits non-zero on any mismatch.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const http = require('http');
+const net = require('net');
+const { spawn } = require('child_process');
+const S3rver = require('s3rver');
+const reader = require('./delta_reader');
+
+const SESP = process.argv[2];
+if (!SESP) { console.error('usage: node delta_test.js SESP_BIN'); process.exit(2); }
+let passed = 0, failed = 0;
+function check(cond, what) {
+  if (cond) { passed++; return; }
+  failed++;
+  console.error(`FAIL: ${what}`);
+}
+
+function run(args, opts = {}) {
+  return new Promise((resolve) => {
+    const p = spawn(SESP, ['table', ...args], { env: { ...process.env, ...(opts.env || {}) } });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    if (opts.input !== undefined) p.stdin.end(opts.input);
+    else p.stdin.end();
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+async function ok(args, opts) {
+  const r = await run(args, opts);
+  if (r.code !== 0) throw new Error(`sesp table ${args.join(' ')} exited ${r.code}: ${r.err}`);
+  return r;
+}
+
+// ---- the model: what the table must contain ----
+function canon(v) {
+  if (Array.isArray(v)) return v.map(canon);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])]));
+  return v;
+}
+const sortRows = (rows) => rows.map(canon).sort((a, b) => a.id - b.id);
+const same = (a, b) => JSON.stringify(sortRows(a)) === JSON.stringify(sortRows(b));
+function diff(a, b) {
+  const x = sortRows(a), y = sortRows(b);
+  return `got ${x.length} rows, want ${y.length}; first got ${JSON.stringify(x.slice(0, 2))} want ${JSON.stringify(y.slice(0, 2))}`;
+}
+
+let nextId = 1;
+function makeRows(n, country) {
+  const rows = [];
+  for (let i = 0; i < n; i++) {
+    const id = nextId++;
+    rows.push({ id, name: `user-${id}`, score: (id % 17) + 0.25, country: country || ['fr', 'us', 'de'][id % 3],
+                tags: id % 4 ? [`t${id % 5}`, 'x'] : [], info: id % 6 ? { a: id * 10, b: `b${id}` } : null });
+  }
+  return rows;
+}
+const jsonl = (rows) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+
+async function verify(store, uri, model, label, version, opts = {}) {
+  const snap = await reader.snapshot(store, version);
+  const rows = await reader.readRows(store, snap);
+  check(same(rows, model), `${label}: independent reader: ${same(rows, model) ? '' : diff(rows, model)}`);
+  const args = ['scan', uri];
+  if (version !== undefined && version !== null) args.push('--version', String(version));
+  const r = await ok([...args, ...(opts.extra || [])], opts);
+  const cli = r.out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  check(same(cli, model), `${label}: sesp table scan: ${same(cli, model) ? '' : diff(cli, model)}`);
+  return snap;
+}
+
+const SCHEMA = JSON.stringify({ type: 'struct', fields: [
+  { name: 'id', type: 'long', nullable: false, metadata: {} },
+  { name: 'name', type: 'string', nullable: true, metadata: {} },
+  { name: 'score', type: 'double', nullable: true, metadata: {} },
+  { name: 'country', type: 'string', nullable: true, metadata: {} },
+  { name: 'tags', type: { type: 'array', elementType: 'string', containsNull: true }, nullable: true, metadata: {} },
+  { name: 'info', type: { type: 'struct', fields: [
+    { name: 'a', type: 'long', nullable: true, metadata: {} }, { name: 'b', type: 'string', nullable: true, metadata: {} }] }, nullable: true, metadata: {} },
+] });
+
+// The full lifecycle on one table (store = how the test reads it back).
+async function lifecycle(label, uri, store, opts = {}) {
+  const model = new Map();
+  const history = [];   // model per version
+  const rowsOf = () => [...model.values()];
+  await ok(['create', uri, '--schema', SCHEMA, '--partition-by', 'country', '--config', 'delta.checkpointInterval=4', ...(opts.extra || [])], opts);
+  history[0] = [];
+  for (let v = 1; v <= 9; v++) {
+    const rows = makeRows(5);
+    await ok(['append', uri, '--input', '-', ...(opts.extra || [])], { ...opts, input: jsonl(rows) });
+    for (const r of rows) model.set(r.id, r);
+    history[v] = rowsOf();
+  }
+  let snap = await verify(store, uri, rowsOf(), `${label} after 9 appends`, null, opts);
+  check(snap.checkpoint === 8, `${label}: reader started from checkpoint 8 (got ${snap.checkpoint})`);
+  const lc = JSON.parse((await store.get('_delta_log/_last_checkpoint')).toString());
+  check(lc.version === 8, `${label}: _last_checkpoint points at 8`);
+  const filesBefore = snap.files.size;
+
+  // OPTIMIZE: same rows, fewer files, dataChange=false
+  let r = await ok(['optimize', uri, ...(opts.extra || [])], opts);
+  check(JSON.parse(r.out).version === 10, `${label}: optimize is version 10`);
+  history[10] = rowsOf();
+  snap = await verify(store, uri, rowsOf(), `${label} after optimize`, null, opts);
+  check(snap.files.size === 3, `${label}: optimize left one file per partition (${filesBefore} -> ${snap.files.size})`);
+  const v10 = (await store.get('_delta_log/00000000000000000010.json')).toString();
+  check(!/"dataChange":true/.test(v10), `${label}: optimize commit has dataChange=false only`);
+
+  // DELETE (copy-on-write)
+  r = await ok(['delete', uri, '--where', 'score < 5', ...(opts.extra || [])], opts);
+  for (const [id, row] of model) if (row.score < 5) model.delete(id);
+  check(JSON.parse(r.out).rowsDeleted > 0, `${label}: delete removed rows`);
+  history[11] = rowsOf();
+  await verify(store, uri, rowsOf(), `${label} after delete`, null, opts);
+
+  // MERGE by key: two updates, one insert
+  const ids = [...model.keys()].slice(0, 2);
+  const upd = ids.map((id) => ({ ...model.get(id), name: `merged-${id}`, score: 99.5 }));
+  const ins = makeRows(1, 'it');
+  await ok(['merge', uri, '--input', '-', '--key', 'id', ...(opts.extra || [])], { ...opts, input: jsonl([...upd, ...ins]) });
+  for (const row of [...upd, ...ins]) model.set(row.id, row);
+  history[12] = rowsOf();
+  await verify(store, uri, rowsOf(), `${label} after merge`, null, opts);
+
+  // time travel by version (checkpoint 8 is involved for v >= 8) and by timestamp
+  for (const v of [1, 5, 8, 9, 10, 11]) await verify(store, uri, history[v], `${label} version ${v}`, v, opts);
+  const ts5 = await reader.commitTimestamp(store, 5);
+  r = await ok(['scan', uri, '--timestamp', String(ts5), ...(opts.extra || [])], opts);
+  const at5 = r.out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  check(same(at5, history[5]), `${label}: scan --timestamp of version 5`);
+
+  // RESTORE to version 9
+  await ok(['restore', uri, '--version', '9', ...(opts.extra || [])], opts);
+  model.clear();
+  for (const row of history[9]) model.set(row.id, row);
+  history[13] = rowsOf();
+  await verify(store, uri, rowsOf(), `${label} after restore to 9`, null, opts);
+
+  // VACUUM: dry run deletes nothing; the real one leaves exactly the active files
+  const dataKeys = async () => (await store.list('')).map((o) => o.key).filter((k) => !k.startsWith('_delta_log/'));
+  const before = await dataKeys();
+  r = await ok(['vacuum', uri, '--retention-hours', '0', '--dry-run', ...(opts.extra || [])], opts);
+  const dry = JSON.parse(r.out.trim().split('\n').pop());
+  check(dry.files > 0 && (await dataKeys()).length === before.length, `${label}: vacuum --dry-run lists ${dry.files} files, deletes none`);
+  await ok(['vacuum', uri, '--retention-hours', '0', ...(opts.extra || [])], opts);
+  snap = await verify(store, uri, rowsOf(), `${label} after vacuum`, null, opts);
+  const after = (await dataKeys()).sort();
+  const active = [...snap.files.keys()].map(decodeURIComponent).sort();
+  check(JSON.stringify(after) === JSON.stringify(active), `${label}: after vacuum only active files remain (${after.length} vs ${active.length})`);
+  // a version whose files were vacuumed (the optimized files of version 10,
+  // dropped by the restore) cannot be restored, and says so
+  r = await run(['restore', uri, '--version', '10', ...(opts.extra || [])], opts);
+  check(r.code !== 0 && /vacuum|gone/.test(r.err), `${label}: restore of a vacuumed version fails clearly`);
+  return { model, rowsOf };
+}
+
+async function concurrentWriters(label, uri, store, opts, model) {
+  const jobs = [];
+  const expect = [];
+  for (let w = 0; w < 3; w++) {
+    jobs.push((async () => {
+      for (let i = 0; i < 4; i++) {
+        const rows = makeRows(2, `w${w}`);
+        const r = await run(['append', uri, '--input', '-', ...(opts.extra || [])], { ...opts, input: jsonl(rows) });
+        if (r.code === 0) expect.push(...rows);
+        else check(r.code === 3, `${label}: a failed concurrent append must be a conflict (exit ${r.code}: ${r.err.trim()})`);
+      }
+    })());
+  }
+  const v0 = (await reader.snapshot(store)).version;
+  await Promise.all(jobs);
+  for (const row of expect) model.set(row.id, row);
+  const snap = await verify(store, uri, [...model.values()], `${label} after concurrent writers`, null, opts);
+  const commits = snap.version - v0;
+  check(commits === expect.length / 2, `${label}: one commit per successful append (${commits} vs ${expect.length / 2})`);
+  if (commits !== expect.length / 2) {
+    for (let v = v0 + 1; v <= snap.version; v++) {
+      const text = (await store.get(`_delta_log/${String(v).padStart(20, '0')}.json`)).toString();
+      console.error(`  version ${v}: ${text.split('\n').filter((l) => l.includes('"add"')).map((l) => JSON.parse(l).add.path).join(' ')}`);
+    }
+  }
+}
+
+// ---- S3: s3rver + failure-injecting proxy ----
+function freePort() {
+  return new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+}
+
+function startProxy(upstream) {
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const ctl = { fail: 0.15, reset: 0.05, dropAfter: 0.05, failCommits: false, injected: 0 };
+  let condChain = Promise.resolve();
+  const forward = (req, body) => new Promise((resolve, reject) => {
+    const u = http.request({ host: '127.0.0.1', port: upstream, method: req.method, path: req.url, headers: req.headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    u.on('error', reject);
+    u.end(body);
+  });
+  const head = (url) => new Promise((resolve, reject) => {
+    const u = http.request({ host: '127.0.0.1', port: upstream, method: 'HEAD', path: url.split('?')[0] }, (res) => { res.resume(); resolve(res.statusCode); });
+    u.on('error', reject);
+    u.end();
+  });
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      try {
+        if (ctl.failCommits && req.method === 'PUT' && /_delta_log\/\d{20}\.json/.test(req.url)) {
+          ctl.injected++;
+          res.writeHead(503); res.end('<Error><Code>ServiceUnavailable</Code></Error>');
+          return;
+        }
+        const r = rand();
+        if (r < ctl.fail) {
+          ctl.injected++;
+          const slow = r < ctl.fail / 2;
+          res.writeHead(slow ? 503 : 500, { 'Content-Type': 'application/xml' });
+          res.end(`<Error><Code>${slow ? 'SlowDown' : 'InternalError'}</Code><Message>injected</Message></Error>`);
+          return;
+        }
+        if (r < ctl.fail + ctl.reset) { ctl.injected++; req.socket.destroy(); return; }
+        const drop = r < ctl.fail + ctl.reset + ctl.dropAfter;
+        let up;
+        if (req.method === 'PUT' && req.headers['if-none-match'] === '*') {
+          // s3rver ignores If-None-Match: enforce it here, one conditional put at a time
+          const p = condChain.then(async () => ((await head(req.url)) === 200 ? { status: 412, headers: {}, body: Buffer.from('<Error><Code>PreconditionFailed</Code></Error>') } : forward(req, body)));
+          condChain = p.catch(() => {});
+          up = await p;
+        } else up = await forward(req, body);
+        if (drop) { ctl.injected++; req.socket.destroy(); return; }   // the write landed, the answer is lost
+        res.writeHead(up.status, up.headers);
+        res.end(up.body);
+      } catch (e) {
+        res.writeHead(502); res.end(String(e));
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: server.address().port, ctl, server })));
+}
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sesp-delta-it-'));
+  try {
+    // local
+    const local = path.join(tmp, 'local_table');
+    const lstore = reader.localStore(local);
+    const { model } = await lifecycle('local', `file://${local}`, lstore);
+    await concurrentWriters('local', `file://${local}`, lstore, {}, model);
+
+    // append with schema inference on a new table, then enforcement
+    const inf = path.join(tmp, 'inferred');
+    await ok(['append', inf, '--input', '-'], { input: '{"k": 1, "f": 1.5, "s": "x", "b": true, "o": {"n": 2}, "a": [1, 2]}\n' });
+    const d = JSON.parse((await ok(['describe', inf])).out);
+    const types = Object.fromEntries(d.schema.fields.map((f) => [f.name, typeof f.type === 'string' ? f.type : f.type.type]));
+    check(types.k === 'long' && types.f === 'double' && types.s === 'string' && types.b === 'boolean' && types.o === 'struct' && types.a === 'array',
+          `inferred schema ${JSON.stringify(types)}`);
+    const bad = await run(['append', inf, '--input', '-'], { input: '{"k": "not a number"}\n' });
+    check(bad.code !== 0 && /column k/.test(bad.err), `schema enforcement names the column: ${bad.err.trim()}`);
+
+    // S3
+    const s3port = await freePort();
+    const s3dir = path.join(tmp, 's3rver');
+    fs.mkdirSync(s3dir);
+    const s3 = new S3rver({ port: s3port, address: '127.0.0.1', silent: true, directory: s3dir, configureBuckets: [{ name: 'lake' }] });
+    await s3.run();
+    const proxy = await startProxy(s3port);
+    const env = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+    const extra = ['--store-opt', `s3.endpoint=http://127.0.0.1:${proxy.port}`, '--store-opt', 'retry.base-ms=5',
+                   '--store-opt', 'retry.max-ms=50', '--store-opt', 'retry.max-attempts=10'];
+    const s3store = reader.s3Store(`http://127.0.0.1:${s3port}`, 'lake', 'tables/t1');
+    const s3uri = 's3://lake/tables/t1';
+    try {
+      const res = await lifecycle('s3', s3uri, s3store, { env, extra });
+      check(proxy.ctl.injected > 20, `the proxy injected failures (${proxy.ctl.injected})`);
+      await concurrentWriters('s3', s3uri, s3store, { env, extra }, res.model);
+      // a commit that cannot be written leaves no version and no data files behind
+      const before = await reader.snapshot(s3store);
+      const keysBefore = (await s3store.list('')).map((o) => o.key).join(',');
+      proxy.ctl.failCommits = true;
+      const r = await run(['append', s3uri, '--input', '-', ...extra], { env, input: jsonl(makeRows(3)) });
+      proxy.ctl.failCommits = false;
+      check(r.code !== 0, 'append fails when its commit cannot be written');
+      const afterSnap = await reader.snapshot(s3store);
+      check(afterSnap.version === before.version, `failed commit left no new version (${before.version} -> ${afterSnap.version})`);
+      check((await s3store.list('')).map((o) => o.key).join(',') === keysBefore, 'failed commit left no data files behind');
+      await verify(s3store, s3uri, [...res.model.values()], 's3 after failed commit', null, { env, extra });
+      // a store without conditional puts refuses to commit unless told how to lock
+      const r2 = await run(['append', s3uri, '--input', '-', ...extra, '--store-opt', 's3.conditional-put=unsupported'], { env, input: jsonl(makeRows(1)) });
+      check(r2.code !== 0 && /conditional/.test(r2.err), `unsupported conditional put fails clearly: ${r2.err.trim().split('\n').pop()}`);
+    } finally {
+      proxy.server.close();
+      await s3.close();
+    }
+  } catch (e) {
+    failed++;
+    console.error(`FAIL: ${e.stack || e}`);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  console.log(`delta integration: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+main();
