@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/admin/admin.h"
 #include "broker/server/config.h"
 #include "broker/server/server.h"
 #include "common/err.h"
@@ -41,6 +42,18 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (retention)
         m->last_retention = now;
     sesp_server_tick(m->srv, now, retention);
+}
+
+/* The modules beyond the core APIs: admin APIs and consumer groups. */
+static int attach_modules(sesp_server *s, void *ud, char *err, size_t errlen)
+{
+    (void)ud;
+    int rc = sesp_admin_register(s);
+    if (rc) {
+        snprintf(err, errlen, "cannot register the admin APIs: %s", sesp_strerror(rc));
+        return rc;
+    }
+    return sesp_server_attach_groups(s, err, errlen);
 }
 
 static int parse_args(sesp_config *cfg, int argc, char **argv)
@@ -132,7 +145,7 @@ int sesp_broker_main(int argc, char **argv)
 
     char err[512] = "";
     main_state m = {0};
-    rc = sesp_server_start(&cfg, NULL, NULL, &m.srv, err, sizeof err);
+    rc = sesp_server_start(&cfg, attach_modules, NULL, &m.srv, err, sizeof err);
     if (rc) {
         fprintf(stderr, "sesp broker: %s\n", *err ? err : sesp_strerror(rc));
         sesp_config_free(&cfg);

@@ -79,6 +79,8 @@ static const known_key KEYS[] = {
     {"transaction.state.log.replication.factor", SESP_CONFIG_TYPE_SHORT, "3", "Accepted, not used."},
     {"transaction.state.log.min.isr", SESP_CONFIG_TYPE_INT, "2", "Accepted, not used."},
     {"group.initial.rebalance.delay.ms", SESP_CONFIG_TYPE_INT, "3000", "Delay of a group's first rebalance."},
+    {"group.max.size", SESP_CONFIG_TYPE_INT, "2147483647", "Most members in one group."},
+    {"offsets.retention.check.interval.ms", SESP_CONFIG_TYPE_LONG, "600000", "How often old offsets expire."},
     {"group.min.session.timeout.ms", SESP_CONFIG_TYPE_INT, "6000", "Smallest session timeout allowed."},
     {"group.max.session.timeout.ms", SESP_CONFIG_TYPE_INT, "1800000", "Largest session timeout allowed."},
     {"process.roles", SESP_CONFIG_TYPE_LIST, "", "Accepted, not used (always a combined node)."},

@@ -132,10 +132,11 @@ void sesp_server_stop(sesp_server *s)
     if (!s)
         return;
     sesp_fetch_wake_all();
-    sesp_net_stop(s->net);
-    s->net = NULL;
+    /* Modules answer what they hold while the loops still deliver it. */
     if (s->ext_stop)
         s->ext_stop(s);
+    sesp_net_stop(s->net);
+    s->net = NULL;
     sesp_topics_close(s->topics);
     free(s);
 }

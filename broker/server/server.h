@@ -49,7 +49,8 @@ struct sesp_server {
     size_t napis;
     atomic_int pending_fetches; /* parked long-polls (for shutdown) */
     void *ext;                  /* for glue modules (e.g. the group coordinator) */
-    void (*ext_stop)(sesp_server *s); /* called after the network stopped, before the logs close */
+    void (*ext_stop)(sesp_server *s); /* called at stop before the network drains: must answer
+                                         everything pending (the loops still run) */
 };
 
 /* Called by sesp_server_start once the topics are open and the built-in
@@ -62,6 +63,10 @@ typedef int (*sesp_server_ext_fn)(sesp_server *s, void *ud, char *err, size_t er
  * recovery), runs ext, binds the listeners.  0 or SESP_ERR_* with err. */
 int sesp_server_start(sesp_config *cfg, sesp_server_ext_fn ext, void *ext_ud, sesp_server **out, char *err,
                       size_t errlen);
+/* Creates __consumer_offsets if needed, starts the group coordinator and
+ * routes the group APIs to it; for use from the ext hook.  Sets ext_stop. */
+int sesp_server_attach_groups(sesp_server *s, char *err, size_t errlen);
+
 /* The port listener i is bound to. */
 int sesp_server_bound_port(sesp_server *s, int i);
 /* Periodic work: retention and time-based flush. */
