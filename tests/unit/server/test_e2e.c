@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/admin/admin.h"
 #include "broker/server/config.h"
 #include "broker/server/server.h"
 
@@ -30,6 +31,13 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int attach(sesp_server *s, void *ud, char *err, size_t errlen)
+{
+    (void)ud;
+    int rc = sesp_admin_register(s);
+    return rc ? rc : sesp_server_attach_groups(s, err, errlen);
+}
+
 static void start_broker(void)
 {
     char err[256] = "";
@@ -38,8 +46,10 @@ static void start_broker(void)
     sesp_config_set(&g_cfg, "log.dirs", g_dir, err, sizeof err);
     sesp_config_set(&g_cfg, "num.partitions", "3", err, sizeof err);
     sesp_config_set(&g_cfg, "num.network.threads", "2", err, sizeof err);
+    sesp_config_set(&g_cfg, "group.initial.rebalance.delay.ms", "0", err, sizeof err);
+    sesp_config_set(&g_cfg, "offsets.topic.num.partitions", "5", err, sizeof err);
     CU_ASSERT_EQUAL_FATAL(sesp_config_finish(&g_cfg, err, sizeof err), 0);
-    int rc = sesp_server_start(&g_cfg, NULL, NULL, &g_srv, err, sizeof err);
+    int rc = sesp_server_start(&g_cfg, attach, NULL, &g_srv, err, sizeof err);
     if (rc)
         fprintf(stderr, "start: %s\n", err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
@@ -283,6 +293,82 @@ static void check_long_poll(void)
     rd_kafka_destroy(p);
 }
 
+/* A consumer group (subscribe) reads everything, commits, and a new member
+ * of the group sees the committed offsets. */
+static void check_group(void)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", g_bootstrap, err, sizeof err);
+    rd_kafka_conf_set(conf, "group.id", "e2e-group", err, sizeof err);
+    rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+    rd_kafka_conf_set(conf, "session.timeout.ms", "6000", err, sizeof err);
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    rd_kafka_poll_set_consumer(c);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, "e2e", RD_KAFKA_PARTITION_UA);
+    CU_ASSERT_EQUAL(rd_kafka_subscribe(c, sub), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_destroy(sub);
+    int got = 0;
+    int64_t deadline = now_ms() + 30000;
+    while (got < N_MSGS + 1 && now_ms() < deadline) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 200);
+        if (!m)
+            continue;
+        if (!m->err)
+            got++;
+        rd_kafka_message_destroy(m);
+    }
+    CU_ASSERT_EQUAL(got, N_MSGS + 1);
+    CU_ASSERT_EQUAL(rd_kafka_commit(c, NULL, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(N_PARTS);
+    for (int p = 0; p < N_PARTS; p++)
+        rd_kafka_topic_partition_list_add(l, "e2e", p);
+    CU_ASSERT_EQUAL(rd_kafka_committed(c, l, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    int64_t sum = 0;
+    for (int p = 0; p < N_PARTS; p++)
+        sum += l->elems[p].offset > 0 ? l->elems[p].offset : 0;
+    CU_ASSERT_EQUAL(sum, N_MSGS + 1);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+}
+
+/* The admin API through the wired admin module: create, then see it. */
+static void check_admin_create(void)
+{
+    rd_kafka_t *a = make_client(RD_KAFKA_PRODUCER);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    char err[256];
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new("admin-made", 4, 1, err, sizeof err);
+    rd_kafka_NewTopic_set_config(nt, "retention.ms", "3600000");
+    rd_kafka_queue_t *q = rd_kafka_queue_new(a);
+    rd_kafka_CreateTopics(a, &nt, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 10000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+    const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+    size_t n = 0;
+    const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 1);
+    CU_ASSERT_EQUAL(rd_kafka_topic_result_error(tr[0]), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_event_destroy(ev);
+    rd_kafka_NewTopic_destroy(nt);
+    rd_kafka_queue_destroy(q);
+    sesp_topic *tp = sesp_topics_get(g_srv->topics, "admin-made", 10);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tp);
+    CU_ASSERT_EQUAL(sesp_topic_partition_count(tp), 4);
+    char *v = sesp_topic_config_get_override(tp, "retention.ms");
+    CU_ASSERT_PTR_NOT_NULL(v);
+    if (v)
+        CU_ASSERT_STRING_EQUAL(v, "3600000");
+    free(v);
+    sesp_topic_release(tp);
+    rd_kafka_destroy(a);
+}
+
 static void test_roundtrip(void)
 {
     start_broker();
@@ -297,6 +383,8 @@ static void test_restart_keeps_data(void)
     start_broker();
     consume_all();
     check_long_poll();
+    check_group();
+    check_admin_create();
     stop_broker();
 }
 
@@ -310,7 +398,7 @@ int main(void)
         return 1;
     CU_pSuite s = CU_add_suite("server_e2e", NULL, NULL);
     CU_add_test(s, "produce and consume 1000 keyed messages", test_roundtrip);
-    CU_add_test(s, "restart keeps data; long poll", test_restart_keeps_data);
+    CU_add_test(s, "restart keeps data; long poll; group; admin", test_restart_keeps_data);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
