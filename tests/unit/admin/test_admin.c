@@ -812,6 +812,195 @@ static void test_raw_describe_log_dirs(void)
     sesp_arena_free(&a);
 }
 
+
+/* Creates one topic by raw CreateTopics v4; returns the error code. */
+static int16_t raw_create(ctopic *t)
+{
+    sesp_arena a;
+    sesp_arena_init(&a, 0);
+    sesp_kmsg_create_topics_request req;
+    sesp_kmsg_create_topics_request_init(&req);
+    req.topics = t;
+    req.topics_count = 1;
+    sesp_kmsg_create_topics_response resp;
+    uint8_t *f = RAW(19, 4, sesp_kmsg_create_topics_request_encode, &req, sesp_kmsg_create_topics_response_decode,
+                     &resp, &a);
+    int16_t e = resp.topics_count == 1 ? resp.topics[0].error_code : -2;
+    if (e)
+        CU_ASSERT(resp.topics[0].error_message.len > 0);
+    free(f);
+    sesp_arena_free(&a);
+    return e;
+}
+
+static void init_topic(ctopic *t, const char *name, int32_t np, int16_t rf)
+{
+    sesp_kmsg_create_topics_request_creatable_topic_init(t);
+    t->name = SESP_KSTR(name);
+    t->num_partitions = np;
+    t->replication_factor = rf;
+    t->assignments = NULL;
+    t->assignments_count = 0;
+    t->configs = NULL;
+    t->configs_count = 0;
+}
+
+static int16_t raw_describe_one(int8_t type, const char *name)
+{
+    sesp_arena a;
+    sesp_arena_init(&a, 0);
+    sesp_kmsg_describe_configs_request_describe_configs_resource res;
+    sesp_kmsg_describe_configs_request_describe_configs_resource_init(&res);
+    res.resource_type = type;
+    res.resource_name = SESP_KSTR(name);
+    res.configuration_keys = NULL;
+    res.configuration_keys_count = -1;
+    sesp_kmsg_describe_configs_request req;
+    sesp_kmsg_describe_configs_request_init(&req);
+    req.resources = &res;
+    req.resources_count = 1;
+    sesp_kmsg_describe_configs_response resp;
+    uint8_t *f = RAW(32, 4, sesp_kmsg_describe_configs_request_encode, &req, sesp_kmsg_describe_configs_response_decode,
+                     &resp, &a);
+    int16_t e = resp.results_count == 1 ? resp.results[0].error_code : -2;
+    if (e)
+        CU_ASSERT(resp.results[0].configs_count == 0 && resp.results[0].error_message.len > 0);
+    free(f);
+    sesp_arena_free(&a);
+    return e;
+}
+
+static void test_raw_errors(void)
+{
+    raw_connect();
+    ctopic t;
+    init_topic(&t, "e1", 0, 1);
+    CU_ASSERT_EQUAL(raw_create(&t), SESP_KERR_INVALID_PARTITIONS);
+    init_topic(&t, "e1", 1, 0);
+    CU_ASSERT_EQUAL(raw_create(&t), SESP_KERR_INVALID_REPLICATION_FACTOR);
+    init_topic(&t, "e1", 1, 2);
+    CU_ASSERT_EQUAL(raw_create(&t), SESP_KERR_INVALID_REPLICATION_FACTOR);
+    int32_t me = 3;
+    sesp_kmsg_create_topics_request_creatable_replica_assignment as[2] = {{0, &me, 1}, {2, &me, 1}};
+    init_topic(&t, "e1", 2, -1);
+    t.assignments = as;
+    t.assignments_count = 2;
+    CU_ASSERT_EQUAL(raw_create(&t), SESP_KERR_INVALID_REQUEST); /* both a count and an assignment */
+    t.num_partitions = -1;
+    CU_ASSERT_EQUAL(raw_create(&t), SESP_KERR_INVALID_REPLICA_ASSIGNMENT); /* partitions 0 and 2 */
+    as[1].partition_index = 1;
+    as[1].broker_ids_count = 0;
+    CU_ASSERT_EQUAL(raw_create(&t), SESP_KERR_INVALID_REPLICA_ASSIGNMENT); /* empty replica list */
+    as[1].broker_ids_count = 1;
+    sesp_kmsg_create_topics_request_creatable_topic_config nullcfg = {SESP_KSTR("retention.ms"), SESP_KSTR_NULL};
+    t.configs = &nullcfg;
+    t.configs_count = 1;
+    CU_ASSERT_EQUAL(raw_create(&t), SESP_KERR_INVALID_REQUEST);
+    CU_ASSERT_EQUAL(partitions_of("e1"), -1);
+    t.configs_count = 0;
+    CU_ASSERT_EQUAL(raw_create(&t), 0);
+    CU_ASSERT_EQUAL(partitions_of("e1"), 2);
+
+    /* DescribeConfigs resource names. */
+    CU_ASSERT_EQUAL(raw_describe_one(4, "9"), SESP_KERR_INVALID_REQUEST);
+    CU_ASSERT_EQUAL(raw_describe_one(4, "abc"), SESP_KERR_INVALID_REQUEST);
+    CU_ASSERT_EQUAL(raw_describe_one(4, "3"), 0);
+    CU_ASSERT_EQUAL(raw_describe_one(2, "bad name"), SESP_KERR_INVALID_TOPIC_EXCEPTION);
+    CU_ASSERT_EQUAL(raw_describe_one(2, "nope"), SESP_KERR_UNKNOWN_TOPIC_OR_PARTITION);
+    CU_ASSERT_EQUAL(raw_describe_one(8, "3"), SESP_KERR_INVALID_REQUEST);
+
+    sesp_arena a;
+    sesp_arena_init(&a, 0);
+    /* DeleteTopics v6: name and id together, and a name given twice. */
+    sesp_kmsg_delete_topics_request_delete_topic_state st[2];
+    for (int i = 0; i < 2; i++) {
+        sesp_kmsg_delete_topics_request_delete_topic_state_init(&st[i]);
+        st[i].name = SESP_KSTR("e1");
+    }
+    st[0].topic_id.b[5] = 1;
+    sesp_kmsg_delete_topics_request dreq;
+    sesp_kmsg_delete_topics_request_init(&dreq);
+    dreq.topics = st;
+    dreq.topics_count = 1;
+    sesp_kmsg_delete_topics_response dresp;
+    uint8_t *f = RAW(20, 6, sesp_kmsg_delete_topics_request_encode, &dreq, sesp_kmsg_delete_topics_response_decode,
+                     &dresp, &a);
+    CU_ASSERT_EQUAL(dresp.responses[0].error_code, SESP_KERR_INVALID_REQUEST);
+    free(f);
+    sesp_kstr twice[2] = {SESP_KSTR("e1"), SESP_KSTR("e1")};
+    sesp_kmsg_delete_topics_request_init(&dreq);
+    dreq.topic_names = twice;
+    dreq.topic_names_count = 2;
+    f = RAW(20, 5, sesp_kmsg_delete_topics_request_encode, &dreq, sesp_kmsg_delete_topics_response_decode, &dresp, &a);
+    CU_ASSERT_EQUAL_FATAL(dresp.responses_count, 2);
+    CU_ASSERT_EQUAL(dresp.responses[0].error_code, SESP_KERR_INVALID_REQUEST);
+    CU_ASSERT_EQUAL(dresp.responses[1].error_code, SESP_KERR_INVALID_REQUEST);
+    free(f);
+    CU_ASSERT_EQUAL(partitions_of("e1"), 2);
+
+    /* AlterConfigs: duplicate resources, null value, empty broker change. */
+    sesp_kmsg_alter_configs_request_alterable_config nv = {SESP_KSTR("retention.ms"), SESP_KSTR_NULL};
+    sesp_kmsg_alter_configs_request_alter_configs_resource ar[3];
+    for (int i = 0; i < 3; i++)
+        sesp_kmsg_alter_configs_request_alter_configs_resource_init(&ar[i]);
+    ar[0] = (sesp_kmsg_alter_configs_request_alter_configs_resource){2, SESP_KSTR("e1"), &nv, 1};
+    ar[1] = (sesp_kmsg_alter_configs_request_alter_configs_resource){2, SESP_KSTR("orders"), &nv, 1};
+    ar[2] = (sesp_kmsg_alter_configs_request_alter_configs_resource){4, SESP_KSTR(""), NULL, 0};
+    sesp_kmsg_alter_configs_request areq;
+    sesp_kmsg_alter_configs_request_init(&areq);
+    areq.resources = ar;
+    areq.resources_count = 3;
+    sesp_kmsg_alter_configs_response aresp;
+    f = RAW(33, 1, sesp_kmsg_alter_configs_request_encode, &areq, sesp_kmsg_alter_configs_response_decode, &aresp, &a);
+    CU_ASSERT_EQUAL_FATAL(aresp.responses_count, 3);
+    CU_ASSERT_EQUAL(aresp.responses[0].error_code, SESP_KERR_INVALID_REQUEST);
+    CU_ASSERT_EQUAL(aresp.responses[1].error_code, SESP_KERR_INVALID_REQUEST);
+    CU_ASSERT_EQUAL(aresp.responses[2].error_code, 0);
+    free(f);
+    /* The same resource twice: both refused, nothing changes. */
+    sesp_kmsg_alter_configs_request_alterable_config ok = {SESP_KSTR("segment.ms"), SESP_KSTR("1")};
+    ar[0] = (sesp_kmsg_alter_configs_request_alter_configs_resource){2, SESP_KSTR("orders"), &ok, 1};
+    ar[1] = ar[0];
+    areq.resources_count = 2;
+    f = RAW(33, 2, sesp_kmsg_alter_configs_request_encode, &areq, sesp_kmsg_alter_configs_response_decode, &aresp, &a);
+    CU_ASSERT_EQUAL(aresp.responses[0].error_code, SESP_KERR_INVALID_REQUEST);
+    CU_ASSERT_EQUAL(aresp.responses[1].error_code, SESP_KERR_INVALID_REQUEST);
+    free(f);
+    check_override("segment.ms", "600000");
+
+    /* IncrementalAlterConfigs on the broker: DELETE is a no-op, SET refused. */
+    sesp_kmsg_incremental_alter_configs_request_alterable_config ic = {SESP_KSTR("log.retention.ms"), 1, SESP_KSTR_NULL};
+    sesp_kmsg_incremental_alter_configs_request_alter_configs_resource ir = {4, SESP_KSTR("3"), &ic, 1};
+    sesp_kmsg_incremental_alter_configs_request ireq;
+    sesp_kmsg_incremental_alter_configs_request_init(&ireq);
+    ireq.resources = &ir;
+    ireq.resources_count = 1;
+    sesp_kmsg_incremental_alter_configs_response iresp;
+    f = RAW(44, 1, sesp_kmsg_incremental_alter_configs_request_encode, &ireq,
+            sesp_kmsg_incremental_alter_configs_response_decode, &iresp, &a);
+    CU_ASSERT_EQUAL(iresp.responses[0].error_code, 0);
+    free(f);
+    ic.config_operation = 0;
+    ic.value = SESP_KSTR("1");
+    f = RAW(44, 1, sesp_kmsg_incremental_alter_configs_request_encode, &ireq,
+            sesp_kmsg_incremental_alter_configs_response_decode, &iresp, &a);
+    CU_ASSERT_EQUAL(iresp.responses[0].error_code, SESP_KERR_INVALID_REQUEST);
+    CU_ASSERT(iresp.responses[0].error_message.len > 0);
+    free(f);
+    sesp_arena_free(&a);
+
+    /* A truncated body closes the connection; the broker keeps serving. */
+    sesp_bufw bw;
+    sesp_bufw_init(&bw, 16, 0);
+    sesp_bufw_i32(&bw, 5); /* topics: 5 entries, then nothing */
+    sesp_bufr br;
+    uint8_t *fr = raw_call(19, 4, &bw, &br);
+    CU_ASSERT_PTR_NULL(fr);
+    free(fr);
+    raw_connect();
+    CU_ASSERT_EQUAL(raw_describe_one(2, "orders"), 0);
+}
+
 /* Every version of every admin API answers a well-formed request with a
  * response that decodes at that version. */
 static void test_raw_all_versions(void)
@@ -1015,6 +1204,7 @@ int main(void)
     CU_add_test(s, "raw incremental alter configs", test_raw_incremental_alter);
     CU_add_test(s, "raw describe cluster", test_raw_describe_cluster);
     CU_add_test(s, "raw describe log dirs", test_raw_describe_log_dirs);
+    CU_add_test(s, "raw error paths", test_raw_errors);
     CU_add_test(s, "raw every version", test_raw_all_versions);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
