@@ -86,6 +86,9 @@ static int16_t alter_topic(sesp_req *rq, const ires *res, bool validate_only, ch
 {
     sesp_server *s = rq->srv;
     size_t n = res->configs_count > 0 ? (size_t)res->configs_count : 0;
+    sesp_topic *tp = NULL;
+    sesp_topic_config_desc *d = NULL;
+    size_t nd = 0;
     int16_t e = sesp_admin_topic_exists(rq, res->resource_name, msg, msglen);
     if (e)
         return e;
@@ -93,9 +96,6 @@ static int16_t alter_topic(sesp_req *rq, const ires *res, bool validate_only, ch
     sesp_topic_kv *kv = sesp_arena_calloc(&rq->arena, n + 1, sizeof *kv);
     if (!kv || !name)
         goto oom;
-    sesp_topic *tp = NULL;
-    sesp_topic_config_desc *d = NULL;
-    size_t nd = 0;
     for (size_t i = 0; !e && i < n; i++) {
         const sesp_kmsg_incremental_alter_configs_request_alterable_config *c = &res->configs[i];
         kv[i].key = sesp_req_str(rq, c->name);
