@@ -1,9 +1,9 @@
 /*
- * DescribeLogDirs (v0-4): the one data directory (log.dirs[0], where every
- * partition lives) with each requested partition's size on disk; offset lag
- * is 0 and is_future false (no replica movement here); v4+ adds the
- * volume's total and usable bytes from statvfs.  Partitions that do not
- * exist are left out, as Kafka does.
+ * DescribeLogDirs (v0-4): every configured log directory; the first, where
+ * every partition lives, lists each requested partition's size on disk
+ * with offset lag 0 and is_future false (no replica movement here).  v4+
+ * adds each volume's total and usable bytes (statvfs).  Partitions that do
+ * not exist are left out, as Kafka does.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -51,6 +51,26 @@ static bool fill_topic(sesp_req *rq, dtopic *t, sesp_topic *tp, const int32_t *i
     return true;
 }
 
+/* A directory's entry without topics: absolute path and volume sizes. */
+static void dir_result(sesp_req *rq, const char *dir, sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result *r)
+{
+    char abs[PATH_MAX];
+    sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result_init(r);
+    r->log_dir = SESP_KSTR(sesp_admin_fmt(rq, "%s", realpath(dir, abs) ? abs : dir));
+    r->error_code = SESP_KERR_NONE;
+    r->topics = NULL;
+    r->topics_count = 0;
+    r->total_bytes = -1;
+    r->usable_bytes = -1;
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) == 0) {
+        r->total_bytes = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
+        r->usable_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+    } else {
+        r->error_code = SESP_KERR_KAFKA_STORAGE_ERROR; /* offline directory */
+    }
+}
+
 void sesp_admin_h_describe_log_dirs(sesp_req *rq)
 {
     sesp_server *s = rq->srv;
@@ -62,23 +82,20 @@ void sesp_admin_h_describe_log_dirs(sesp_req *rq)
     }
     sesp_kmsg_describe_log_dirs_response m;
     sesp_kmsg_describe_log_dirs_response_init(&m);
-    sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result res;
-    sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result_init(&res);
-    m.error_code = SESP_KERR_NONE;
-    m.results = &res;
-    m.results_count = 1;
-
-    const char *dir = sesp_topics_log_dir(s->topics);
-    char abs[PATH_MAX];
-    res.log_dir = SESP_KSTR(sesp_admin_fmt(rq, "%s", realpath(dir, abs) ? abs : dir));
-    res.error_code = SESP_KERR_NONE;
-    res.total_bytes = -1;
-    res.usable_bytes = -1;
-    struct statvfs vfs;
-    if (statvfs(dir, &vfs) == 0) {
-        res.total_bytes = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
-        res.usable_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+    /* Every configured directory is listed; only the first holds data. */
+    int ndirs = s->cfg->num_log_dirs > 0 ? s->cfg->num_log_dirs : 1;
+    sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result *all =
+        sesp_arena_calloc(&rq->arena, (size_t)ndirs, sizeof *all);
+    if (!all) {
+        sesp_req_close(rq);
+        return;
     }
+    for (int i = 0; i < ndirs; i++)
+        dir_result(rq, i == 0 ? sesp_topics_log_dir(s->topics) : s->cfg->log_dirs[i], &all[i]);
+    m.error_code = SESP_KERR_NONE;
+    m.results = all;
+    m.results_count = ndirs;
+    sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result res = all[0];
 
     bool ok = true;
     if (req.topics_count < 0) {
@@ -123,5 +140,6 @@ void sesp_admin_h_describe_log_dirs(sesp_req *rq)
         sesp_req_close(rq);
         return;
     }
+    all[0] = res;
     SESP_ADMIN_RESPOND(rq, sesp_kmsg_describe_log_dirs_response_encode, v, &m);
 }
