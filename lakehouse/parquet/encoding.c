@@ -134,7 +134,7 @@ void sesp_pq_dict_reset(sesp_pq_dict *d)
 static bool grow_slots(sesp_pq_dict *d)
 {
     uint32_t ns = d->nslots ? d->nslots * 2 : 1024;
-    uint32_t *s = calloc(ns, sizeof *s);
+    uint64_t *s = calloc(ns, sizeof *s);
     if (!s)
         return false;
     for (uint32_t i = 0; i < d->n; i++) {
@@ -142,7 +142,7 @@ static bool grow_slots(sesp_pq_dict *d)
         uint32_t k = (uint32_t)h & (ns - 1);
         while (s[k])
             k = (k + 1) & (ns - 1);
-        s[k] = i + 1;
+        s[k] = (h & 0xffffffff00000000ull) | (i + 1);
     }
     free(d->slots);
     d->slots = s;
@@ -150,20 +150,34 @@ static bool grow_slots(sesp_pq_dict *d)
     return true;
 }
 
+static inline bool same_value(const sesp_pq_dict *d, uint32_t e, const void *val, size_t len)
+{
+    const uint8_t *p = d->plain.p + d->offsets[e];
+    if (d->lens[e] != len)
+        return false;
+    /* Fixed-width values compare as integers: no memcmp call on the hot path. */
+    if (len == 8) { uint64_t a, b; memcpy(&a, p, 8); memcpy(&b, val, 8); return a == b; }
+    if (len == 4) { uint32_t a, b; memcpy(&a, p, 4); memcpy(&b, val, 4); return a == b; }
+    return len == 0 || memcmp(p, val, len) == 0;
+}
+
 int64_t sesp_pq_dict_insert(sesp_pq_dict *d, const void *val, size_t len)
 {
     if ((uint64_t)(d->n + 1) * 2 > d->nslots && !grow_slots(d))
         return -1;
     uint64_t h = hash_bytes(val, len);
+    uint64_t tag = h & 0xffffffff00000000ull;
     uint32_t mask = d->nslots - 1;
     uint32_t k = (uint32_t)h & mask;
     for (;;) {
-        uint32_t e = d->slots[k];
-        if (!e)
+        uint64_t sl = d->slots[k];
+        if (!sl)
             break;
-        e--;
-        if (d->lens[e] == len && (len == 0 || memcmp(d->plain.p + d->offsets[e], val, len) == 0))
-            return e;
+        if ((sl & 0xffffffff00000000ull) == tag) {
+            uint32_t e = (uint32_t)sl - 1;
+            if (same_value(d, e, val, len))
+                return e;
+        }
         k = (k + 1) & mask;
     }
     if (d->n == d->cap_entries) {
@@ -187,7 +201,7 @@ int64_t sesp_pq_dict_insert(sesp_pq_dict *d, const void *val, size_t len)
         return -1;
     d->offsets[d->n] = (uint32_t)off;
     d->lens[d->n] = (uint32_t)len;
-    d->slots[k] = d->n + 1;
+    d->slots[k] = tag | (d->n + 1);
     return d->n++;
 }
 

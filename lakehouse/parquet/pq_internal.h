@@ -219,7 +219,7 @@ typedef struct sesp_pq_dict {
     uint32_t *offsets;          /* entry i starts at offsets[i] in plain (value bytes) */
     uint32_t *lens;
     uint32_t n, cap_entries;
-    uint32_t *slots;            /* open addressing: index+1, 0 = empty */
+    uint64_t *slots;            /* open addressing: hash high bits << 32 | index+1; 0 = empty */
     uint32_t nslots;
 } sesp_pq_dict;
 

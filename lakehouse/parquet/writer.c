@@ -25,6 +25,8 @@
 #define SESP_BUILD_ID "dev"
 #endif
 
+#define DICT_PROBE 16384
+
 typedef struct col_writer {
     const sesp_pq_node *n;
     int col;
@@ -39,6 +41,7 @@ typedef struct col_writer {
     /* dictionary */
     bool dict_on;
     sesp_pq_dict dict;
+    size_t dict_inserts;        /* values offered to the dictionary this chunk */
     int dict_pages;
     /* statistics */
     sesp_pq_stats page_stats, chunk_stats;
@@ -175,6 +178,10 @@ static inline int put_raw(sesp_pq_writer *w, col_writer *c, const void *p, size_
         }
         c->idx[c->nidx++] = (uint32_t)e;
         if (c->dict.plain.len > w->opt.dictionary_page_limit)
+            return dict_fallback(w, c);
+        /* Mostly-distinct values gain nothing from a dictionary and only cost
+         * hash-table cache misses: give up early, once. */
+        if (++c->dict_inserts == DICT_PROBE && c->dict.n > DICT_PROBE / 2)
             return dict_fallback(w, c);
         return 0;
     }
@@ -496,6 +503,7 @@ int sesp_pq_writer_flush_row_group(sesp_pq_writer *w)
         c->chunk_uncompressed = c->chunk_values = 0;
         c->encodings = 0;
         c->dict_pages = 0;
+        c->dict_inserts = 0;
         sesp_pq_dict_reset(&c->dict);
         c->dict_on = !w->opt.disable_dictionary && c->n->physical != SESP_PQ_BOOLEAN;
         sesp_pq_stats_reset(&c->chunk_stats);
