@@ -7,6 +7,7 @@
  */
 #include "log.h"
 #include "batch.h"
+#include "pstate.h"
 #include "segment.h"
 #include "common/err.h"
 
@@ -36,6 +37,7 @@ struct sesp_log {
     int64_t recovery_point;     /* offsets below are fsync'ed */
     int64_t unflushed;          /* records appended since the last flush */
     int64_t last_flush_ms;
+    sesp_pstate ps;             /* idempotent producers, complete up to the end offset */
 };
 
 void sesp_log_config_defaults(sesp_log_config *c)
@@ -53,6 +55,7 @@ void sesp_log_config_defaults(sesp_log_config *c)
 }
 
 static sesp_segment *active(sesp_log *l) { return l->segs[l->nseg - 1]; }
+static int find_segment(const sesp_log *l, int64_t offset);
 
 static char *dir_file(const sesp_log *l, const char *name)
 {
@@ -212,6 +215,7 @@ static int mkdirs(const char *dir)
 
 static void free_log(sesp_log *l)
 {
+    sesp_pstate_free(&l->ps);
     for (int i = 0; i < l->nseg; i++)
         sesp_segment_close(l->segs[i]);
     free(l->segs);
@@ -231,6 +235,27 @@ static void remove_segment_files(const char *dir, int64_t base)
     }
 }
 
+static int replay_batch(void *ud, const sesp_batch_header *h, int64_t pos)
+{
+    (void)pos;
+    return sesp_pstate_update(ud, h);
+}
+
+/* Producer state = the newest usable snapshot + the batches after it. */
+static int rebuild_pstate(sesp_log *l)
+{
+    int64_t end = active(l)->next_offset, snap;
+    int rc = sesp_pstate_load_latest(&l->ps, l->dir, end, &snap);
+    if (rc)
+        return rc;
+    int64_t from = snap < 0 ? 0 : snap;
+    for (int i = find_segment(l, from); i < l->nseg; i++)
+        if ((rc = sesp_segment_walk(l->segs[i], from, replay_batch, &l->ps)) != 0)
+            return rc;
+    sesp_pstate_log_start_moved(&l->ps, l->log_start);
+    return 0;
+}
+
 int sesp_log_open(const char *dir, const sesp_log_config *cfg, sesp_log **out)
 {
     int rc = 0;
@@ -241,6 +266,7 @@ int sesp_log_open(const char *dir, const sesp_log_config *cfg, sesp_log **out)
     if (!l)
         return SESP_ERR_NOMEM;
     pthread_mutex_init(&l->mu, NULL);
+    sesp_pstate_init(&l->ps);
     l->cfg = *cfg;
     l->dir = strdup(dir);
     if (!l->dir) {
@@ -321,6 +347,8 @@ int sesp_log_open(const char *dir, const sesp_log_config *cfg, sesp_log **out)
         l->log_start = start_cp < end ? start_cp : end;
     l->recovery_point = end;
     l->last_flush_ms = -1;
+    if ((rc = rebuild_pstate(l)) != 0)
+        goto out;
 out:
     free(bases);
     free(marker);
@@ -365,6 +393,11 @@ void sesp_log_close(sesp_log *l)
     for (int i = 0; i < l->nseg && !rc; i++)
         if (sesp_idxfile_sync(&l->segs[i]->oix.f) != 0 || sesp_idxfile_sync(&l->segs[i]->tix.f) != 0)
             rc = SESP_ERR_IO;
+    /* With a snapshot at the end offset a restart replays nothing. */
+    if (!rc && sesp_pstate_write_snapshot(&l->ps, l->dir, active(l)->next_offset) != 0)
+        rc = SESP_ERR_IO;
+    if (!rc)
+        sesp_pstate_prune_snapshots(l->dir, 2);
     if (!rc) {
         /* Only a log whose data and trimmed indexes are on disk may skip recovery. */
         char *m = dir_file(l, CLEAN_MARKER);
@@ -441,6 +474,9 @@ static int roll_locked(sesp_log *l, int64_t now_ms)
         return rc;
     }
     fsync_dir(l->dir);
+    /* Best effort: without it recovery replays more of the log, nothing worse. */
+    if (sesp_pstate_write_snapshot(&l->ps, l->dir, s->base_offset) == 0)
+        sesp_pstate_prune_snapshots(l->dir, 2);
     return 0;
 }
 
@@ -497,6 +533,85 @@ static int validate_records(const sesp_log_config *cfg, const uint8_t *p, size_t
     return 0;
 }
 
+static bool tracked(const sesp_batch_header *h)
+{
+    return h->producer_id >= 0 && h->producer_epoch >= 0 && h->base_sequence >= 0 &&
+           !(h->attributes & SESP_BATCH_ATTR_CONTROL);
+}
+
+/* Checks every idempotent batch of a record set (about to get offsets from
+ * next) against the producer state, in order, using scratch copies of the
+ * entries so later batches see earlier ones.  0: all new, *out and *nout are the
+ * updated entries to store after the write; 1: a duplicate (info filled);
+ * <0: refused (info filled). */
+static int check_producers(sesp_log *l, const uint8_t *records, size_t len, int64_t next, sesp_pentry **out,
+                           int *nout, sesp_log_append_info *info)
+{
+    sesp_pentry *sc = NULL;
+    int n = 0, cap = 0;
+    for (size_t pos = 0; pos < len;) {
+        sesp_batch_header h;
+        sesp_batch_parse_header(records + pos, len - pos, &h);
+        pos += (size_t)sesp_batch_size(&h);
+        h.base_offset = next;
+        next += h.records_count;
+        if (!tracked(&h))
+            continue;
+        int k = 0;
+        while (k < n && sc[k].pid != h.producer_id)
+            k++;
+        if (k == n) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 2;
+                sesp_pentry *ns = realloc(sc, (size_t)cap * sizeof *ns);
+                if (!ns) {
+                    free(sc);
+                    return fail(info, SESP_ERR_NOMEM, SESP_LOG_KERR_KAFKA_STORAGE_ERROR, "out of memory");
+                }
+                sc = ns;
+            }
+            const sesp_pentry *cur = sesp_pstate_get(&l->ps, h.producer_id);
+            if (cur) {
+                sc[n] = *cur;
+            } else {
+                memset(&sc[n], 0, sizeof sc[n]);
+                sc[n].pid = h.producer_id;
+                sc[n].epoch = -1;
+            }
+            n++;
+        }
+        sesp_pbatch dup;
+        switch (sesp_pstate_check(&sc[k], &h, &dup)) {
+        case SESP_PCHECK_OK:
+            sesp_pentry_apply(&sc[k], &h);
+            continue;
+        case SESP_PCHECK_DUPLICATE:
+            /* As Kafka: the whole request is answered with the stored batch. */
+            free(sc);
+            info->duplicate = true;
+            info->base_offset = dup.first_off;
+            info->last_offset = dup.last_off;
+            info->record_count = (int32_t)(dup.last_off - dup.first_off + 1);
+            return 1;
+        case SESP_PCHECK_FENCED:
+            free(sc);
+            return fail(info, SESP_ERR_STATE, SESP_LOG_KERR_INVALID_PRODUCER_EPOCH,
+                        "producer epoch is older than the current one (fenced)");
+        case SESP_PCHECK_OUT_OF_ORDER:
+            free(sc);
+            return fail(info, SESP_ERR_STATE, SESP_LOG_KERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                        "out of order sequence number");
+        case SESP_PCHECK_UNKNOWN:
+            free(sc);
+            return fail(info, SESP_ERR_STATE, SESP_LOG_KERR_UNKNOWN_PRODUCER_ID,
+                        "unknown producer id with a non-zero sequence");
+        }
+    }
+    *out = sc;
+    *nout = n;
+    return 0;
+}
+
 static void put64(uint8_t *p, int64_t v)
 {
     for (int i = 0; i < 8; i++)
@@ -510,6 +625,8 @@ int sesp_log_append(sesp_log *l, uint8_t *records, size_t len, int64_t now_ms, s
     info->last_offset = -1;
     info->log_append_time = -1;
     int32_t count = 0;
+    sesp_pentry *pents = NULL;
+    int npents = 0;
     /* Validation (CRC, decompression) runs outside the lock so producers to
      * one partition only serialise on the write itself. */
     pthread_mutex_lock(&l->mu);
@@ -535,6 +652,11 @@ int sesp_log_append(sesp_log *l, uint8_t *records, size_t len, int64_t now_ms, s
         rc = fail(info, SESP_ERR_RANGE, SESP_LOG_KERR_KAFKA_STORAGE_ERROR, "offset space exhausted");
         goto out;
     }
+    int pc = check_producers(l, records, len, next, &pents, &npents, info);
+    if (pc != 0) {
+        rc = pc < 0 ? pc : 0;
+        goto out;
+    }
     /* Assign offsets in the caller's buffer; baseOffset is outside the CRC. */
     info->base_offset = next;
     for (size_t pos = 0; pos < len;) {
@@ -557,6 +679,12 @@ int sesp_log_append(sesp_log *l, uint8_t *records, size_t len, int64_t now_ms, s
         info->base_offset = -1;
         goto out;
     }
+    for (int i = 0; i < npents; i++)
+        if (sesp_pstate_put(&l->ps, &pents[i]) != 0) {
+            /* The data is written but not remembered: a retry would be stored
+             * twice.  Refusing further appends would be worse; say so. */
+            fprintf(stderr, "sesp log %s: out of memory recording producer state\n", l->dir);
+        }
     info->last_offset = next - 1;
     info->record_count = count;
     if (l->cfg.log_append_time)
@@ -575,6 +703,7 @@ int sesp_log_append(sesp_log *l, uint8_t *records, size_t len, int64_t now_ms, s
     }
 out:
     pthread_mutex_unlock(&l->mu);
+    free(pents);
     return rc;
 }
 
@@ -765,8 +894,10 @@ int sesp_log_apply_retention(sesp_log *l, int64_t now_ms)
             goto out;
         deleted++;
     }
-    if (l->log_start != start_before)
+    if (l->log_start != start_before) {
+        sesp_pstate_log_start_moved(&l->ps, l->log_start);
         rc = write_checkpoint(l, START_CHECKPOINT, l->log_start);
+    }
 out:
     pthread_mutex_unlock(&l->mu);
     return rc ? rc : deleted;
@@ -805,6 +936,7 @@ int sesp_log_truncate_prefix(sesp_log *l, int64_t new_start)
     if (new_start <= l->log_start)
         goto out;
     l->log_start = new_start;
+    sesp_pstate_log_start_moved(&l->ps, new_start);
     /* The checkpoint first: after a crash the start must not move back. */
     if ((rc = write_checkpoint(l, START_CHECKPOINT, new_start)) != 0)
         goto out;

@@ -23,6 +23,9 @@
 #define SESP_LOG_KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT 43
 #define SESP_LOG_KERR_KAFKA_STORAGE_ERROR 56
 #define SESP_LOG_KERR_INVALID_RECORD 87
+#define SESP_LOG_KERR_OUT_OF_ORDER_SEQUENCE_NUMBER 45
+#define SESP_LOG_KERR_INVALID_PRODUCER_EPOCH 47
+#define SESP_LOG_KERR_UNKNOWN_PRODUCER_ID 59
 
 typedef struct sesp_log sesp_log;
 
@@ -59,6 +62,8 @@ typedef struct sesp_log_append_info {
     int64_t log_append_time;    /* -1 unless LogAppendTime */
     int64_t log_start_offset;
     int32_t record_count;
+    bool duplicate;             /* an idempotent retry of a stored batch: nothing appended,
+                                   offsets are the original ones */
     int16_t kafka_error;        /* SESP_LOG_KERR_* when rc != 0 */
     const char *error_message;  /* static string, for the response's ErrorMessage */
 } sesp_log_append_info;
@@ -69,6 +74,11 @@ typedef struct sesp_log_append_info {
  * timestamp-type bit and recomputes the CRC), appends, updates indexes, rolls
  * segments by size/time, applies the flush policy.  Nothing is appended unless
  * every batch is valid.  Magic 0/1 -> UNSUPPORTED_FOR_MESSAGE_FORMAT.
+ * Batches with a producer id are checked against the partition's producer
+ * state (idempotence): a retry of one of the producer's last 5 batches
+ * succeeds with the original offsets and duplicate set; an old epoch gives
+ * INVALID_PRODUCER_EPOCH, a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER, an
+ * unknown producer not starting at sequence 0 UNKNOWN_PRODUCER_ID.
  * Returns 0 or a SESP_ERR_* with info->kafka_error set. */
 int sesp_log_append(sesp_log *l, uint8_t *records, size_t len, int64_t now_ms, sesp_log_append_info *info);
 

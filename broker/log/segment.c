@@ -356,6 +356,31 @@ int sesp_segment_find(sesp_segment *s, int64_t offset, int64_t *pos, sesp_batch_
     return rc;
 }
 
+int sesp_segment_walk(sesp_segment *s, int64_t from_offset, sesp_segment_hdr_fn cb, void *ud)
+{
+    if (from_offset >= s->next_offset || s->size == 0)
+        return 0;
+    hdr_cache *c = cache_new();
+    if (!c)
+        return SESP_ERR_NOMEM;
+    int64_t pos;
+    sesp_batch_header h;
+    int rc = find_cached(s, from_offset < s->base_offset ? s->base_offset : from_offset, &pos, &h, c);
+    if (rc == SESP_ERR_NOT_FOUND)
+        rc = 0;
+    else
+        while (rc == 0) {
+            if ((rc = cb(ud, &h, pos)) != 0)
+                break;
+            pos += sesp_batch_size(&h);
+            if (pos >= s->size)
+                break;
+            rc = read_header(s, pos, &h, c);
+        }
+    free(c);
+    return rc;
+}
+
 int sesp_segment_slice_len(sesp_segment *s, int64_t pos, int32_t max_bytes, bool min_one, int64_t *len)
 {
     hdr_cache *c = cache_new();
