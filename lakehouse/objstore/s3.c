@@ -213,8 +213,11 @@ static int s3_put(sesp_objstore *s, const char *key, const void *data, size_t le
     int attempts = 0, rc = 0;
     for (int conflict_tries = 0; conflict_tries < 5; conflict_tries++) {
         rc = s3_put_plain(s, key, data, len, "If-None-Match: *", &attempts);
-        if (rc == SESP_ERR_EXISTS && attempts > 1) {
-            /* an earlier attempt may have written it: is it ours? */
+        if (rc == SESP_ERR_EXISTS) {
+            /* An earlier attempt may have written it and lost the answer;
+             * libcurl even retries a dead keep-alive connection by itself,
+             * so the attempt count cannot tell.  Commits carry a timestamp
+             * and unique file names, so equal bytes mean it is ours. */
             uint8_t *cur = NULL;
             size_t cl = 0;
             char saved[sizeof(s->err)];
