@@ -620,6 +620,64 @@ static void test_dictionary_fallback_and_stats(void)
     sesp_bufw_free(&file);
 }
 
+/* Mostly-distinct columns leave dictionary mode early; low-cardinality ones stay. */
+static void test_early_dictionary_fallback(void)
+{
+    sesp_pq_schema *s;
+    sesp_pq_schema_new(&s);
+    sesp_pq_logical str = sesp_pq_lt(SESP_PQ_LT_STRING);
+    sesp_pq_schema_add_leaf(s, 0, "uniq", SESP_PQ_REQUIRED, SESP_PQ_INT64, NULL, 0, NULL);
+    sesp_pq_schema_add_leaf(s, 0, "few", SESP_PQ_OPTIONAL, SESP_PQ_BYTE_ARRAY, &str, 0, NULL);
+    enum { N = 50000 };
+    static int64_t u[N];
+    static sesp_pq_bytes f[N];
+    static uint8_t valid[(N + 7) / 8];
+    static const char *names[] = {"alpha", "beta", "gamma"};
+    for (size_t i = 0; i < N; i++) {
+        u[i] = (int64_t)(i * 2654435761u);
+        f[i] = (sesp_pq_bytes){(const uint8_t *)names[i % 3], (uint32_t)strlen(names[i % 3])};
+        if (i % 10)
+            valid[i / 8] |= (uint8_t)(1u << (i % 8));
+    }
+    sesp_bufw file;
+    sesp_bufw_init(&file, 0, 0);
+    sesp_pq_writer *w;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_open(s, NULL, (sesp_pq_sink){mem_write, &file}, &w), 0);
+    sesp_pq_schema_free(s);
+    sesp_pq_column_batch cb[2] = {{NULL, u, NULL}, {valid, NULL, f}};
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_column_batch(w, cb, N), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, NULL), 0);
+    memsrc m;
+    sesp_pq_reader *r = open_mem(&file, &m, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    const sesp_pq_column_chunk_info *ci = sesp_pq_reader_column_chunk(r, 0, 0);
+    CU_ASSERT(ci->encodings & (1u << SESP_PQ_ENC_PLAIN));
+    CU_ASSERT_FALSE(ci->encodings & (1u << SESP_PQ_ENC_RLE_DICTIONARY));
+    CU_ASSERT_EQUAL(ci->dictionary_page_offset, -1);
+    ci = sesp_pq_reader_column_chunk(r, 0, 1);
+    CU_ASSERT(ci->encodings & (1u << SESP_PQ_ENC_RLE_DICTIONARY));
+    CU_ASSERT(ci->stats.has_min && ci->stats.min.len == 5 && memcmp(ci->stats.min.p, "alpha", 5) == 0);
+    CU_ASSERT(ci->stats.has_max && ci->stats.max.len == 5 && memcmp(ci->stats.max.p, "gamma", 5) == 0);
+    CU_ASSERT_EQUAL(ci->stats.null_count, N / 10);
+    sesp_pq_column c0, c1;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_reader_read_column(r, 0, 0, &c0), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_reader_read_column(r, 0, 1, &c1), 0);
+    CU_ASSERT(c0.nvalues == N && memcmp(c0.values, u, sizeof u) == 0);
+    CU_ASSERT_EQUAL(c1.nvalues, N - N / 10);
+    size_t v = 0;
+    bool ok = true;
+    for (size_t i = 0; i < N; i++) {
+        if (i % 10 == 0) { ok &= c1.def[i] == 0; continue; }
+        sesp_pq_bytes b = ((sesp_pq_bytes *)c1.values)[v++];
+        ok &= b.len == f[i].len && memcmp(b.p, f[i].p, b.len) == 0;
+    }
+    CU_ASSERT_TRUE(ok);
+    sesp_pq_column_free(&c0);
+    sesp_pq_column_free(&c1);
+    sesp_pq_reader_close(r);
+    sesp_bufw_free(&file);
+}
+
 /* ---- nesting ---- */
 
 /* message { required int64 id;
@@ -902,6 +960,7 @@ int main(void)
     CU_add_test(s, "schema_validation", test_schema_validation);
     CU_add_test(s, "flat_matrix", test_flat_matrix);
     CU_add_test(s, "dictionary_fallback_and_stats", test_dictionary_fallback_and_stats);
+    CU_add_test(s, "early_dictionary_fallback", test_early_dictionary_fallback);
     CU_add_test(s, "nested_roundtrip", test_nested_roundtrip);
     CU_add_test(s, "damaged_files", test_damaged_files);
     CU_basic_set_mode(CU_BRM_VERBOSE);
