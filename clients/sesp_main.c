@@ -8,6 +8,7 @@
 
 #include "broker/broker.h"
 #include "clients/cli/cli.h"
+#include "clients/cli/group_cli.h"
 #include "lakehouse/cli/table_cli.h"
 
 static void usage(FILE *f)
@@ -19,6 +20,7 @@ static void usage(FILE *f)
                "  topic create|list|describe|alter|delete\n"
                "  produce                produce lines from stdin to a topic\n"
                "  consume                consume a topic to stdout\n"
+               "  group list|describe|delete|reset-offsets\n"
                "  table create|append|scan|describe|history|optimize|vacuum|restore URI\n"
                "  version\n"
                "\n"
@@ -38,6 +40,8 @@ int main(int argc, char **argv)
         return sesp_cli_produce_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "consume"))
         return sesp_cli_consume_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "group"))
+        return sesp_cli_group_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "table"))
         return sesp_table_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
