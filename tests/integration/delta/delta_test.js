@@ -14,6 +14,7 @@ const net = require('net');
 const { spawn } = require('child_process');
 const S3rver = require('s3rver');
 const reader = require('./delta_reader');
+const { startFakeWebhdfs } = require('./fake_webhdfs');
 
 const SESP = process.argv[2];
 if (!SESP) { console.error('usage: node delta_test.js SESP_BIN'); process.exit(2); }
@@ -272,6 +273,31 @@ async function main() {
           `inferred schema ${JSON.stringify(types)}`);
     const bad = await run(['append', inf, '--input', '-'], { input: '{"k": "not a number"}\n' });
     check(bad.code !== 0 && /column k/.test(bad.err), `schema enforcement names the column: ${bad.err.trim()}`);
+
+    // WebHDFS (fake namenode/datanode over a directory, read back directly)
+    const hdfsRoot = path.join(tmp, 'hdfs');
+    fs.mkdirSync(hdfsRoot);
+    const hdfs = await startFakeWebhdfs(hdfsRoot);
+    try {
+      const huri = `webhdfs://127.0.0.1:${hdfs.port}/warehouse/t1`;
+      const hstore = reader.localStore(path.join(hdfsRoot, 'warehouse/t1'));
+      const hm = new Map();
+      await ok(['create', huri, '--schema', SCHEMA, '--partition-by', 'country', '--config', 'delta.checkpointInterval=2']);
+      for (let i = 0; i < 3; i++) {
+        const rows = makeRows(4);
+        await ok(['append', huri, '--input', '-'], { input: jsonl(rows) });
+        for (const r of rows) hm.set(r.id, r);
+      }
+      const hs = await verify(hstore, huri, [...hm.values()], 'webhdfs after appends');
+      check(hs.checkpoint === 2, `webhdfs: checkpoint 2 used (${hs.checkpoint})`);
+      await ok(['delete', huri, '--where', 'score >= 10']);
+      for (const [id, row] of hm) if (row.score >= 10) hm.delete(id);
+      await ok(['optimize', huri]);
+      await verify(hstore, huri, [...hm.values()], 'webhdfs after delete + optimize');
+      await concurrentWriters('webhdfs', huri, hstore, {}, hm);
+    } finally {
+      hdfs.server.close();
+    }
 
     // S3
     const s3port = await freePort();
