@@ -256,6 +256,7 @@ int sesp_pq_writer_add_kv(sesp_pq_writer *w, const char *key, const char *value)
 int sesp_pq_writer_close(sesp_pq_writer *w, uint64_t *file_size_out);
 /* Frees without writing a footer (after an error or to abandon the file). */
 void sesp_pq_writer_abort(sesp_pq_writer *w);
+/* The message of the last error (including a rejected row), never NULL. */
 const char *sesp_pq_writer_error(const sesp_pq_writer *w);
 
 /* A sink that writes to a FILE* (ctx is the FILE*). */

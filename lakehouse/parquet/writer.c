@@ -87,7 +87,8 @@ static int fail(sesp_pq_writer *w, int err, const char *fmt, ...)
 
 const char *sesp_pq_writer_error(const sesp_pq_writer *w)
 {
-    return w->err ? w->errmsg : "no error";
+    /* The last message, also after a rejected row that left the writer usable. */
+    return w->errmsg[0] ? w->errmsg : "no error";
 }
 
 int sesp_pq_sink_stdio_write(void *ctx, const void *p, size_t len)

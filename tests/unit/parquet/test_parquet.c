@@ -793,6 +793,7 @@ static void test_nested_roundtrip(void)
         sesp_pq_value bad[4] = {sesp_pqv_null(), sesp_pqv_null(), sesp_pqv_null(), sesp_pqv_list(NULL, 0)};
         sesp_pq_value badrow = sesp_pqv_group(bad, 4);
         CU_ASSERT_EQUAL(sesp_pq_writer_write_row(w, &badrow), SESP_ERR_INVALID_ARG);
+        CU_ASSERT_PTR_NOT_NULL(strstr(sesp_pq_writer_error(w), "'id'"));
         bad[0] = sesp_pqv_i32(1);
         CU_ASSERT_EQUAL(sesp_pq_writer_write_row(w, &badrow), SESP_ERR_INVALID_ARG);
         CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, NULL), 0);
