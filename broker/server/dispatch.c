@@ -75,6 +75,7 @@ void sesp_server_init_apis(sesp_server *s)
         {SESP_KAPI_FIND_COORDINATOR, 0, 6, sesp_h_find_coordinator},
         {SESP_KAPI_API_VERSIONS, 0, 4, sesp_h_api_versions},
         {SESP_KAPI_INIT_PRODUCER_ID, 0, 5, sesp_h_init_producer_id},
+        {SESP_KAPI_OFFSET_FOR_LEADER_EPOCH, 0, 4, sesp_h_offset_for_leader_epoch},
     };
     for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
         int rc = sesp_server_add_api(s, &builtin[i]);

@@ -88,7 +88,7 @@ struct sesp_req {
 };
 
 /* Registers the built-in handlers (ApiVersions, Metadata, Produce, Fetch,
- * ListOffsets, FindCoordinator, InitProducerId). */
+ * ListOffsets, FindCoordinator, InitProducerId, OffsetForLeaderEpoch). */
 void sesp_server_init_apis(sesp_server *s);
 /* Adds or replaces the handler of def->api_key.  The versions must be within
  * what broker/protocol can decode.  0 or SESP_ERR_INVALID_ARG / _TOO_LARGE. */
@@ -125,6 +125,7 @@ void sesp_h_fetch(sesp_req *rq);
 void sesp_h_list_offsets(sesp_req *rq);
 void sesp_h_find_coordinator(sesp_req *rq);
 void sesp_h_init_producer_id(sesp_req *rq);
+void sesp_h_offset_for_leader_epoch(sesp_req *rq);
 
 /* Shutdown: completes every parked long-poll fetch now and makes new ones
  * answer at once; reset re-arms (tests that start several brokers). */

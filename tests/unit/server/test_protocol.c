@@ -580,6 +580,41 @@ static void test_init_producer_id(void)
     sesp_topic_release(co);
 }
 
+static void test_offset_for_leader_epoch(void)
+{
+    for (int16_t v = 0; v <= 4; v++) {
+        sesp_kmsg_offset_for_leader_epoch_request req;
+        sesp_kmsg_offset_for_leader_epoch_request_init(&req);
+        sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_partition p[3];
+        for (int i = 0; i < 3; i++)
+            sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_partition_init(&p[i]);
+        p[0].partition = 0;
+        p[0].leader_epoch = 0;
+        p[0].current_leader_epoch = 0;
+        p[1].partition = 0;
+        p[1].leader_epoch = 5;
+        p[1].current_leader_epoch = -1;
+        p[2].partition = 42;
+        sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_topic t;
+        sesp_kmsg_offset_for_leader_epoch_request_offset_for_leader_topic_init(&t);
+        t.topic = SESP_KSTR("proto");
+        t.partitions = p;
+        t.partitions_count = 3;
+        req.replica_id = -1;
+        req.topics = &t;
+        req.topics_count = 1;
+        sesp_bufr r;
+        CU_ASSERT_TRUE_FATAL(CALL(23, v, sesp_kmsg_offset_for_leader_epoch_request_encode, &req, &r));
+        sesp_kmsg_offset_for_leader_epoch_response m;
+        CU_ASSERT_EQUAL_FATAL(sesp_kmsg_offset_for_leader_epoch_response_decode(&r, v, &m, &g_arena), 0);
+        CU_ASSERT_EQUAL_FATAL(m.topics[0].partitions_count, 3);
+        CU_ASSERT_EQUAL(m.topics[0].partitions[0].error_code, 0);
+        CU_ASSERT_EQUAL(m.topics[0].partitions[0].end_offset, g_produced);
+        CU_ASSERT_EQUAL(m.topics[0].partitions[1].end_offset, -1);
+        CU_ASSERT_EQUAL(m.topics[0].partitions[2].error_code, SESP_KERR_UNKNOWN_TOPIC_OR_PARTITION);
+    }
+}
+
 static void test_bad_requests(void)
 {
     /* Unknown API key: closed. */
@@ -684,6 +719,7 @@ int main(void)
     CU_add_test(s, "Fetch long-poll timeout", test_fetch_long_poll_timeout);
     CU_add_test(s, "ListOffsets v1-10 and FindCoordinator v0-6", test_list_offsets_and_coordinator);
     CU_add_test(s, "InitProducerId v0-5, internal topics", test_init_producer_id);
+    CU_add_test(s, "OffsetForLeaderEpoch v0-4", test_offset_for_leader_epoch);
     CU_add_test(s, "bad requests close the connection", test_bad_requests);
     if (!getenv("SKIP_GARBAGE"))
         CU_add_test(s, "garbage bodies for every API and version", test_garbage_bodies);
