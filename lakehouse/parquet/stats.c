@@ -9,6 +9,8 @@
 #include "lakehouse/parquet/pq_internal.h"
 
 #include <math.h>
+
+#define SESP_PQ_MAX_STAT_BYTES 4096
 #include <string.h>
 
 sesp_pq_sort_order sesp_pq_sort_order_of(const sesp_pq_node *n)
@@ -209,6 +211,10 @@ void sesp_pq_stats_to_md(const sesp_pq_stats *s, uint8_t scratch[16], sesp_pq_md
         break;
     }
     default:
+        /* Huge bounds would bloat every footer and page header; omit them
+         * (truncating a max needs an increment that may not exist). */
+        if (s->minb.len > SESP_PQ_MAX_STAT_BYTES || s->maxb.len > SESP_PQ_MAX_STAT_BYTES)
+            return;
         md->has_min_value = md->has_max_value = true;
         md->min_value = (sesp_pq_bytes){s->minb.p, (uint32_t)s->minb.len};
         md->max_value = (sesp_pq_bytes){s->maxb.p, (uint32_t)s->maxb.len};

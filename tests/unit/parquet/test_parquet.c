@@ -678,6 +678,36 @@ static void test_early_dictionary_fallback(void)
     sesp_bufw_free(&file);
 }
 
+/* Oversized byte-array bounds are left out of the statistics, not truncated wrongly. */
+static void test_huge_stat_values(void)
+{
+    sesp_pq_schema *s;
+    sesp_pq_schema_new(&s);
+    sesp_pq_schema_add_leaf(s, 0, "blob", SESP_PQ_REQUIRED, SESP_PQ_BYTE_ARRAY, NULL, 0, NULL);
+    static uint8_t big[10000];
+    memset(big, 'z', sizeof big);
+    sesp_bufw file;
+    sesp_bufw_init(&file, 0, 0);
+    sesp_pq_writer *w;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_open(s, NULL, (sesp_pq_sink){mem_write, &file}, &w), 0);
+    sesp_pq_schema_free(s);
+    sesp_pq_value v[2] = {sesp_pqv_bytes("a", 1), sesp_pqv_bytes(big, sizeof big)};
+    for (int i = 0; i < 2; i++) {
+        sesp_pq_value row = sesp_pqv_group(&v[i], 1);
+        CU_ASSERT_EQUAL(sesp_pq_writer_write_row(w, &row), 0);
+    }
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, NULL), 0);
+    memsrc m;
+    sesp_pq_reader *r = open_mem(&file, &m, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    const sesp_pq_column_chunk_info *ci = sesp_pq_reader_column_chunk(r, 0, 0);
+    CU_ASSERT(ci->has_statistics && !ci->stats.has_min && !ci->stats.has_max);
+    CU_ASSERT(ci->stats.has_null_count && ci->stats.null_count == 0);
+    CU_ASSERT(file.len < 2 * sizeof big);
+    sesp_pq_reader_close(r);
+    sesp_bufw_free(&file);
+}
+
 /* ---- nesting ---- */
 
 /* message { required int64 id;
@@ -962,6 +992,7 @@ int main(void)
     CU_add_test(s, "flat_matrix", test_flat_matrix);
     CU_add_test(s, "dictionary_fallback_and_stats", test_dictionary_fallback_and_stats);
     CU_add_test(s, "early_dictionary_fallback", test_early_dictionary_fallback);
+    CU_add_test(s, "huge_stat_values", test_huge_stat_values);
     CU_add_test(s, "nested_roundtrip", test_nested_roundtrip);
     CU_add_test(s, "damaged_files", test_damaged_files);
     CU_basic_set_mode(CU_BRM_VERBOSE);
