@@ -497,6 +497,15 @@ static int w_commit(sesp_objwriter *w)
     /* S3 may answer 200 with an <Error> body */
     if (!rc && (r.status != 200 || (r.body && strstr((char *)r.body, "<Error>"))))
         rc = status_err(w->s, "CompleteMultipartUpload", w->key, &r);
+    if (rc && r.status == 404 && r.body && strstr((char *)r.body, "NoSuchUpload")) {
+        /* a retry after a completion whose answer was lost: the upload is
+         * gone because it became the object */
+        sesp_obj_info info;
+        if (s3_head(w->s, w->key, &info) == 0) {
+            if (info.size == w->size) rc = 0;
+            sesp_obj_info_free(&info);
+        }
+    }
     sesp_http_resp_free(&r);
     if (rc) w_abort(w);
     else w_free(sw);

@@ -65,6 +65,12 @@ function makeRows(n, country) {
   }
   return rows;
 }
+// rows whose names are random hex: a data file of several MiB that snappy cannot shrink
+function makeBigRows(n, bytes) {
+  const rows = makeRows(n, 'big');
+  for (const r of rows) r.name = require('crypto').randomBytes(bytes / 2).toString('hex');
+  return rows;
+}
 const jsonl = (rows) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
 async function verify(store, uri, model, label, version, opts = {}) {
@@ -315,6 +321,13 @@ async function main() {
       const res = await lifecycle('s3', s3uri, s3store, { env, extra });
       check(proxy.ctl.injected > 20, `the proxy injected failures (${proxy.ctl.injected})`);
       await concurrentWriters('s3', s3uri, s3store, { env, extra }, res.model);
+      // a 12 MiB data file goes up as a multipart upload (5 MiB parts), through the failures
+      const big = makeBigRows(12000, 1000);
+      const rb = await ok(['append', s3uri, '--input', '-', ...extra, '--store-opt', 'part-size=5242880'], { env, input: jsonl(big) });
+      for (const row of big) res.model.set(row.id, row);
+      const bigSnap = await verify(s3store, s3uri, [...res.model.values()], 's3 after a multipart append', null, { env, extra });
+      const bigFile = [...bigSnap.files.values()].find((a) => a.partitionValues.country === 'big');
+      check(bigFile && bigFile.size > 10 * 1024 * 1024, `multipart data file is ${bigFile && bigFile.size} bytes (${rb.out.trim()})`);
       // a commit that cannot be written leaves no version and no data files behind
       const before = await reader.snapshot(s3store);
       const keysBefore = (await s3store.list('')).map((o) => o.key).join(',');
@@ -329,6 +342,13 @@ async function main() {
       // a store without conditional puts refuses to commit unless told how to lock
       const r2 = await run(['append', s3uri, '--input', '-', ...extra, '--store-opt', 's3.conditional-put=unsupported'], { env, input: jsonl(makeRows(1)) });
       check(r2.code !== 0 && /conditional/.test(r2.err), `unsupported conditional put fails clearly: ${r2.err.trim().split('\n').pop()}`);
+      // without conditional puts, a lock file serialises the writers
+      const lockUri = 's3://lake/tables/locked';
+      const lockStore = reader.s3Store(`http://127.0.0.1:${s3port}`, 'lake', 'tables/locked');
+      const lockExtra = ['--store-opt', `s3.endpoint=http://127.0.0.1:${s3port}`, '--store-opt', 's3.conditional-put=unsupported',
+                         '--store-opt', `s3.lock-path=${path.join(tmp, 's3.lock')}`];
+      await ok(['create', lockUri, '--schema', SCHEMA, ...lockExtra], { env });
+      await concurrentWriters('s3 with lock file', lockUri, lockStore, { env, extra: lockExtra }, new Map());
     } finally {
       proxy.server.close();
       await s3.close();
