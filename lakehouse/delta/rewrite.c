@@ -332,8 +332,9 @@ int sesp_delta_table_restore(sesp_delta_table *t, int64_t version, sesp_delta_re
     int rc = sesp_delta_table_snapshot(t, -1, &cur);
     if (rc) return rc;
     if (version >= cur->version) {
+        int64_t v = cur->version;
         sesp_delta_snapshot_free(cur);
-        return sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "restore needs a version older than the current %lld", (long long)cur->version);
+        return sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "restore needs a version older than the current %lld", (long long)v);
     }
     if ((rc = sesp_delta_table_snapshot(t, version, &old))) { sesp_delta_snapshot_free(cur); return rc; }
     actlist l = {0};

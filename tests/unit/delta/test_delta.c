@@ -448,6 +448,45 @@ static void test_maintenance(void)
     CU_ASSERT_NOT_EQUAL(sesp_delta_parse_interval("soon", &ms), 0);
 }
 
+static void test_log_cleanup(void)
+{
+    char uri[300];
+    fresh_uri(uri, sizeof(uri));
+    sesp_delta_table_opts o = {0};
+    o.store.local_no_fsync = true;
+    sesp_delta_table *t = NULL;
+    CU_ASSERT_FATAL(sesp_delta_table_open(uri, &o, &t) == 0);
+    sesp_delta_kv kv[2] = {{"delta.checkpointInterval", "2"}, {"delta.logRetentionDuration", "interval 1 millisecond"}};
+    sesp_delta_map cfg = {kv, 2};
+    CU_ASSERT_FATAL(sesp_delta_table_create(t, SCHEMA, NULL, 0, &cfg, NULL) == 0);
+    sesp_delta_result r;
+    for (int i = 1; i <= 4; i++) {
+        usleep(10000);
+        char js[100];
+        snprintf(js, sizeof(js), "[{\"id\":%d,\"v\":\"r\",\"p\":\"a\"}]", i);
+        CU_ASSERT_EQUAL(append_rows(t, js, NULL, 0, &r), i);
+    }
+    /* after the checkpoint at 4: commits 0-3 and checkpoint 2 are gone */
+    sesp_delta_version_info *v = NULL;
+    size_t nv = 0;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_log_versions(sesp_delta_table_store(t), &v, &nv, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(nv, 1);
+    CU_ASSERT_EQUAL(v[0].version, 4);
+    CU_ASSERT(v[0].has_json && v[0].has_checkpoint);
+    free(v);
+    CU_ASSERT_EQUAL(scan_count(t, -1), 4);
+    sesp_delta_snapshot *s = NULL;
+    CU_ASSERT_EQUAL(sesp_delta_table_snapshot(t, 1, &s), SESP_ERR_CORRUPT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sesp_delta_table_error(t), "missing"));
+    /* restore cannot go where the log no longer reaches, nor forward */
+    CU_ASSERT_NOT_EQUAL(sesp_delta_table_restore(t, 1, &r), 0);
+    CU_ASSERT_EQUAL(sesp_delta_table_restore(t, 9, &r), SESP_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(append_rows(t, "[{\"id\":5,\"v\":\"r\",\"p\":\"a\"}]", NULL, 0, &r), 5);
+    CU_ASSERT_EQUAL(scan_count(t, -1), 5);
+    sesp_delta_table_close(t);
+}
+
 static void test_paths(void)
 {
     char *k = sesp_delta_path_to_key("p=a%20b/f%25.parquet");
@@ -473,6 +512,7 @@ int main(void)
     CU_add_test(su, "conflicts", test_conflicts);
     CU_add_test(su, "concurrent_writers", test_concurrent_writers);
     CU_add_test(su, "maintenance", test_maintenance);
+    CU_add_test(su, "log_cleanup", test_log_cleanup);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();
