@@ -94,6 +94,7 @@ int sesp_delta_table_delete(sesp_delta_table *t, sesp_delta_pred_fn pred, void *
     res->version = -1;
     sesp_delta_snapshot *snap = NULL;
     int rc = sesp_delta_table_snapshot(t, -1, &snap);
+    if (!rc && (rc = sesp_delta_check_writable(t, snap, true))) { sesp_delta_snapshot_free(snap); return rc; }
     if (rc) return rc;
     sesp_arena a;
     sesp_arena_init(&a, 0);
@@ -158,6 +159,7 @@ int sesp_delta_table_merge(sesp_delta_table *t, const json_t *rows, const char *
     if (!json_is_array(rows) || !nkeys) return sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "merge needs rows and key columns");
     sesp_delta_snapshot *snap = NULL;
     int rc = sesp_delta_table_snapshot(t, -1, &snap);
+    if (!rc && (rc = sesp_delta_check_writable(t, snap, true))) { sesp_delta_snapshot_free(snap); return rc; }
     if (rc) return rc;
     for (size_t k = 0; k < nkeys; k++)
         if (!sesp_delta_struct_field(snap->schema, keys[k])) {
@@ -257,6 +259,7 @@ int sesp_delta_table_optimize(sesp_delta_table *t, uint64_t target_bytes, sesp_d
     if (!target_bytes) target_bytes = 128u << 20;
     sesp_delta_snapshot *snap = NULL;
     int rc = sesp_delta_table_snapshot(t, -1, &snap);
+    if (!rc && (rc = sesp_delta_check_writable(t, snap, false))) { sesp_delta_snapshot_free(snap); return rc; }
     if (rc) return rc;
     char **pid = calloc(snap->nfiles + 1, sizeof(char *));
     bool *done = calloc(snap->nfiles + 1, sizeof(bool));
@@ -330,6 +333,7 @@ int sesp_delta_table_restore(sesp_delta_table *t, int64_t version, sesp_delta_re
     res->version = -1;
     sesp_delta_snapshot *cur = NULL, *old = NULL;
     int rc = sesp_delta_table_snapshot(t, -1, &cur);
+    if (!rc && (rc = sesp_delta_check_writable(t, cur, true))) { sesp_delta_snapshot_free(cur); return rc; }
     if (rc) return rc;
     if (version >= cur->version) {
         int64_t v = cur->version;

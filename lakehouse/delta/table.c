@@ -429,6 +429,37 @@ void sesp_delta_discard_files(sesp_delta_table *t, const sesp_delta_add *adds, s
     memcpy(t->err, saved, sizeof(saved));
 }
 
+/* ---- writer protocol ---- */
+
+static bool has_invariants(const sesp_delta_type *t)
+{
+    if (!t) return false;
+    for (size_t i = 0; i < t->nfields; i++)
+        if ((t->fields[i].metadata && strstr(t->fields[i].metadata, "delta.invariants")) || has_invariants(t->fields[i].type))
+            return true;
+    return has_invariants(t->element) || has_invariants(t->value);
+}
+
+int sesp_delta_check_writable(sesp_delta_table *t, const sesp_delta_snapshot *snap, bool removes_data)
+{
+    const sesp_delta_protocol *p = &snap->protocol;
+    if (p->min_writer > 2 && p->min_writer != 7)
+        return sesp_delta_table_seterr(t, SESP_ERR_UNSUPPORTED, "table needs writer version %d (SESP writes version 2 tables)", p->min_writer);
+    if (p->min_writer == 7)
+        for (size_t i = 0; i < p->n_writer_features; i++) {
+            const char *f = p->writer_features[i];
+            if (strcmp(f, "appendOnly") && strcmp(f, "invariants") && strcmp(f, "timestampNtz"))
+                return sesp_delta_table_seterr(t, SESP_ERR_UNSUPPORTED, "table needs writer feature %s, which SESP does not support", f);
+        }
+    /* SESP does not evaluate SQL invariants, so it must not write such tables */
+    if (has_invariants(snap->schema))
+        return sesp_delta_table_seterr(t, SESP_ERR_UNSUPPORTED, "table has column invariants (delta.invariants), which SESP cannot check");
+    const char *ao = sesp_delta_snapshot_config(snap, "delta.appendOnly");
+    if (removes_data && ao && !strcmp(ao, "true"))
+        return sesp_delta_table_seterr(t, SESP_ERR_STATE, "table is append-only (delta.appendOnly=true)");
+    return 0;
+}
+
 /* ---- create ---- */
 
 int sesp_delta_table_create(sesp_delta_table *t, const char *schema_json, const char *const *partition_cols,
@@ -552,6 +583,7 @@ int sesp_delta_table_append(sesp_delta_table *t, const json_t *rows, const sesp_
         rc = sesp_delta_snapshot_load(t->s, -1, &snap, err, sizeof(err));
     }
     if (rc) { sesp_delta_table_seterr(t, rc, "%s", err); goto out; }
+    if ((rc = sesp_delta_check_writable(t, snap, false))) goto out;
     if (o->app_id && sesp_delta_snapshot_txn_version(snap, o->app_id) >= o->txn_version) {
         res->skipped = true;
         res->version = snap->version;

@@ -26,6 +26,9 @@ int sesp_delta_write_rows(sesp_delta_table *t, const sesp_delta_type *schema, co
 /* Calls fn with each row of one data file (partition columns filled in). */
 int sesp_delta_read_file(sesp_delta_table *t, const sesp_delta_snapshot *snap, const sesp_delta_add *add,
                          sesp_delta_row_fn fn, void *ud);
+/* Refuses writes to tables whose writer protocol or properties SESP cannot
+ * honour; removes_data: the operation removes rows (appendOnly forbids it). */
+int sesp_delta_check_writable(sesp_delta_table *t, const sesp_delta_snapshot *snap, bool removes_data);
 /* Deletes the data files of a commit that did not happen (best effort). */
 void sesp_delta_discard_files(sesp_delta_table *t, const sesp_delta_add *adds, size_t n);
 

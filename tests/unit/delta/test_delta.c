@@ -487,6 +487,39 @@ static void test_log_cleanup(void)
     sesp_delta_table_close(t);
 }
 
+static void test_writer_protocol(void)
+{
+    char uri[300];
+    sesp_delta_table *t = make_table(uri, sizeof(uri), "100");
+    sesp_delta_result r;
+    CU_ASSERT_EQUAL(append_rows(t, "[{\"id\":1,\"v\":\"a\",\"p\":\"x\"}]", NULL, 0, &r), 1);
+    /* another writer upgrades the table to writer version 4 (generated columns, ...) */
+    sesp_delta_action up = {.kind = SESP_DA_PROTOCOL, .u.protocol = {.min_reader = 1, .min_writer = 4}};
+    char err[256];
+    int64_t v;
+    CU_ASSERT_EQUAL(sesp_delta_commit(sesp_delta_table_store(t), 1, &up, 1, NULL, "UPGRADE", NULL, &v, err, sizeof(err)), 0);
+    json_t *rows = json_loads("[{\"id\":2,\"v\":\"b\",\"p\":\"x\"}]", 0, NULL);
+    CU_ASSERT_EQUAL(sesp_delta_table_append(t, rows, NULL, &r), SESP_ERR_UNSUPPORTED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sesp_delta_table_error(t), "writer version 4"));
+    CU_ASSERT_EQUAL(scan_count(t, -1), 1);   /* still readable */
+    sesp_delta_table_close(t);
+    /* append-only tables take appends but refuse deletes */
+    fresh_uri(uri, sizeof(uri));
+    sesp_delta_table_opts o = {0};
+    o.store.local_no_fsync = true;
+    CU_ASSERT_FATAL(sesp_delta_table_open(uri, &o, &t) == 0);
+    sesp_delta_kv kv[1] = {{"delta.appendOnly", "true"}};
+    sesp_delta_map cfg = {kv, 1};
+    CU_ASSERT_FATAL(sesp_delta_table_create(t, SCHEMA, NULL, 0, &cfg, NULL) == 0);
+    CU_ASSERT_EQUAL(sesp_delta_table_append(t, rows, NULL, &r), 0);
+    int id = 2;
+    CU_ASSERT_EQUAL(sesp_delta_table_delete(t, del_id, &id, &r), SESP_ERR_STATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sesp_delta_table_error(t), "append-only"));
+    CU_ASSERT_EQUAL(scan_count(t, -1), 1);
+    json_decref(rows);
+    sesp_delta_table_close(t);
+}
+
 static void test_paths(void)
 {
     char *k = sesp_delta_path_to_key("p=a%20b/f%25.parquet");
@@ -513,6 +546,7 @@ int main(void)
     CU_add_test(su, "concurrent_writers", test_concurrent_writers);
     CU_add_test(su, "maintenance", test_maintenance);
     CU_add_test(su, "log_cleanup", test_log_cleanup);
+    CU_add_test(su, "writer_protocol", test_writer_protocol);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();
