@@ -7,6 +7,8 @@
  */
 #include "log.h"
 #include "batch.h"
+#include "cleaner.h"
+#include "log_internal.h"
 #include "pstate.h"
 #include "segment.h"
 #include "common/err.h"
@@ -27,18 +29,6 @@
 #define START_CHECKPOINT "log-start-offset-checkpoint"
 #define RECOVERY_CHECKPOINT "recovery-point-offset-checkpoint"
 
-struct sesp_log {
-    pthread_mutex_t mu;
-    char *dir;
-    sesp_log_config cfg;
-    sesp_segment **segs;        /* ascending base offset; the last is active */
-    int nseg, capseg;
-    int64_t log_start;
-    int64_t recovery_point;     /* offsets below are fsync'ed */
-    int64_t unflushed;          /* records appended since the last flush */
-    int64_t last_flush_ms;
-    sesp_pstate ps;             /* idempotent producers, complete up to the end offset */
-};
 
 void sesp_log_config_defaults(sesp_log_config *c)
 {
@@ -52,6 +42,12 @@ void sesp_log_config_defaults(sesp_log_config *c)
     c->log_append_time = false;
     c->index_interval_bytes = 4096;
     c->segment_index_bytes = 10485760;
+    c->compact = false;
+    c->delete_retention = true;
+    c->delete_retention_ms = 86400000;
+    c->min_cleanable_dirty_ratio = 0.5;
+    c->min_compaction_lag_ms = 0;
+    c->max_compaction_lag_ms = INT64_MAX;
 }
 
 static sesp_segment *active(sesp_log *l) { return l->segs[l->nseg - 1]; }
@@ -66,7 +62,7 @@ static char *dir_file(const sesp_log *l, const char *name)
     return p;
 }
 
-static int fsync_dir(const char *dir)
+int sesp_log_fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -273,7 +269,8 @@ int sesp_log_open(const char *dir, const sesp_log_config *cfg, sesp_log **out)
         rc = SESP_ERR_NOMEM;
         goto out;
     }
-    if ((rc = mkdirs(dir)) != 0 || (rc = list_segments(dir, &bases, &nb)) != 0)
+    if ((rc = mkdirs(dir)) != 0 || (rc = sesp_log_cleaner_recover_dir(dir)) != 0 ||
+        (rc = list_segments(dir, &bases, &nb)) != 0)
         goto out;
     marker = dir_file(l, CLEAN_MARKER);
     if (!marker) {
@@ -282,7 +279,7 @@ int sesp_log_open(const char *dir, const sesp_log_config *cfg, sesp_log **out)
     }
     bool clean = access(marker, F_OK) == 0;
     /* From here on a crash must count as unclean. */
-    if (clean && (unlink(marker) != 0 || fsync_dir(dir) != 0)) {
+    if (clean && (unlink(marker) != 0 || sesp_log_fsync_dir(dir) != 0)) {
         rc = SESP_ERR_IO;
         goto out;
     }
@@ -339,7 +336,7 @@ int sesp_log_open(const char *dir, const sesp_log_config *cfg, sesp_log **out)
             sesp_segment_close(s);
             goto out;
         }
-        fsync_dir(dir);
+        sesp_log_fsync_dir(dir);
     }
     int64_t end = active(l)->next_offset;
     l->log_start = l->segs[0]->base_offset;
@@ -358,6 +355,8 @@ out:
         errno = e;
         return rc;
     }
+    if (l->cfg.compact)
+        sesp_log_cleaner_register(l);
     *out = l;
     return 0;
 }
@@ -385,6 +384,7 @@ void sesp_log_close(sesp_log *l)
 {
     if (!l)
         return;
+    sesp_log_cleaner_unregister(l);
     pthread_mutex_lock(&l->mu);
     int rc = flush_locked(l);
     for (int i = 0; i < l->nseg; i++)
@@ -405,7 +405,7 @@ void sesp_log_close(sesp_log *l)
         if (fd >= 0) {
             fsync(fd);
             close(fd);
-            fsync_dir(l->dir);
+            sesp_log_fsync_dir(l->dir);
         }
         free(m);
     }
@@ -417,6 +417,7 @@ int sesp_log_delete(sesp_log *l)
 {
     if (!l)
         return SESP_ERR_INVALID_ARG;
+    sesp_log_cleaner_unregister(l);
     char *dir = strdup(l->dir);
     pthread_mutex_lock(&l->mu);
     pthread_mutex_unlock(&l->mu);
@@ -448,6 +449,10 @@ void sesp_log_set_config(sesp_log *l, const sesp_log_config *cfg)
     pthread_mutex_lock(&l->mu);
     l->cfg = *cfg;
     pthread_mutex_unlock(&l->mu);
+    if (cfg->compact)
+        sesp_log_cleaner_register(l);
+    else
+        sesp_log_cleaner_unregister(l);
 }
 
 /* Seals the active segment and opens a fresh one at the end offset. */
@@ -473,7 +478,7 @@ static int roll_locked(sesp_log *l, int64_t now_ms)
         sesp_segment_remove(s);
         return rc;
     }
-    fsync_dir(l->dir);
+    sesp_log_fsync_dir(l->dir);
     /* Best effort: without it recovery replays more of the log, nothing worse. */
     if (sesp_pstate_write_snapshot(&l->ps, l->dir, s->base_offset) == 0)
         sesp_pstate_prune_snapshots(l->dir, 2);
@@ -880,8 +885,8 @@ int sesp_log_apply_retention(sesp_log *l, int64_t now_ms)
      * expired active segment is rolled first so it can go too. */
     for (;;) {
         sesp_segment *s = l->segs[0];
-        bool by_time = expired(l, s, now_ms);
-        bool by_size = l->cfg.retention_bytes >= 0 && s->size > 0 && total - s->size >= l->cfg.retention_bytes;
+        bool by_time = l->cfg.delete_retention && expired(l, s, now_ms);
+        bool by_size = l->cfg.delete_retention && l->cfg.retention_bytes >= 0 && s->size > 0 && total - s->size >= l->cfg.retention_bytes;
         bool below_start = s->size > 0 && s->next_offset <= l->log_start;
         if (!by_time && !by_size && !below_start)
             break;
@@ -945,7 +950,7 @@ int sesp_log_truncate_prefix(sesp_log *l, int64_t new_start)
     while (l->nseg > 1 && l->segs[0]->next_offset <= new_start)
         if ((rc = drop_oldest(l)) != 0)
             goto out;
-    fsync_dir(l->dir);
+    sesp_log_fsync_dir(l->dir);
 out:
     pthread_mutex_unlock(&l->mu);
     return rc;

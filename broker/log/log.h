@@ -40,6 +40,14 @@ typedef struct sesp_log_config {
     bool log_append_time;           /* message.timestamp.type=LogAppendTime */
     int32_t index_interval_bytes;   /* default 4096 */
     int32_t segment_index_bytes;    /* default 10485760 */
+    /* cleanup.policy: "delete" -> delete_retention only (default), "compact"
+     * -> compact only, "compact,delete" -> both. */
+    bool compact;
+    bool delete_retention;          /* retention.ms / retention.bytes delete old segments */
+    int64_t delete_retention_ms;    /* delete.retention.ms: tombstone lifetime after first cleaned, default 86400000 */
+    double min_cleanable_dirty_ratio;   /* min.cleanable.dirty.ratio, default 0.5 */
+    int64_t min_compaction_lag_ms;  /* min.compaction.lag.ms, default 0 */
+    int64_t max_compaction_lag_ms;  /* max.compaction.lag.ms, default INT64_MAX */
 } sesp_log_config;
 
 void sesp_log_config_defaults(sesp_log_config *c);
