@@ -61,6 +61,23 @@ int sesp_server_start(sesp_config *cfg, sesp_server_ext_fn ext, void *ext_ud, se
         snprintf(err, errlen, "cannot read or write %s/meta.properties: %s", cfg->log_dirs[0], sesp_strerror(rc));
         goto fail;
     }
+    /* Every data dir records the cluster id; one from another cluster is
+     * refused, as Kafka does. */
+    for (int i = 1; i < cfg->num_log_dirs; i++) {
+        char other[sizeof s->cluster_id];
+        memcpy(other, s->cluster_id, sizeof other);
+        if ((rc = sesp_server_load_meta(cfg->log_dirs[i], s->node_id, other, sizeof other))) {
+            snprintf(err, errlen, "cannot read or write %s/meta.properties: %s", cfg->log_dirs[i],
+                     sesp_strerror(rc));
+            goto fail;
+        }
+        if (strcmp(other, s->cluster_id) != 0) {
+            snprintf(err, errlen, "log dir %s belongs to cluster %s, not %s", cfg->log_dirs[i], other,
+                     s->cluster_id);
+            rc = SESP_ERR_INVALID_ARG;
+            goto fail;
+        }
+    }
     if ((rc = sesp_topics_open(cfg, &s->topics, err, errlen)))
         goto fail;
     sesp_server_init_apis(s);

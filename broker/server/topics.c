@@ -28,6 +28,7 @@
 struct sesp_partition {
     sesp_topic *topic;
     int32_t index;
+    int dir_idx;                     /* which of log.dirs holds it */
     sesp_log *log;
     pthread_mutex_t wmu;             /* guards the waiter list */
     sesp_partition_waiter *waiters;
@@ -354,9 +355,41 @@ static void random_id(sesp_topic_id *id)
     }
 }
 
-static void partition_dir(const sesp_topics *t, const char *topic, int32_t i, char *out, size_t outlen)
+static void partition_dir(const sesp_topics *t, int d, const char *topic, int32_t i, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s/%s-%d", t->dir, topic, (int)i);
+    snprintf(out, outlen, "%s/%s-%d", t->cfg->log_dirs[d], topic, (int)i);
+}
+
+/* Partitions per log dir among the topics in the registry (lock held or
+ * single-threaded load). */
+static void dir_tally(const sesp_topics *t, int *tally)
+{
+    memset(tally, 0, sizeof(int) * SESP_CONFIG_MAX_LOG_DIRS);
+    for (size_t i = 0; i < t->n; i++)
+        for (int32_t p = 0; p < t->topics[i]->nparts; p++)
+            tally[t->topics[i]->parts[p]->dir_idx]++;
+}
+
+/* Where partition i lives: an existing directory in any of log.dirs wins
+ * (unless fresh, which clears leftovers everywhere); a new one goes to the
+ * dir holding the fewest partitions, as Kafka places new replicas. */
+static int choose_dir(const sesp_topics *t, const char *topic, int32_t i, bool fresh, int *tally)
+{
+    char dir[4096];
+    struct stat st;
+    int nd = t->cfg->num_log_dirs;
+    for (int d = 0; d < nd; d++) {
+        partition_dir(t, d, topic, i, dir, sizeof dir);
+        if (fresh)
+            rm_rf(dir); /* data of an earlier incarnation that never made it into topics.json */
+        else if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+            return d;
+    }
+    int best = 0;
+    for (int d = 1; d < nd; d++)
+        if (tally[d] < tally[best])
+            best = d;
+    return best;
 }
 
 /* Effective log config of a topic; tp->mu held (or tp not yet shared). */
@@ -411,13 +444,14 @@ static void free_overrides(char **keys, char **vals, size_t n)
     free(vals);
 }
 
-static sesp_partition *partition_new(sesp_topic *tp, int32_t index, sesp_log *log)
+static sesp_partition *partition_new(sesp_topic *tp, int32_t index, int dir_idx, sesp_log *log)
 {
     sesp_partition *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->topic = tp;
     p->index = index;
+    p->dir_idx = dir_idx;
     p->log = log;
     pthread_mutex_init(&p->wmu, NULL);
     return p;
@@ -479,18 +513,20 @@ static int open_partitions(sesp_topics *t, sesp_topic *tp, int32_t from, int32_t
     log_config_for(t, tp, &lc);
     int rc = 0;
     int32_t i;
+    int tally[SESP_CONFIG_MAX_LOG_DIRS];
+    dir_tally(t, tally); /* counts tp's existing partitions too when it grows */
     for (i = from; i < to; i++) {
         char dir[4096];
-        partition_dir(t, tp->name, i, dir, sizeof dir);
-        if (fresh)
-            rm_rf(dir); /* data of an earlier incarnation that never made it into topics.json */
+        int d = choose_dir(t, tp->name, i, fresh, tally);
+        tally[d]++;
+        partition_dir(t, d, tp->name, i, dir, sizeof dir);
         sesp_log *log = NULL;
         rc = sesp_log_open(dir, &lc, &log);
         if (rc) {
             bad(msg, msglen, 0, "cannot open partition directory %s: %s", dir, sesp_strerror(rc));
             break;
         }
-        if (!(parts[i] = partition_new(tp, i, log))) {
+        if (!(parts[i] = partition_new(tp, i, d, log))) {
             sesp_log_delete(log);
             rc = SESP_ERR_NOMEM;
             break;
@@ -1166,6 +1202,10 @@ sesp_log *sesp_topic_log(sesp_topic *tp, int32_t i)
 }
 
 sesp_log *sesp_partition_log(sesp_partition *p) { return p->log; }
+const char *sesp_partition_log_dir(const sesp_topics *t, const sesp_partition *p)
+{
+    return t->cfg->log_dirs[p->dir_idx];
+}
 int32_t sesp_partition_index(const sesp_partition *p) { return p->index; }
 sesp_topic *sesp_partition_topic(sesp_partition *p) { return p->topic; }
 

@@ -1,6 +1,6 @@
 /*
  * The topic registry: every topic's name, id (random UUID), partitions (each
- * owning a sesp_log under <log.dirs[0]>/<topic>-<partition>/) and per-topic
+ * owning a sesp_log under <one of log.dirs>/<topic>-<partition>/) and per-topic
  * config overrides, persisted atomically in <log.dirs[0]>/__sesp_meta/
  * topics.json and reloaded (with log recovery) at start.  Thread-safe: an
  * rwlock guards the registry; topics are reference-counted so a handler that
@@ -109,6 +109,9 @@ sesp_partition *sesp_topic_partition(sesp_topic *tp, int32_t i);
 /* The partition's log, or NULL if out of range. */
 sesp_log *sesp_topic_log(sesp_topic *tp, int32_t i);
 sesp_log *sesp_partition_log(sesp_partition *p);
+/* The log.dirs entry holding the partition (new partitions go to the dir
+ * with the fewest; the registry itself lives in log.dirs[0]). */
+const char *sesp_partition_log_dir(const sesp_topics *t, const sesp_partition *p);
 int32_t sesp_partition_index(const sesp_partition *p);
 sesp_topic *sesp_partition_topic(sesp_partition *p);
 
@@ -159,7 +162,8 @@ int16_t sesp_topic_config_validate(const char *key, const char *value, char *msg
 int16_t sesp_topics_alter_configs(sesp_topics *t, const char *name, size_t name_len, const sesp_topic_kv *kv,
                                   size_t n, bool replace_all, bool validate_only, char *msg, size_t msglen);
 
-/* The data directory holding every partition (log.dirs[0]). */
+/* The registry's data directory (log.dirs[0]); partitions may live in any
+ * of log.dirs (sesp_partition_log_dir). */
 const char *sesp_topics_log_dir(const sesp_topics *t);
 /* Applies retention to every partition and time-based flush (the broker's
  * periodic task).  Returns segments deleted. */

@@ -313,6 +313,47 @@ static void test_retention(void)
     sesp_config_free(&c);
 }
 
+/* Several log.dirs: new partitions spread over them, reopen finds them. */
+static void test_multi_dirs(void)
+{
+    char d1[128], d2[128], list[300], err[256], msg[SESP_TOPICS_MSG_LEN];
+    snprintf(d1, sizeof d1, "%s/jbod1", g_dir);
+    snprintf(d2, sizeof d2, "%s/jbod2", g_dir);
+    snprintf(list, sizeof list, "%s,%s", d1, d2);
+    sesp_config c;
+    sesp_config_init(&c);
+    sesp_config_set(&c, "log.dirs", list, err, sizeof err);
+    CU_ASSERT_EQUAL_FATAL(sesp_config_finish(&c, err, sizeof err), 0);
+    mkdir(d1, 0755);
+    mkdir(d2, 0755);
+    sesp_topics *t;
+    CU_ASSERT_EQUAL_FATAL(sesp_topics_open(&c, &t, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_topics_create(t, "spread", 6, 4, 1, NULL, 0, false, NULL, msg, sizeof msg), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_topics_create_partitions(t, "spread", 6, 6, false, msg, sizeof msg), 0);
+    sesp_topic *tp = sesp_topics_get(t, "spread", 6);
+    int in1 = 0, in2 = 0;
+    for (int32_t i = 0; i < 6; i++) {
+        const char *d = sesp_partition_log_dir(t, sesp_topic_partition(tp, i));
+        in1 += strcmp(d, d1) == 0;
+        in2 += strcmp(d, d2) == 0;
+    }
+    CU_ASSERT_EQUAL(in1, 3);
+    CU_ASSERT_EQUAL(in2, 3);
+    append_one(sesp_topic_log(tp, 1), "in some dir");
+    char where[256];
+    snprintf(where, sizeof where, "%s", sesp_partition_log_dir(t, sesp_topic_partition(tp, 1)));
+    sesp_topic_release(tp);
+    sesp_topics_close(t);
+    CU_ASSERT_EQUAL_FATAL(sesp_topics_open(&c, &t, err, sizeof err), 0);
+    tp = sesp_topics_get(t, "spread", 6);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tp);
+    CU_ASSERT_STRING_EQUAL(sesp_partition_log_dir(t, sesp_topic_partition(tp, 1)), where);
+    CU_ASSERT_EQUAL(sesp_log_end_offset(sesp_topic_log(tp, 1)), 1);
+    sesp_topic_release(tp);
+    sesp_topics_close(t);
+    sesp_config_free(&c);
+}
+
 static void test_corrupt_registry(void)
 {
     sesp_config c;
@@ -343,6 +384,7 @@ int main(void)
     CU_add_test(s, "persistence and configs", test_persist_and_configs);
     CU_add_test(s, "deferred delete and waiters", test_deferred_delete_and_waiters);
     CU_add_test(s, "retention", test_retention);
+    CU_add_test(s, "several log.dirs", test_multi_dirs);
     CU_add_test(s, "corrupt registry", test_corrupt_registry);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
