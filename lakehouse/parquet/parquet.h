@@ -20,6 +20,7 @@
  *     (`group (MAP) { repeated group key_value { key; value } }`) the items
  *     are GROUP values {key, value}.
  *   - a row is a GROUP value whose children are the root's children.
+ * Writers, readers and schemas are not thread-safe; use one per thread.
  * BYTES is used for BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY (length must equal
  * type_length).  DATE is INT32 days, TIMESTAMP(MICROS) INT64 micros since the
  * epoch, DECIMAL the unscaled integer (INT32/INT64) or big-endian two's
@@ -143,6 +144,8 @@ int sesp_pq_schema_add_map(sesp_pq_schema *s, int parent, const char *name,
 int sesp_pq_schema_set_field_id(sesp_pq_schema *s, int node, int field_id);
 
 int sesp_pq_schema_node_count(const sesp_pq_schema *s);
+/* NULL if id is out of range.  The pointer is valid until the schema is
+ * modified (adding nodes may move them) or freed. */
 const sesp_pq_node *sesp_pq_schema_node(const sesp_pq_schema *s, int id);
 int sesp_pq_schema_column_count(const sesp_pq_schema *s);
 /* Node id of leaf column i, or -1. */

@@ -496,7 +496,7 @@ int sesp_pq_writer_flush_row_group(sesp_pq_writer *w)
         m->total_uncompressed_size = uncomp;
         m->has_stats = true;
         stats_md_copy(w, &c->chunk_stats, &m->stats, true);
-        ch->file_offset = start;
+        ch->file_offset = 0;        /* deprecated; 0 = metadata only in the footer */
         total_comp += comp;
         total_uncomp += uncomp;
         /* reset for the next row group */
