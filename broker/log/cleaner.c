@@ -235,6 +235,8 @@ void sesp_log_cleaner_stop(void)
     pthread_mutex_unlock(&g_mu);
     if (running)
         pthread_join(g_thread, NULL);
+    /* The flag only interrupts the thread's passes; direct calls run on. */
+    atomic_store(&g_stop, false);
 }
 
 /* ---- the key -> latest offset map ---- */
