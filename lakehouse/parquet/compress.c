@@ -81,8 +81,11 @@ static int gzip_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t ex
 int sesp_pq_compress(int codec, int level, const uint8_t *src, size_t n, uint8_t *dst,
                      size_t cap, size_t *out_len)
 {
+    static const uint8_t empty[1];
     if (n > INT32_MAX)
         return SESP_ERR_TOO_LARGE;
+    if (n == 0)
+        src = empty;        /* an empty page (all nulls) still gets a valid frame */
     switch (codec) {
     case SESP_PQ_UNCOMPRESSED:
         if (cap < n)
@@ -119,6 +122,9 @@ int sesp_pq_compress(int codec, int level, const uint8_t *src, size_t n, uint8_t
 
 int sesp_pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t expect)
 {
+    static const uint8_t empty[1];
+    if (n == 0)
+        src = empty;
     switch (codec) {
     case SESP_PQ_UNCOMPRESSED:
         if (n != expect)

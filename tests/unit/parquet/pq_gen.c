@@ -205,6 +205,9 @@ static sesp_pq_schema *flat_schema(void)
     rc |= sesp_pq_schema_add_leaf(s, 0, "c_dec64", SESP_PQ_OPTIONAL, SESP_PQ_INT64, &d64, 0, NULL);
     rc |= sesp_pq_schema_add_leaf(s, 0, "c_decfx", SESP_PQ_OPTIONAL, SESP_PQ_FIXED_LEN_BYTE_ARRAY, &dfx, 16, NULL);
     rc |= sesp_pq_schema_add_leaf(s, 0, "c_uuid", SESP_PQ_OPTIONAL, SESP_PQ_FIXED_LEN_BYTE_ARRAY, &uuid, 16, NULL);
+    /* one distinct value: dictionary indices of bit width 0 */
+    rc |= sesp_pq_schema_add_leaf(s, 0, "c_const", SESP_PQ_REQUIRED, SESP_PQ_BYTE_ARRAY, &str, 0, NULL);
+    rc |= sesp_pq_schema_add_leaf(s, 0, "c_allnull", SESP_PQ_OPTIONAL, SESP_PQ_INT64, NULL, 0, NULL);
     if (rc) {
         fprintf(stderr, "schema build failed\n");
         exit(2);
@@ -214,7 +217,7 @@ static sesp_pq_schema *flat_schema(void)
 
 static sesp_pq_value flat_row(size_t i, sesp_arena *a)
 {
-    sesp_pq_value *v = sesp_arena_calloc(a, 18, sizeof *v);
+    sesp_pq_value *v = sesp_arena_calloc(a, 20, sizeof *v);
     bool null = i % 9 == 4;
     uint64_t h = (i + 1) * 0x9e3779b97f4a7c15ull;
     v[0] = null ? sesp_pqv_null() : sesp_pqv_bool(h >> 63);
@@ -243,7 +246,9 @@ static sesp_pq_value flat_row(size_t i, sesp_arena *a)
     for (int k = 0; k < 16; k++) d[15 - k] = (uint8_t)(x >> (8 * k));
     v[16] = null ? sesp_pqv_null() : sesp_pqv_bytes(d, 16);
     v[17] = null ? sesp_pqv_null() : sesp_pqv_bytes(UUIDS[i % 3], 16);
-    return sesp_pqv_group(v, 18);
+    v[18] = sesp_pqv_bytes("constant", 8);
+    v[19] = sesp_pqv_null();
+    return sesp_pqv_group(v, 20);
 }
 
 static sesp_pq_schema *nested_schema(void)

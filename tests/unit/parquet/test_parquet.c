@@ -708,6 +708,49 @@ static void test_huge_stat_values(void)
     sesp_bufw_free(&file);
 }
 
+/* All-null and single-valued columns: empty value sections, bit width 0 indices. */
+static void test_all_null_and_constant(void)
+{
+    sesp_pq_codec codecs[] = {SESP_PQ_UNCOMPRESSED, SESP_PQ_SNAPPY, SESP_PQ_GZIP, SESP_PQ_ZSTD, SESP_PQ_LZ4_RAW};
+    for (int ci = 0; ci < 5; ci++) {
+        for (int v2 = 0; v2 < 2; v2++) {
+            sesp_pq_schema *s;
+            sesp_pq_schema_new(&s);
+            sesp_pq_schema_add_leaf(s, 0, "n", SESP_PQ_OPTIONAL, SESP_PQ_INT64, NULL, 0, NULL);
+            sesp_pq_schema_add_leaf(s, 0, "c", SESP_PQ_REQUIRED, SESP_PQ_DOUBLE, NULL, 0, NULL);
+            sesp_pq_writer_options o = {.codec = codecs[ci], .data_page_v2 = v2};
+            sesp_bufw file;
+            sesp_bufw_init(&file, 0, 0);
+            sesp_pq_writer *w;
+            CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_open(s, &o, (sesp_pq_sink){mem_write, &file}, &w), 0);
+            sesp_pq_schema_free(s);
+            for (int i = 0; i < 100; i++) {
+                sesp_pq_value v[2] = {sesp_pqv_null(), sesp_pqv_double(2.5)};
+                sesp_pq_value row = sesp_pqv_group(v, 2);
+                CU_ASSERT_EQUAL(sesp_pq_writer_write_row(w, &row), 0);
+            }
+            CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, NULL), 0);
+            memsrc m;
+            sesp_pq_reader *r = open_mem(&file, &m, NULL);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+            const sesp_pq_column_chunk_info *info = sesp_pq_reader_column_chunk(r, 0, 0);
+            CU_ASSERT(info->stats.null_count == 100 && !info->stats.has_min);
+            sesp_pq_column c0, c1;
+            CU_ASSERT_EQUAL_FATAL(sesp_pq_reader_read_column(r, 0, 0, &c0), 0);
+            CU_ASSERT_EQUAL_FATAL(sesp_pq_reader_read_column(r, 0, 1, &c1), 0);
+            CU_ASSERT(c0.n == 100 && c0.nvalues == 0 && c1.n == 100 && c1.nvalues == 100);
+            bool ok = true;
+            for (int i = 0; i < 100; i++)
+                ok &= c0.def[i] == 0 && ((double *)c1.values)[i] == 2.5;
+            CU_ASSERT_TRUE(ok);
+            sesp_pq_column_free(&c0);
+            sesp_pq_column_free(&c1);
+            sesp_pq_reader_close(r);
+            sesp_bufw_free(&file);
+        }
+    }
+}
+
 /* ---- nesting ---- */
 
 /* message { required int64 id;
@@ -993,6 +1036,7 @@ int main(void)
     CU_add_test(s, "dictionary_fallback_and_stats", test_dictionary_fallback_and_stats);
     CU_add_test(s, "early_dictionary_fallback", test_early_dictionary_fallback);
     CU_add_test(s, "huge_stat_values", test_huge_stat_values);
+    CU_add_test(s, "all_null_and_constant", test_all_null_and_constant);
     CU_add_test(s, "nested_roundtrip", test_nested_roundtrip);
     CU_add_test(s, "damaged_files", test_damaged_files);
     CU_basic_set_mode(CU_BRM_VERBOSE);
