@@ -100,6 +100,8 @@ static int get_or_add(sesp_pstate *st, int64_t pid, sesp_pentry **out)
             return rc;
         e = find_slot(st, pid);
     }
+    if (!e) /* only with a zero-capacity table, which grow() rules out */
+        return SESP_ERR_NOMEM;
     memset(e, 0, sizeof *e);
     e->pid = pid;
     e->epoch = -1;
