@@ -36,6 +36,7 @@ struct sesp_pq_reader {
     int *first_col, *ncol_under;
     /* row iteration */
     int cur_rg;                         /* -1 = none loaded */
+    int row_err;                        /* sticky: a failed next_row stays failed */
     int64_t row_in_rg;
     sesp_pq_column *cols;
     size_t *lpos, *vpos;
@@ -958,11 +959,23 @@ static int read_field(asm_ctx *x, int id, sesp_pq_value *out, int depth)
     return read_content(x, id, out, depth);
 }
 
+static int next_row(sesp_pq_reader *r, sesp_arena *a, const sesp_pq_value **row_out);
+
 int sesp_pq_reader_next_row(sesp_pq_reader *r, sesp_arena *a, const sesp_pq_value **row_out)
 {
     *row_out = NULL;
     if (!r->schema)
         return fail(r, SESP_ERR_STATE, "reader is not open");
+    if (r->row_err)
+        return r->row_err;
+    int rc = next_row(r, a, row_out);
+    if (rc)
+        r->row_err = rc;
+    return rc;
+}
+
+static int next_row(sesp_pq_reader *r, sesp_arena *a, const sesp_pq_value **row_out)
+{
     int ncols = r->schema->ncolumns;
     if (r->cur_rg >= (int)r->md.nrow_groups)
         return 0;
@@ -975,9 +988,9 @@ int sesp_pq_reader_next_row(sesp_pq_reader *r, sesp_arena *a, const sesp_pq_valu
             r->cur_rg = (int)r->md.nrow_groups;
             return 0;
         }
-        r->cols = calloc((size_t)ncols, sizeof *r->cols);
-        r->lpos = calloc((size_t)ncols, sizeof *r->lpos);
-        r->vpos = calloc((size_t)ncols, sizeof *r->vpos);
+        r->cols = calloc((size_t)ncols + 1, sizeof *r->cols);
+        r->lpos = calloc((size_t)ncols + 1, sizeof *r->lpos);
+        r->vpos = calloc((size_t)ncols + 1, sizeof *r->vpos);
         if (!r->cols || !r->lpos || !r->vpos) {
             unload_rg(r);
             return fail(r, SESP_ERR_NOMEM, "out of memory");

@@ -905,13 +905,7 @@ static int batch_column(sesp_pq_writer *w, col_writer *c, const sesp_pq_column_b
     case SESP_PQ_FLOAT: { const float *v = b->values; LOOP(put_float(w, c, v[i])); break; }
     case SESP_PQ_DOUBLE: { const double *v = b->values; LOOP(put_double(w, c, v[i])); break; }
     case SESP_PQ_BYTE_ARRAY: { const sesp_pq_bytes *v = b->bytes; LOOP(put_bytes(w, c, v[i].p, v[i].len)); break; }
-    case SESP_PQ_FIXED_LEN_BYTE_ARRAY: {
-        const sesp_pq_bytes *v = b->bytes;
-        LOOP(v[i].len == (uint32_t)c->n->type_length
-             ? put_bytes(w, c, v[i].p, v[i].len)
-             : fail(w, SESP_ERR_INVALID_ARG, "FIXED value of wrong length in column '%s'", c->n->name));
-        break;
-    }
+    case SESP_PQ_FIXED_LEN_BYTE_ARRAY: { const sesp_pq_bytes *v = b->bytes; LOOP(put_bytes(w, c, v[i].p, v[i].len)); break; }
     default: rc = fail(w, SESP_ERR_INVALID_ARG, "unsupported column type");
     }
 #undef LOOP
@@ -936,6 +930,12 @@ int sesp_pq_writer_write_column_batch(sesp_pq_writer *w, const sesp_pq_column_ba
                 if (!(cols[i].valid[r >> 3] & (1u << (r & 7))))
                     return SESP_ERR_INVALID_ARG;
         }
+        /* Checked up front so a bad batch writes nothing. */
+        if (n->physical == SESP_PQ_FIXED_LEN_BYTE_ARRAY)
+            for (size_t r = 0; r < nrows; r++)
+                if ((!cols[i].valid || (cols[i].valid[r >> 3] & (1u << (r & 7)))) &&
+                    (cols[i].bytes[r].len != (uint32_t)n->type_length || !cols[i].bytes[r].p))
+                    return SESP_ERR_INVALID_ARG;
     }
     for (size_t from = 0; from < nrows; from += BATCH_STEP) {
         size_t to = nrows - from > BATCH_STEP ? from + BATCH_STEP : nrows;
