@@ -431,6 +431,17 @@ static void log_config_for(const sesp_topics *t, const sesp_topic *tp, sesp_log_
             lc->segment_index_bytes = (int32_t)n;
         else if (strcmp(k, "message.timestamp.type") == 0)
             lc->log_append_time = strcmp(v, "LogAppendTime") == 0;
+        else if (strcmp(k, "cleanup.policy") == 0) {
+            lc->compact = strstr(v, "compact") != NULL;
+            lc->delete_retention = strstr(v, "delete") != NULL;
+        } else if (strcmp(k, "delete.retention.ms") == 0 && num)
+            lc->delete_retention_ms = n;
+        else if (strcmp(k, "min.cleanable.dirty.ratio") == 0)
+            lc->min_cleanable_dirty_ratio = strtod(v, NULL);
+        else if (strcmp(k, "min.compaction.lag.ms") == 0 && num)
+            lc->min_compaction_lag_ms = n;
+        else if (strcmp(k, "max.compaction.lag.ms") == 0 && num)
+            lc->max_compaction_lag_ms = n;
     }
 }
 
