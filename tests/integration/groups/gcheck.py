@@ -13,8 +13,14 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+MEMBERS = []  # every member started, killed if the driver fails
+
+
 def fail(msg):
     print("FAIL:", msg, flush=True)
+    for m in MEMBERS:
+        if m.proc.poll() is None:
+            m.proc.kill()
     os._exit(1)
 
 
@@ -46,6 +52,8 @@ def read_events(path):
 
 class Member:
     def __init__(self, client, bootstrap, topic, group, tmp, name, *extra):
+        if os.environ.get("MEMBER_DEBUG") and client == "confluent":
+            extra += ("debug=" + os.environ["MEMBER_DEBUG"],)
         self.name = name
         self.path = os.path.join(tmp, name + ".events")
         self.errlog = open(os.path.join(tmp, name + ".log"), "a")
@@ -54,6 +62,7 @@ class Member:
         else:
             cmd = ["/usr/bin/python3", os.path.join(HERE, "member.py"), client, bootstrap, topic, group, self.path]
         self.proc = subprocess.Popen(cmd + list(extra), stdout=self.errlog, stderr=subprocess.STDOUT)
+        MEMBERS.append(self)
 
     def events(self):
         return read_events(self.path)

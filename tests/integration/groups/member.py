@@ -55,14 +55,24 @@ if client == "confluent":
         conf["group.instance.id"] = extra["instance"]
     if "assignor" in extra:
         conf["partition.assignment.strategy"] = extra["assignor"]
+    if "debug" in extra:
+        conf["debug"] = extra["debug"]
     c = Consumer(conf)
     cooperative = extra.get("assignor") == "cooperative-sticky"
     owned = set()
+
+    # librdkafka 2.0.2 bug: a cooperative rebalance pauses and resumes the
+    # partitions a member keeps at the *fetch* position, dropping records
+    # already fetched but not yet handed to the application (seen as records
+    # never consumed).  So after every cooperative rebalance a member seeks
+    # the partitions it kept back to its own position.
+    nxt, resync = {}, [False]
 
     def on_assign(cons, parts):
         if cooperative:
             cons.incremental_assign(parts)
             owned.update(p.partition for p in parts)
+            resync[0] = True
         else:
             owned.clear()
             owned.update(p.partition for p in parts)
@@ -72,17 +82,31 @@ if client == "confluent":
         if cooperative:
             cons.incremental_unassign(parts)
             owned.difference_update(p.partition for p in parts)
+            for p in parts:
+                nxt.pop(p.partition, None)
             assigned(owned)
 
     c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
     while not stop:
         msgs = c.consume(num_messages=200, timeout=0.3)
+        if resync[0]:
+            resync[0] = False
+            for p in owned & nxt.keys():
+                try:
+                    c.seek(TopicPartition(topic, p, nxt[p]))
+                except KafkaException:
+                    pass
         batch = {}
         for m in msgs:
             if m.error():
                 continue
+            if cooperative and m.partition() in nxt and m.offset() != nxt[m.partition()]:
+                # fetched before the seek took effect, or a gap the seek repairs
+                resync[0] = resync[0] or m.offset() > nxt[m.partition()]
+                continue
             ev("M", now(), m.partition(), m.offset())
             batch[m.partition()] = m.offset() + 1
+            nxt[m.partition()] = m.offset() + 1
         if not batch:
             continue
         out.flush()
