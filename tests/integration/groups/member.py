@@ -65,13 +65,18 @@ if client == "confluent":
     # partitions a member keeps at the *fetch* position, dropping records
     # already fetched but not yet handed to the application (seen as records
     # never consumed).  So after every cooperative rebalance a member seeks
-    # the partitions it kept back to its own position.
+    # the partitions it kept back to its own position (or, for partitions it
+    # has not read yet, to where they start).
     nxt, resync = {}, [False]
 
     def on_assign(cons, parts):
         if cooperative:
             cons.incremental_assign(parts)
             owned.update(p.partition for p in parts)
+            # where a new partition starts: its committed offset, else the log start
+            for tp in (cons.committed(parts, timeout=10) if parts else []):
+                nxt[tp.partition] = tp.offset if tp.offset >= 0 else \
+                    cons.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=10)[0]
             resync[0] = True
         else:
             owned.clear()
