@@ -15,7 +15,7 @@ run() { # name command...
   if "$@"; then pass+=("$name ($((SECONDS - start)) s)"); else failed+=("$name"); echo "=== $name FAILED"; fi
 }
 
-for t in "$here"/broker/test_*.sh; do
+for t in "$here"/broker/test_*.sh "$here"/groups/test_*.sh; do
   run "broker/$(basename "$t")" bash "$t"
 done
 if [ -x "$here/cli/test_cli.sh" ] || [ -f "$here/cli/test_cli.sh" ]; then
