@@ -8,6 +8,7 @@
  * reference every throughput is quoted against.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
@@ -39,17 +40,30 @@ static int64_t now_ns(void)
 
 /* ---- loopback reference ---- */
 
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double loop_recv_cpu; /* CPU seconds of the receiving thread */
+
 static void *loop_sink(void *arg)
 {
     int fd = *(int *)arg;
     char *buf = malloc(1 << 20);
+    double c0 = thread_cpu_s();
     while (read(fd, buf, 1 << 20) > 0)
         ;
+    loop_recv_cpu = thread_cpu_s() - c0;
     free(buf);
     return NULL;
 }
 
-static double loopback_mbps(size_t total)
+/* Loopback bandwidth; *recv_cpu_per_gb gets the receiver's CPU seconds per GB,
+ * the least a broker pays to take the bytes in. */
+static double loopback_mbps(size_t total, double *recv_cpu_per_gb)
 {
     int ls = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -77,16 +91,71 @@ static double loopback_mbps(size_t total)
     close(s);
     close(ls);
     free(buf);
+    *recv_cpu_per_gb = loop_recv_cpu / ((double)sent / 1e9);
     return sent / dt / 1e6;
+}
+
+/* CPU seconds per GB to write() fresh pages of a new file in dir (then
+ * removed): the least a broker pays to put received bytes into the page
+ * cache.  On a VM whose free memory goes back to the host this is dominated by
+ * the host faulting pages in, and it varies from run to run. */
+static double pagecache_cpu_per_gb(const char *dir, size_t total)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/pagecache-reference", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    size_t chunk = 1 << 20, done = 0;
+    char *buf = malloc(chunk);
+    memset(buf, 'x', chunk);
+    double c0 = thread_cpu_s();
+    while (done < total && fwrite(buf, 1, chunk, f) == chunk && fflush(f) == 0)
+        done += chunk;
+    double c1 = thread_cpu_s();
+    fclose(f);
+    unlink(path);
+    free(buf);
+    return done ? (c1 - c0) / ((double)done / 1e9) : -1;
 }
 
 /* ---- broker process ---- */
 
 static pid_t broker_pid = -1;
 
+/* CPU seconds used so far by every thread of pid.  /proc/<pid>/stat counts in
+ * clock ticks (10 ms), too coarse for runs of a few hundred milliseconds of
+ * broker CPU, so the nanosecond run times of /proc/<pid>/task/<tid>/schedstat
+ * are summed instead (threads that exited are missed; the broker's threads
+ * live as long as it does).  Falls back to stat's utime+stime. */
 static double proc_cpu_s(pid_t pid)
 {
-    char path[64], buf[1024];
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (d) {
+        double total = 0;
+        bool ok = true;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char p2[320];
+            snprintf(p2, sizeof p2, "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
+            FILE *f = fopen(p2, "r");
+            unsigned long long ns = 0;
+            if (!f)
+                continue; /* the thread just exited */
+            if (fscanf(f, "%llu", &ns) != 1)
+                ok = false;
+            fclose(f);
+            total += (double)ns / 1e9;
+        }
+        closedir(d);
+        if (ok && total > 0)
+            return total;
+    }
+    char buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f)
@@ -102,6 +171,14 @@ static double proc_cpu_s(pid_t pid)
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of this (client) process: librdkafka's threads and ours. */
+static double self_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int spawn_broker(const char *bin, int port, const char *dir)
@@ -222,7 +299,8 @@ static void produce_one(rd_kafka_t *rk, const char *topic, const char *val, size
 
 typedef struct {
     double mbps, recs;
-    double cpu_per_gb;
+    double cpu_per_gb;        /* broker */
+    double client_cpu_per_gb; /* this process */
 } result;
 
 static result run_produce(const char *topic, size_t size, size_t count, const char *acks, const char *codec)
@@ -233,6 +311,7 @@ static result run_produce(const char *topic, size_t size, size_t count, const ch
         val[i] = (char)('a' + (i * 7 + i / 13) % 26); /* compressible like text, not trivially */
     delivered = failed = 0;
     double cpu0 = broker_pid > 0 ? proc_cpu_s(broker_pid) : 0;
+    double ccpu0 = self_cpu_s();
     double t0 = now_s();
     for (size_t i = 0; i < count; i++) {
         val[i % size] = (char)('a' + i % 26);
@@ -243,12 +322,14 @@ static result run_produce(const char *topic, size_t size, size_t count, const ch
     rd_kafka_flush(rk, 120000);
     double dt = now_s() - t0;
     double cpu1 = broker_pid > 0 ? proc_cpu_s(broker_pid) : 0;
+    double ccpu1 = self_cpu_s();
     if (failed || delivered != (int64_t)count)
         fprintf(stderr, "warning: %" PRId64 " delivered, %" PRId64 " failed of %zu\n", delivered, failed, count);
     rd_kafka_destroy(rk);
     free(val);
     double bytes = (double)size * (double)count;
-    return (result){bytes / dt / 1e6, count / dt, broker_pid > 0 ? (cpu1 - cpu0) / (bytes / 1e9) : -1};
+    return (result){bytes / dt / 1e6, count / dt, broker_pid > 0 ? (cpu1 - cpu0) / (bytes / 1e9) : -1,
+                    (ccpu1 - ccpu0) / (bytes / 1e9)};
 }
 
 static rd_kafka_t *make_consumer(const char *topic, int64_t offset)
@@ -262,6 +343,7 @@ static rd_kafka_t *make_consumer(const char *topic, int64_t offset)
     rd_kafka_conf_set(c, "max.partition.fetch.bytes", "16777216", err, sizeof err);
     rd_kafka_conf_set(c, "fetch.wait.max.ms", "10", err, sizeof err);
     rd_kafka_conf_set(c, "queued.max.messages.kbytes", "262144", err, sizeof err);
+    rd_kafka_conf_set(c, "queued.min.messages", "1000000", err, sizeof err);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
     if (!rk) {
         fprintf(stderr, "consumer: %s\n", err);
@@ -278,23 +360,29 @@ static result run_consume(const char *topic, size_t count)
 {
     rd_kafka_t *rk = make_consumer(topic, RD_KAFKA_OFFSET_BEGINNING);
     size_t got = 0;
-    double bytes = 0, t0 = 0;
+    double bytes = 0, t0 = 0, cpu0 = 0, ccpu0 = 0;
     while (got < count) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
         if (!m)
             continue;
         if (!m->err) {
-            if (!got)
+            if (!got) {
                 t0 = now_s();
+                cpu0 = broker_pid > 0 ? proc_cpu_s(broker_pid) : 0;
+                ccpu0 = self_cpu_s();
+            }
             got++;
             bytes += m->len;
         }
         rd_kafka_message_destroy(m);
     }
     double dt = now_s() - t0;
+    double cpu1 = broker_pid > 0 ? proc_cpu_s(broker_pid) : 0;
+    double ccpu1 = self_cpu_s();
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
-    return (result){bytes / dt / 1e6, got / dt, -1};
+    return (result){bytes / dt / 1e6, got / dt, broker_pid > 0 ? (cpu1 - cpu0) / (bytes / 1e9) : -1,
+                    (ccpu1 - ccpu0) / (bytes / 1e9)};
 }
 
 /* Fixed-rate run: produce and end-to-end latency. */
@@ -349,11 +437,13 @@ static void run_fixed_rate(const char *topic, size_t size, double mbps, double s
         rd_kafka_poll(rk, 0);
         usleep(200);
     }
+    /* The rate achieved by the loop itself; the flush and the settling pause
+     * after it are not part of the measured interval. */
+    double achieved = (double)sent * (double)size / (now_s() - t0) / 1e6;
     rd_kafka_flush(rk, 30000);
     sleep(1);
     e2e_stop = true;
     pthread_join(t, NULL);
-    double achieved = (double)sent * (double)size / (now_s() - t0) / 1e6;
     printf("fixed rate %.0f MB/s (achieved %.1f), %zu B, acks=1: produce p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms;"
            " end-to-end p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms (%zu samples)\n",
            mbps, achieved, size, pct_ms(&produce_lat, 50), pct_ms(&produce_lat, 99), pct_ms(&produce_lat, 99.9),
@@ -362,26 +452,51 @@ static void run_fixed_rate(const char *topic, size_t size, double mbps, double s
     free(val);
 }
 
+/* Whether the comma-separated list holds item. */
+static bool list_has(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, item, n))
+            return true;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     const char *bin = "build/bin/sesp";
     double mib = 512; /* per 1 KiB scenario */
     double rate = 50, seconds = 10;
+    const char *only = NULL; /* "SIZE:ACKS:CODEC[,...]" */
+    bool latency = true, throughput = true, bootstrap_given = false;
     char dir[] = "/tmp/sesp-bench.XXXXXX";
     char boot[64];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--sesp") && i + 1 < argc)
             bin = argv[++i];
         else if (!strcmp(argv[i], "--bootstrap") && i + 1 < argc)
-            bootstrap = argv[++i];
+            bootstrap = argv[++i], bootstrap_given = true;
         else if (!strcmp(argv[i], "--mib") && i + 1 < argc)
             mib = atof(argv[++i]);
         else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
             rate = atof(argv[++i]);
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+        else if (!strcmp(argv[i], "--no-latency"))
+            latency = false;
+        else if (!strcmp(argv[i], "--latency-only"))
+            throughput = false;
         else {
-            fprintf(stderr, "usage: %s [--sesp PATH | --bootstrap HOST:PORT] [--mib N] [--rate MBps] [--seconds S]\n",
+            fprintf(stderr, "usage: %s [--sesp PATH | --bootstrap HOST:PORT] [--mib N] [--rate MBps] [--seconds S]\n"
+                            "       [--only SIZE:ACKS:CODEC[,...]] [--no-latency | --latency-only]\n",
                     argv[0]);
             return 2;
         }
@@ -399,10 +514,15 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    double loop = loopback_mbps((size_t)4 << 30);
-    printf("reference: loopback TCP bandwidth %.0f MB/s\n", loop);
-    printf("%-8s %-5s %-5s | %10s %12s %8s | %10s %12s %8s | %s\n", "size", "acks", "codec", "produce", "records/s",
-           "ratio", "consume", "records/s", "ratio", "broker CPU s/GB");
+    double recv_cpu = -1;
+    double loop = loopback_mbps((size_t)4 << 30, &recv_cpu);
+    printf("reference: loopback TCP bandwidth %.0f MB/s (receiver CPU %.3f s/GB)", loop, recv_cpu);
+    if (!bootstrap_given)
+        printf("; page-cache write of new file pages %.3f s/GB", pagecache_cpu_per_gb(dir, (size_t)256 << 20));
+    printf("\n");
+    printf("CPU s/GB: broker = the broker process, client = this process (librdkafka)\n");
+    printf("%-5s %-4s %-5s | %10s %10s %6s %6s %6s | %10s %10s %6s %6s %6s\n", "size", "acks", "codec", "produce",
+           "records/s", "ratio", "broker", "client", "consume", "records/s", "ratio", "broker", "client");
     size_t sizes[] = {100, 1024};
     const char *acks[] = {"1", "all"};
     const char *codecs[] = {"none", "lz4"};
@@ -410,20 +530,27 @@ int main(int argc, char **argv)
         for (int ai = 0; ai < 2; ai++)
             for (int ci = 0; ci < 2; ci++) {
                 size_t size = sizes[si];
+                char name[64];
+                snprintf(name, sizeof name, "%zu:%s:%s", size, acks[ai], codecs[ci]);
+                if (!throughput || (only && !list_has(only, name)))
+                    continue;
                 double total = mib * 1024 * 1024 / (size == 100 ? 4 : 1);
                 size_t count = (size_t)(total / (double)size);
                 char topic[64];
                 snprintf(topic, sizeof topic, "bench-%zu-%s-%s-%d", size, acks[ai], codecs[ci], getpid());
                 result p = run_produce(topic, size, count, acks[ai], codecs[ci]);
                 result c = run_consume(topic, count);
-                printf("%-8zu %-5s %-5s | %7.1f MB/s %12.0f %7.1f%% | %7.1f MB/s %12.0f %7.1f%% | %.3f\n", size,
-                       acks[ai], codecs[ci], p.mbps, p.recs, 100 * p.mbps / loop, c.mbps, c.recs, 100 * c.mbps / loop,
-                       p.cpu_per_gb);
+                printf("%-5zu %-4s %-5s | %5.0f MB/s %10.0f %5.1f%% %6.3f %6.3f | %5.0f MB/s %10.0f %5.1f%% %6.3f "
+                       "%6.3f\n",
+                       size, acks[ai], codecs[ci], p.mbps, p.recs, 100 * p.mbps / loop, p.cpu_per_gb,
+                       p.client_cpu_per_gb, c.mbps, c.recs, 100 * c.mbps / loop, c.cpu_per_gb, c.client_cpu_per_gb);
                 fflush(stdout);
             }
-    char topic[64];
-    snprintf(topic, sizeof topic, "bench-latency-%d", getpid());
-    run_fixed_rate(topic, 1024, rate, seconds);
+    if (latency) {
+        char topic[64];
+        snprintf(topic, sizeof topic, "bench-latency-%d", getpid());
+        run_fixed_rate(topic, 1024, rate, seconds);
+    }
     if (broker_pid > 0) {
         kill(broker_pid, SIGTERM);
         waitpid(broker_pid, NULL, 0);
