@@ -27,6 +27,26 @@ size_t sesp_pq_plain_width(sesp_pq_physical t, int type_length)
     }
 }
 
+/* Spreads the 8 bits of b to the low bit of 8 bytes (bit k -> byte k). */
+static inline uint64_t spread_bits(uint64_t b)
+{
+    b = (b | (b << 28)) & 0x0000000F0000000Full;
+    b = (b | (b << 14)) & 0x0003000300030003ull;
+    b = (b | (b << 7)) & 0x0101010101010101ull;
+    return b;
+}
+
+void sesp_pq_unpack_bools(const uint8_t *p, size_t n, uint8_t *out)
+{
+    size_t full = n / 8;
+    for (size_t i = 0; i < full; i++) {
+        uint64_t x = spread_bits(p[i]);
+        memcpy(out + i * 8, &x, 8);
+    }
+    for (size_t i = full * 8; i < n; i++)
+        out[i] = (p[i >> 3] >> (i & 7)) & 1;
+}
+
 int sesp_pq_plain_decode(sesp_pq_physical t, int type_length, const uint8_t *p, size_t len,
                          size_t n, void *out, size_t *used)
 {
@@ -34,9 +54,7 @@ int sesp_pq_plain_decode(sesp_pq_physical t, int type_length, const uint8_t *p, 
     case SESP_PQ_BOOLEAN: {
         if ((n + 7) / 8 > len)
             return SESP_ERR_MALFORMED;
-        uint8_t *o = out;
-        for (size_t i = 0; i < n; i++)
-            o[i] = (p[i >> 3] >> (i & 7)) & 1;
+        sesp_pq_unpack_bools(p, n, out);
         *used = (n + 7) / 8;
         return 0;
     }
@@ -44,36 +62,36 @@ int sesp_pq_plain_decode(sesp_pq_physical t, int type_length, const uint8_t *p, 
         size_t w = sesp_pq_plain_width(t, type_length);
         if (n > len / w)
             return SESP_ERR_MALFORMED;
-        memcpy(out, p, n * w);
+        if (n)
+            memcpy(out, p, n * w);
         *used = n * w;
         return 0;
     }
     case SESP_PQ_INT96: case SESP_PQ_FIXED_LEN_BYTE_ARRAY: {
         size_t w = sesp_pq_plain_width(t, type_length);
-        if (w == 0 || n > len / w)
+        if (w == 0 || n > len / w || len > UINT32_MAX)
             return SESP_ERR_MALFORMED;
-        sesp_pq_bytes *o = out;
+        sesp_pq_str *o = out;
         for (size_t i = 0; i < n; i++) {
-            o[i].p = p + i * w;
+            o[i].off = (uint32_t)(i * w);
             o[i].len = (uint32_t)w;
         }
         *used = n * w;
         return 0;
     }
     case SESP_PQ_BYTE_ARRAY: {
-        sesp_pq_bytes *o = out;
+        if (len > UINT32_MAX)
+            return SESP_ERR_MALFORMED;
+        sesp_pq_str *o = out;
         size_t pos = 0;
         for (size_t i = 0; i < n; i++) {
-            if (len - pos < 4)
-                return SESP_ERR_MALFORMED;
             uint32_t l;
-            memcpy(&l, p + pos, 4);
-            pos += 4;
-            if (l > len - pos)
+            /* One check per value: the length word and the bytes it announces. */
+            if (len - pos < 4 || (memcpy(&l, p + pos, 4), l > len - pos - 4))
                 return SESP_ERR_MALFORMED;
-            o[i].p = p + pos;
+            o[i].off = (uint32_t)(pos + 4);
             o[i].len = l;
-            pos += l;
+            pos += 4 + (size_t)l;
         }
         *used = pos;
         return 0;

@@ -345,6 +345,38 @@ typedef struct sesp_pq_column {
 int sesp_pq_reader_read_column(sesp_pq_reader *r, int rg, int column, sesp_pq_column *out);
 void sesp_pq_column_free(sesp_pq_column *c);
 
+/* Streaming columnar scan: one column, page by page, across row groups.
+ * This is the fast path: pages are decoded straight into typed vectors whose
+ * buffers are reused from batch to batch, so a batch (and everything it points
+ * to) is valid only until the next sesp_pq_scan_next() or _close() call.
+ * Byte arrays are slices of base (the decompressed page, or the dictionary),
+ * never copied.  Errors are reported as for the other reader calls
+ * (sesp_pq_reader_error) and are sticky: a failed scan stays failed.  The
+ * reader must outlive its scans; several scans may share one reader. */
+typedef struct sesp_pq_str {
+    uint32_t off, len;          /* bytes [base + off, base + off + len) */
+} sesp_pq_str;
+
+typedef struct sesp_pq_batch {
+    sesp_pq_physical physical;
+    int row_group;
+    size_t n;                   /* level entries (rows, for a flat column) */
+    size_t nvalues;             /* non-null values */
+    const int16_t *def;         /* n entries, NULL if max_def == 0 */
+    const int16_t *rep;         /* n entries, NULL if max_rep == 0 */
+    const void *values;         /* nvalues of uint8_t (BOOLEAN, 0/1), int32_t, int64_t, float or
+                                   double; NULL for BYTE_ARRAY, FIXED, INT96 */
+    const sesp_pq_str *strs;    /* nvalues slices of base for BYTE_ARRAY, FIXED, INT96 */
+    const uint8_t *base;
+} sesp_pq_batch;
+
+typedef struct sesp_pq_scan sesp_pq_scan;
+/* Scans column `column` of row group rg, or of every row group if rg < 0. */
+int sesp_pq_scan_open(sesp_pq_reader *r, int column, int rg, sesp_pq_scan **out);
+/* The next batch (one data page); 0 with b->n == 0 at the end. */
+int sesp_pq_scan_next(sesp_pq_scan *s, sesp_pq_batch *b);
+void sesp_pq_scan_close(sesp_pq_scan *s);
+
 /* A source over a file descriptor (ctx is a pointer to an int fd). */
 int sesp_pq_source_fd_read(void *ctx, uint64_t offset, void *buf, size_t len);
 

@@ -198,14 +198,23 @@ void sesp_pq_rle_encode16(sesp_bufw *w, const int16_t *v, size_t n, int bit_widt
 int sesp_pq_rle_decode(const uint8_t *p, size_t len, int bit_width, uint32_t *out, size_t n);
 int sesp_pq_rle_decode16(const uint8_t *p, size_t len, int bit_width, int16_t *out, size_t n,
                          int max);
+/* Levels (bit_width <= 16, values <= max <= 0xffff): decodes n entries and
+ * counts those equal to max into *nmax (may be NULL). */
+int sesp_pq_levels_decode(const uint8_t *p, size_t len, int bit_width, int16_t *out, size_t n, int max,
+                          size_t *nmax);
+/* Unpacks ngroups groups of 8 bit-packed values (bw bytes each, 0 <= bw <= 32). */
+void sesp_pq_unpack32(const uint8_t *in, size_t ngroups, int bw, uint32_t *out);
 
 /* ---- encoding.c: PLAIN and dictionary ---- */
 
 size_t sesp_pq_plain_width(sesp_pq_physical t, int type_length);   /* 0 for BYTE_ARRAY */
-/* Decodes n PLAIN values into out (layout as sesp_pq_column.values; byte
- * arrays point into p). */
+/* Decodes n PLAIN values into out: uint8_t (BOOLEAN), int32_t, int64_t, float,
+ * double, or sesp_pq_str slices of p (BYTE_ARRAY, FIXED, INT96). */
 int sesp_pq_plain_decode(sesp_pq_physical t, int type_length, const uint8_t *p, size_t len,
                          size_t n, void *out, size_t *used);
+
+/* LSB-first bitmap of n bits -> n bytes of 0/1. */
+void sesp_pq_unpack_bools(const uint8_t *p, size_t n, uint8_t *out);
 
 /* DELTA_BINARY_PACKED: decodes exactly n values (the header's count must be
  * n) of value_bits 32 or 64; *used = bytes consumed. */
@@ -268,5 +277,31 @@ void sesp_pq_stats_merge(sesp_pq_stats *into, const sesp_pq_stats *from);
 void sesp_pq_stats_to_md(const sesp_pq_stats *s, uint8_t scratch[16], sesp_pq_md_stats *md);
 /* Compares two PLAIN-encoded stat values by the order (for tests/pruning). */
 int sesp_pq_stats_compare(sesp_pq_physical t, sesp_pq_sort_order o, sesp_pq_bytes a, sesp_pq_bytes b);
+
+/* ---- reader.c internals shared with scan.c ---- */
+
+struct sesp_pq_reader {
+    sesp_pq_source src;
+    sesp_pq_reader_options opt;
+    char errmsg[256];
+    sesp_arena arena;
+    sesp_pq_md_file md;
+    sesp_pq_schema *schema;
+    sesp_pq_column_chunk_info *infos;   /* nrow_groups * ncolumns */
+    uint64_t data_end;                  /* first byte of the footer */
+    uint8_t *footer;                    /* kept: statistics point into it */
+    int *first_col, *ncol_under;
+    /* row iteration */
+    int cur_rg;                         /* -1 = none loaded */
+    int row_err;                        /* sticky: a failed next_row stays failed */
+    int64_t row_in_rg;
+    struct sesp_pq_column *cols;
+    size_t *lpos, *vpos;
+};
+
+/* Sets the reader's error message; returns err. */
+int sesp_pq_rd_fail(sesp_pq_reader *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Reads len bytes at off, checked against the file size. */
+int sesp_pq_rd_read(sesp_pq_reader *r, uint64_t off, void *buf, size_t len);
 
 #endif

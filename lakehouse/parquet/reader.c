@@ -18,35 +18,28 @@
 
 #include "common/err.h"
 
-typedef struct col_priv {
-    void **bufs;
-    size_t nbufs, cap;
-} col_priv;
+static int fail(sesp_pq_reader *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-struct sesp_pq_reader {
-    sesp_pq_source src;
-    sesp_pq_reader_options opt;
-    char errmsg[256];
-    sesp_arena arena;
-    sesp_pq_md_file md;
-    sesp_pq_schema *schema;
-    sesp_pq_column_chunk_info *infos;   /* nrow_groups * ncolumns */
-    uint64_t data_end;                  /* first byte of the footer */
-    uint8_t *footer;                    /* kept: statistics point into it */
-    int *first_col, *ncol_under;
-    /* row iteration */
-    int cur_rg;                         /* -1 = none loaded */
-    int row_err;                        /* sticky: a failed next_row stays failed */
-    int64_t row_in_rg;
-    sesp_pq_column *cols;
-    size_t *lpos, *vpos;
-};
+static int vfail(sesp_pq_reader *r, int err, const char *fmt, va_list ap)
+{
+    vsnprintf(r->errmsg, sizeof r->errmsg, fmt, ap);
+    return err;
+}
 
 static int fail(sesp_pq_reader *r, int err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->errmsg, sizeof r->errmsg, fmt, ap);
+    vfail(r, err, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int sesp_pq_rd_fail(sesp_pq_reader *r, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(r, err, fmt, ap);
     va_end(ap);
     return err;
 }
@@ -76,7 +69,7 @@ int sesp_pq_source_fd_read(void *ctx, uint64_t offset, void *buf, size_t len)
     return 0;
 }
 
-static int src_read(sesp_pq_reader *r, uint64_t off, void *buf, size_t len)
+int sesp_pq_rd_read(sesp_pq_reader *r, uint64_t off, void *buf, size_t len)
 {
     if (off > r->src.size || len > r->src.size - off)
         return fail(r, SESP_ERR_CORRUPT, "read of %zu bytes at %llu is past the end of the file (%llu bytes)",
@@ -149,7 +142,7 @@ int sesp_pq_reader_open(sesp_pq_source src, const sesp_pq_reader_options *opts, 
         rc = fail(r, SESP_ERR_CORRUPT, "file of %llu bytes is too small to be Parquet", (unsigned long long)src.size);
         goto out;
     }
-    if ((rc = src_read(r, 0, head, 4)) || (rc = src_read(r, src.size - 8, tail, 8)))
+    if ((rc = sesp_pq_rd_read(r, 0, head, 4)) || (rc = sesp_pq_rd_read(r, src.size - 8, tail, 8)))
         goto out;
     if (memcmp(head, "PAR1", 4) != 0 || memcmp(tail + 4, "PAR1", 4) != 0) {
         rc = fail(r, SESP_ERR_CORRUPT, memcmp(tail + 4, "PARE", 4) == 0
@@ -171,7 +164,7 @@ int sesp_pq_reader_open(sesp_pq_source src, const sesp_pq_reader_options *opts, 
         rc = fail(r, SESP_ERR_NOMEM, "out of memory for a %u-byte footer", flen);
         goto out;
     }
-    if ((rc = src_read(r, r->data_end, footer, flen)))
+    if ((rc = sesp_pq_rd_read(r, r->data_end, footer, flen)))
         goto out;
     if ((rc = sesp_pq_md_file_decode(footer, flen, &r->arena, &r->md))) {
         rc = fail(r, rc == SESP_ERR_NOMEM ? rc : SESP_ERR_MALFORMED, "footer is not a valid FileMetaData (%s)",
@@ -303,497 +296,6 @@ int sesp_pq_reader_kv_count(const sesp_pq_reader *r) { return (int)r->md.nkv; }
 const sesp_pq_kv *sesp_pq_reader_kv(const sesp_pq_reader *r, int i)
 {
     return i >= 0 && (uint32_t)i < r->md.nkv ? &r->md.kv[i] : NULL;
-}
-
-/* ---- column chunks ---- */
-
-static bool keep_buf(sesp_pq_column *c, void *p)
-{
-    col_priv *cp = c->priv_;
-    if (cp->nbufs == cp->cap) {
-        size_t nc = cp->cap ? cp->cap * 2 : 8;
-        void **b = realloc(cp->bufs, nc * sizeof *b);
-        if (!b)
-            return false;
-        cp->bufs = b;
-        cp->cap = nc;
-    }
-    cp->bufs[cp->nbufs++] = p;
-    return true;
-}
-
-void sesp_pq_column_free(sesp_pq_column *c)
-{
-    if (!c)
-        return;
-    col_priv *cp = c->priv_;
-    if (cp) {
-        for (size_t i = 0; i < cp->nbufs; i++)
-            free(cp->bufs[i]);
-        free(cp->bufs);
-        free(cp);
-    }
-    free(c->def);
-    free(c->rep);
-    free(c->values);
-    memset(c, 0, sizeof *c);
-}
-
-static size_t value_size(sesp_pq_physical t)
-{
-    switch (t) {
-    case SESP_PQ_BOOLEAN: return 1;
-    case SESP_PQ_INT32: case SESP_PQ_FLOAT: return 4;
-    case SESP_PQ_INT64: case SESP_PQ_DOUBLE: return 8;
-    default: return sizeof(sesp_pq_bytes);
-    }
-}
-
-typedef struct dict_state {
-    bool present;
-    size_t n;
-    void *values;               /* decoded values (value_size each) */
-} dict_state;
-
-static int decode_values(sesp_pq_reader *r, const sesp_pq_node *n, sesp_pq_column *c, const dict_state *dict,
-                         int encoding, const uint8_t *p, size_t len, size_t nv, int page_no)
-{
-    size_t vs = value_size(n->physical);
-    uint8_t *out = (uint8_t *)c->values + c->nvalues * vs;
-    size_t used;
-    int rc;
-    switch (encoding) {
-    case SESP_PQ_ENC_PLAIN:
-        rc = sesp_pq_plain_decode(n->physical, n->type_length, p, len, nv, out, &used);
-        if (rc)
-            return fail(r, SESP_ERR_MALFORMED, "page %d: PLAIN values run past the page", page_no);
-        return 0;
-    case SESP_PQ_ENC_PLAIN_DICTIONARY:
-    case SESP_PQ_ENC_RLE_DICTIONARY: {
-        if (!dict->present)
-            return fail(r, SESP_ERR_MALFORMED, "page %d: dictionary-encoded page without a dictionary", page_no);
-        if (nv == 0)
-            return 0;
-        if (len < 1 || p[0] > 32)
-            return fail(r, SESP_ERR_MALFORMED, "page %d: bad dictionary index bit width", page_no);
-        uint32_t *idx = malloc(nv * sizeof *idx);
-        if (!idx)
-            return fail(r, SESP_ERR_NOMEM, "out of memory");
-        rc = sesp_pq_rle_decode(p + 1, len - 1, p[0], idx, nv);
-        if (rc) {
-            free(idx);
-            return fail(r, SESP_ERR_MALFORMED, "page %d: corrupt dictionary indices", page_no);
-        }
-        for (size_t i = 0; i < nv; i++) {
-            if (idx[i] >= dict->n) {
-                uint32_t bad = idx[i];
-                free(idx);
-                return fail(r, SESP_ERR_MALFORMED, "page %d: dictionary index %u out of range (%zu entries)",
-                            page_no, bad, dict->n);
-            }
-            memcpy(out + i * vs, (const uint8_t *)dict->values + (size_t)idx[i] * vs, vs);
-        }
-        free(idx);
-        return 0;
-    }
-    case SESP_PQ_ENC_RLE: {
-        if (n->physical != SESP_PQ_BOOLEAN)
-            return fail(r, SESP_ERR_UNSUPPORTED, "page %d: RLE values only supported for BOOLEAN", page_no);
-        if (len < 4)
-            return fail(r, SESP_ERR_MALFORMED, "page %d: truncated RLE booleans", page_no);
-        uint32_t l;
-        memcpy(&l, p, 4);
-        if (l > len - 4)
-            return fail(r, SESP_ERR_MALFORMED, "page %d: RLE length past the page", page_no);
-        uint32_t *tmp = malloc((nv ? nv : 1) * sizeof *tmp);
-        if (!tmp)
-            return fail(r, SESP_ERR_NOMEM, "out of memory");
-        rc = sesp_pq_rle_decode(p + 4, l, 1, tmp, nv);
-        for (size_t i = 0; !rc && i < nv; i++)
-            out[i] = (uint8_t)tmp[i];
-        free(tmp);
-        return rc ? fail(r, SESP_ERR_MALFORMED, "page %d: corrupt RLE booleans", page_no) : 0;
-    }
-    case SESP_PQ_ENC_BYTE_STREAM_SPLIT: {
-        size_t w = sesp_pq_plain_width(n->physical, n->type_length);
-        if (n->physical == SESP_PQ_BYTE_ARRAY || n->physical == SESP_PQ_BOOLEAN || n->physical == SESP_PQ_INT96 || w == 0)
-            return fail(r, SESP_ERR_MALFORMED, "page %d: BYTE_STREAM_SPLIT on an unsupported type", page_no);
-        if (nv > len / w)
-            return fail(r, SESP_ERR_MALFORMED, "page %d: BYTE_STREAM_SPLIT data too short", page_no);
-        if (n->physical == SESP_PQ_FIXED_LEN_BYTE_ARRAY) {
-            uint8_t *buf = malloc(nv * w + 1);
-            if (!buf || !keep_buf(c, buf)) {
-                free(buf);
-                return fail(r, SESP_ERR_NOMEM, "out of memory");
-            }
-            sesp_pq_bytes *o = (sesp_pq_bytes *)out;
-            for (size_t i = 0; i < nv; i++) {
-                for (size_t k = 0; k < w; k++)
-                    buf[i * w + k] = p[k * nv + i];
-                o[i].p = buf + i * w;
-                o[i].len = (uint32_t)w;
-            }
-        } else {
-            for (size_t i = 0; i < nv; i++)
-                for (size_t k = 0; k < w; k++)
-                    out[i * w + k] = p[k * nv + i];
-        }
-        return 0;
-    }
-    case SESP_PQ_ENC_DELTA_BINARY_PACKED: {
-        if (n->physical != SESP_PQ_INT32 && n->physical != SESP_PQ_INT64)
-            return fail(r, SESP_ERR_MALFORMED, "page %d: DELTA_BINARY_PACKED on a non-integer column", page_no);
-        int64_t *tmp = malloc((nv ? nv : 1) * sizeof *tmp);
-        if (!tmp)
-            return fail(r, SESP_ERR_NOMEM, "out of memory");
-        rc = sesp_pq_delta_decode(p, len, n->physical == SESP_PQ_INT32 ? 32 : 64, tmp, nv, &used);
-        if (!rc) {
-            if (n->physical == SESP_PQ_INT32)
-                for (size_t i = 0; i < nv; i++)
-                    ((int32_t *)out)[i] = (int32_t)tmp[i];
-            else
-                memcpy(out, tmp, nv * 8);
-        }
-        free(tmp);
-        return rc ? fail(r, SESP_ERR_MALFORMED, "page %d: corrupt DELTA_BINARY_PACKED values", page_no) : 0;
-    }
-    case SESP_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
-    case SESP_PQ_ENC_DELTA_BYTE_ARRAY: {
-        if (n->physical != SESP_PQ_BYTE_ARRAY && n->physical != SESP_PQ_FIXED_LEN_BYTE_ARRAY)
-            return fail(r, SESP_ERR_MALFORMED, "page %d: delta byte-array encoding on a non-binary column", page_no);
-        int64_t *pre = NULL, *lens = malloc((nv ? nv : 1) * sizeof *lens);
-        size_t u1 = 0, u2 = 0;
-        rc = lens ? 0 : SESP_ERR_NOMEM;
-        const uint8_t *q = p;
-        size_t qlen = len;
-        if (!rc && encoding == SESP_PQ_ENC_DELTA_BYTE_ARRAY) {
-            pre = malloc((nv ? nv : 1) * sizeof *pre);
-            rc = pre ? sesp_pq_delta_decode(q, qlen, 64, pre, nv, &u1) : SESP_ERR_NOMEM;
-            q += u1;
-            qlen -= u1;
-        }
-        if (!rc)
-            rc = sesp_pq_delta_decode(q, qlen, 64, lens, nv, &u2);
-        q += u2;
-        qlen -= u2;
-        /* Suffix bytes follow; DELTA_BYTE_ARRAY values are rebuilt in a new buffer. */
-        uint64_t total = 0;
-        for (size_t i = 0; !rc && i < nv; i++) {
-            if (lens[i] < 0 || (uint64_t)lens[i] > qlen || (pre && pre[i] < 0))
-                rc = SESP_ERR_MALFORMED;
-            else
-                total += (uint64_t)lens[i] + (pre ? (uint64_t)pre[i] : 0);
-        }
-        uint8_t *buf = NULL;
-        if (!rc && pre) {
-            if (total > r->opt.max_page_bytes * 4ull)
-                rc = SESP_ERR_TOO_LARGE;
-            else if (!(buf = malloc(total + 1)) || !keep_buf(c, buf)) {
-                free(buf);
-                rc = SESP_ERR_NOMEM;
-            }
-        }
-        sesp_pq_bytes *o = (sesp_pq_bytes *)out;
-        size_t pos = 0, bpos = 0;
-        for (size_t i = 0; !rc && i < nv; i++) {
-            size_t l = (size_t)lens[i];
-            if (l > qlen - pos) { rc = SESP_ERR_MALFORMED; break; }
-            if (pre) {
-                size_t pl = (size_t)pre[i];
-                if (pl > 0 && (i == 0 || pl > o[i - 1].len)) { rc = SESP_ERR_MALFORMED; break; }
-                if (pl) memcpy(buf + bpos, o[i - 1].p, pl);
-                if (l) memcpy(buf + bpos + pl, q + pos, l);
-                o[i].p = buf + bpos;
-                o[i].len = (uint32_t)(pl + l);
-                bpos += pl + l;
-            } else {
-                o[i].p = q + pos;
-                o[i].len = (uint32_t)l;
-            }
-            pos += l;
-            if (n->physical == SESP_PQ_FIXED_LEN_BYTE_ARRAY && o[i].len != (uint32_t)n->type_length)
-                rc = SESP_ERR_MALFORMED;
-        }
-        free(lens);
-        free(pre);
-        if (rc == SESP_ERR_NOMEM)
-            return fail(r, rc, "out of memory");
-        return rc ? fail(r, rc, "page %d: corrupt delta-encoded byte arrays", page_no) : 0;
-    }
-    default:
-        return fail(r, SESP_ERR_UNSUPPORTED, "page %d: value encoding %d is not supported", page_no, encoding);
-    }
-}
-
-static int decode_levels(sesp_pq_reader *r, const uint8_t *p, size_t len, int max, int16_t *out, size_t n,
-                         const char *what, int page_no)
-{
-    if (sesp_pq_rle_decode16(p, len, sesp_pq_bit_width((uint64_t)max), out, n, max))
-        return fail(r, SESP_ERR_MALFORMED, "page %d: corrupt %s levels", page_no, what);
-    return 0;
-}
-
-int sesp_pq_reader_read_column(sesp_pq_reader *r, int rg, int column, sesp_pq_column *c)
-{
-    memset(c, 0, sizeof *c);
-    const sesp_pq_column_chunk_info *ci = sesp_pq_reader_column_chunk(r, rg, column);
-    if (!ci)
-        return fail(r, SESP_ERR_RANGE, "no row group %d / column %d", rg, column);
-    const sesp_pq_node *n = &r->schema->nodes[r->schema->columns[column]];
-    const sesp_pq_md_column *m = &r->md.row_groups[rg].columns[column].meta;
-    c->physical = n->physical;
-    c->priv_ = calloc(1, sizeof(col_priv));
-    if (!c->priv_)
-        return fail(r, SESP_ERR_NOMEM, "out of memory");
-    int rc = 0;
-    uint8_t *chunk = NULL;
-    dict_state dict = {0};
-    if (!sesp_pq_codec_supported(m->codec)) {
-        rc = fail(r, SESP_ERR_UNSUPPORTED, "column %s: compression codec %d is not supported", ci->path, m->codec);
-        goto out;
-    }
-    int64_t start = m->data_page_offset;
-    if (m->dictionary_page_offset > 0 && m->dictionary_page_offset < start)
-        start = m->dictionary_page_offset;
-    int64_t clen = m->total_compressed_size;
-    if (start < 4 || clen <= 0 || (uint64_t)start > r->data_end || (uint64_t)clen > r->data_end - (uint64_t)start) {
-        rc = fail(r, SESP_ERR_CORRUPT, "column %s: chunk [%lld, +%lld) lies outside the data area", ci->path,
-                  (long long)start, (long long)clen);
-        goto out;
-    }
-    size_t vs = value_size(n->physical);
-    int64_t total = m->num_values;
-    size_t per_entry = vs + (n->max_def ? 2 : 0) + (n->max_rep ? 2 : 0);
-    if ((uint64_t)clen > r->opt.max_row_group_bytes || total < 0 ||
-        (uint64_t)total > r->opt.max_row_group_bytes / per_entry) {
-        rc = fail(r, SESP_ERR_TOO_LARGE, "column %s: chunk of %lld bytes / %lld values exceeds the reader limits",
-                  ci->path, (long long)clen, (long long)total);
-        goto out;
-    }
-    chunk = malloc((size_t)clen);
-    c->values = malloc((size_t)total * vs + 1);
-    if (n->max_def) c->def = malloc((size_t)total * 2 + 1);
-    if (n->max_rep) c->rep = malloc((size_t)total * 2 + 1);
-    if (!chunk || !c->values || (n->max_def && !c->def) || (n->max_rep && !c->rep)) {
-        rc = fail(r, SESP_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((rc = src_read(r, (uint64_t)start, chunk, (size_t)clen)))
-        goto out;
-    size_t pos = 0;
-    int page_no = 0;
-    while (pos < (size_t)clen && c->n < (size_t)total) {
-        sesp_pq_md_page h;
-        size_t hlen;
-        if ((rc = sesp_pq_md_page_decode(chunk + pos, (size_t)clen - pos, &h, &hlen))) {
-            rc = fail(r, SESP_ERR_MALFORMED, "column %s: page %d has a corrupt header (%s)", ci->path, page_no,
-                      sesp_strerror(rc));
-            goto out;
-        }
-        pos += hlen;
-        if ((size_t)h.compressed_page_size > (size_t)clen - pos) {
-            rc = fail(r, SESP_ERR_CORRUPT, "column %s: page %d (%d bytes) runs past its chunk", ci->path, page_no,
-                      h.compressed_page_size);
-            goto out;
-        }
-        if ((size_t)h.uncompressed_page_size > r->opt.max_page_bytes) {
-            rc = fail(r, SESP_ERR_TOO_LARGE, "column %s: page %d of %d bytes exceeds the limit", ci->path, page_no,
-                      h.uncompressed_page_size);
-            goto out;
-        }
-        const uint8_t *cp = chunk + pos;
-        size_t csz = (size_t)h.compressed_page_size;
-        pos += csz;
-        if (h.type == SESP_PQ_PAGE_INDEX || (h.type != SESP_PQ_PAGE_DICTIONARY && h.type != SESP_PQ_PAGE_DATA &&
-                                             h.type != SESP_PQ_PAGE_DATA_V2)) {
-            page_no++;
-            continue;   /* unknown page types are skippable by design */
-        }
-        size_t usz = (size_t)h.uncompressed_page_size;
-        if (h.type == SESP_PQ_PAGE_DICTIONARY) {
-            if (!h.has_dict || dict.present || c->n > 0) {
-                rc = fail(r, SESP_ERR_MALFORMED, "column %s: unexpected dictionary page %d", ci->path, page_no);
-                goto out;
-            }
-            if (h.dict.encoding != SESP_PQ_ENC_PLAIN && h.dict.encoding != SESP_PQ_ENC_PLAIN_DICTIONARY) {
-                rc = fail(r, SESP_ERR_UNSUPPORTED, "column %s: dictionary encoding %d", ci->path, h.dict.encoding);
-                goto out;
-            }
-            uint8_t *u = malloc(usz + 1);
-            if (!u || !keep_buf(c, u)) {
-                free(u);
-                rc = fail(r, SESP_ERR_NOMEM, "out of memory");
-                goto out;
-            }
-            if ((rc = sesp_pq_decompress(m->codec, cp, csz, u, usz))) {
-                rc = fail(r, SESP_ERR_CORRUPT, "column %s: dictionary page does not decompress", ci->path);
-                goto out;
-            }
-            if (h.dict.num_values < 0 || (size_t)h.dict.num_values > usz * 8 + 8) {
-                rc = fail(r, SESP_ERR_MALFORMED, "column %s: dictionary of %d values in %zu bytes", ci->path,
-                          h.dict.num_values, usz);
-                goto out;
-            }
-            dict.n = (size_t)h.dict.num_values;
-            dict.values = malloc(dict.n * vs + 1);
-            if (!dict.values || !keep_buf(c, dict.values)) {
-                free(dict.values);
-                rc = fail(r, SESP_ERR_NOMEM, "out of memory");
-                goto out;
-            }
-            size_t used;
-            if (sesp_pq_plain_decode(n->physical, n->type_length, u, usz, dict.n, dict.values, &used)) {
-                rc = fail(r, SESP_ERR_MALFORMED, "column %s: dictionary values run past the page", ci->path);
-                goto out;
-            }
-            dict.present = true;
-            page_no++;
-            continue;
-        }
-        /* data pages */
-        bool v2 = h.type == SESP_PQ_PAGE_DATA_V2;
-        if ((v2 && !h.has_v2) || (!v2 && !h.has_data)) {
-            rc = fail(r, SESP_ERR_MALFORMED, "column %s: page %d lacks its data header", ci->path, page_no);
-            goto out;
-        }
-        int32_t nvals = v2 ? h.v2.num_values : h.data.num_values;
-        int encoding = v2 ? h.v2.encoding : h.data.encoding;
-        if (nvals < 0 || (size_t)nvals > (size_t)total - c->n) {
-            rc = fail(r, SESP_ERR_MALFORMED, "column %s: page %d claims %d values, more than the chunk's %lld",
-                      ci->path, page_no, nvals, (long long)total);
-            goto out;
-        }
-        const uint8_t *lv;      /* level bytes */
-        size_t lvlen;
-        const uint8_t *vals;
-        size_t vlen;
-        uint8_t *u = NULL;
-        if (v2) {
-            if (h.v2.rep_len < 0 || h.v2.def_len < 0 ||
-                (size_t)h.v2.rep_len + (size_t)h.v2.def_len > csz ||
-                (size_t)h.v2.rep_len + (size_t)h.v2.def_len > usz) {
-                rc = fail(r, SESP_ERR_MALFORMED, "column %s: page %d level lengths exceed the page", ci->path, page_no);
-                goto out;
-            }
-            size_t ll = (size_t)h.v2.rep_len + (size_t)h.v2.def_len;
-            lv = cp;
-            lvlen = ll;
-            size_t vusz = usz - ll;
-            u = malloc(vusz + 1);
-            if (!u || !keep_buf(c, u)) {
-                free(u);
-                rc = fail(r, SESP_ERR_NOMEM, "out of memory");
-                goto out;
-            }
-            int codec = h.v2.is_compressed ? m->codec : SESP_PQ_UNCOMPRESSED;
-            if (sesp_pq_decompress(codec, cp + ll, csz - ll, u, vusz)) {
-                rc = fail(r, SESP_ERR_CORRUPT, "column %s: page %d does not decompress", ci->path, page_no);
-                goto out;
-            }
-            vals = u;
-            vlen = vusz;
-        } else {
-            u = malloc(usz + 1);
-            if (!u || !keep_buf(c, u)) {
-                free(u);
-                rc = fail(r, SESP_ERR_NOMEM, "out of memory");
-                goto out;
-            }
-            if (sesp_pq_decompress(m->codec, cp, csz, u, usz)) {
-                rc = fail(r, SESP_ERR_CORRUPT, "column %s: page %d does not decompress", ci->path, page_no);
-                goto out;
-            }
-            lv = u;
-            lvlen = usz;
-            vals = NULL;
-            vlen = 0;
-        }
-        /* levels */
-        size_t lp = 0;
-        size_t nv = (size_t)nvals;
-        int16_t *rep_out = n->max_rep ? c->rep + c->n : NULL;
-        int16_t *def_out = n->max_def ? c->def + c->n : NULL;
-        if (n->max_rep) {
-            size_t l;
-            const uint8_t *lb;
-            if (v2) {
-                l = (size_t)h.v2.rep_len;
-                lb = lv;
-            } else {
-                if (h.data.rep_encoding != SESP_PQ_ENC_RLE) {
-                    rc = fail(r, SESP_ERR_UNSUPPORTED, "column %s: repetition level encoding %d", ci->path,
-                              h.data.rep_encoding);
-                    goto out;
-                }
-                uint32_t l32 = 0;
-                if (lvlen - lp < 4 || (memcpy(&l32, lv + lp, 4), l32 > lvlen - lp - 4)) {
-                    rc = fail(r, SESP_ERR_MALFORMED, "column %s: page %d repetition levels run past the page",
-                              ci->path, page_no);
-                    goto out;
-                }
-                l = l32;
-                lb = lv + lp + 4;
-                lp += 4 + l;
-            }
-            if ((rc = decode_levels(r, lb, l, n->max_rep, rep_out, nv, "repetition", page_no)))
-                goto out;
-            if (c->n == 0 && nv && rep_out[0] != 0) {
-                rc = fail(r, SESP_ERR_MALFORMED, "column %s: first repetition level is not 0", ci->path);
-                goto out;
-            }
-        }
-        if (n->max_def) {
-            size_t l;
-            const uint8_t *lb;
-            if (v2) {
-                l = (size_t)h.v2.def_len;
-                lb = lv + h.v2.rep_len;
-            } else {
-                if (h.data.def_encoding != SESP_PQ_ENC_RLE) {
-                    rc = fail(r, SESP_ERR_UNSUPPORTED, "column %s: definition level encoding %d", ci->path,
-                              h.data.def_encoding);
-                    goto out;
-                }
-                uint32_t l32 = 0;
-                if (lvlen - lp < 4 || (memcpy(&l32, lv + lp, 4), l32 > lvlen - lp - 4)) {
-                    rc = fail(r, SESP_ERR_MALFORMED, "column %s: page %d definition levels run past the page",
-                              ci->path, page_no);
-                    goto out;
-                }
-                l = l32;
-                lb = lv + lp + 4;
-                lp += 4 + l;
-            }
-            if ((rc = decode_levels(r, lb, l, n->max_def, def_out, nv, "definition", page_no)))
-                goto out;
-        }
-        if (!v2) {
-            vals = lv + lp;
-            vlen = lvlen - lp;
-        }
-        size_t present = nv;
-        if (n->max_def) {
-            present = 0;
-            for (size_t i = 0; i < nv; i++)
-                present += def_out[i] == n->max_def;
-        }
-        if ((rc = decode_values(r, n, c, &dict, encoding, vals, vlen, present, page_no)))
-            goto out;
-        c->n += nv;
-        c->nvalues += present;
-        page_no++;
-    }
-    if (c->n != (size_t)total) {
-        rc = fail(r, SESP_ERR_MALFORMED, "column %s: chunk holds %zu values, metadata says %lld", ci->path, c->n,
-                  (long long)total);
-        goto out;
-    }
-    rc = 0;
-out:
-    free(chunk);
-    if (rc)
-        sesp_pq_column_free(c);
-    return rc;
 }
 
 /* ---- row assembly ---- */

@@ -5,6 +5,7 @@
  * groups of 8 bit-packed values, LSB first (header = groups << 1 | 1).  The
  * encoder picks repeated runs of 8 or more; the decoder yields exactly the
  * number of values asked for and treats running out of input as malformed.
+ * Bit-packed runs are unpacked in bulk, one loop per bit width.
  */
 #include "lakehouse/parquet/pq_internal.h"
 
@@ -84,90 +85,188 @@ PUT_PACKED(int16_t)
 ENCODE(uint32_t, sesp_pq_rle_encode)
 ENCODE(int16_t, sesp_pq_rle_encode16)
 
-/* Decodes into out (uint32_t or int16_t) with an optional max check. */
-static int decode(const uint8_t *p, size_t len, int bw, void *out, bool wide, size_t n, int64_t max)
+/* ---- decoding ----
+ * Runs are parsed once; bit-packed runs are unpacked 8 values (bw bytes) at a
+ * time by a loop specialised per bit width, so the hot path has no per-value
+ * bounds checks: a run's byte count is checked once before unpacking. */
+
+static inline __attribute__((always_inline)) void unpack8(const uint8_t *in, uint32_t *out, const int bw)
 {
-    if (bw < 0 || bw > 32)
-        return SESP_ERR_MALFORMED;
-    sesp_bufr r;
-    sesp_bufr_init(&r, p, len);
-    size_t got = 0;
-    int vbytes = (bw + 7) / 8;
-    uint64_t mask = bw == 32 ? 0xffffffffull : ((1ull << bw) - 1);
-    while (got < n) {
-        uint64_t h = sesp_bufr_uvarlong(&r);
-        if (r.err)
-            return SESP_ERR_MALFORMED;
-        if (h & 1) {
-            uint64_t groups = h >> 1;
-            if (groups == 0 || groups > (1ull << 31))
-                return SESP_ERR_MALFORMED;
-            uint64_t want = groups * 8;
-            size_t nbytes = (size_t)groups * (size_t)bw;
-            size_t avail = sesp_bufr_left(&r);
-            if (nbytes > avail) {
-                /* Tolerate a final run cut short after the last real value. */
-                nbytes = avail;
-            }
-            const uint8_t *b = sesp_bufr_take(&r, nbytes);
-            if (!b && nbytes)
-                return SESP_ERR_MALFORMED;
-            uint64_t acc = 0;
-            int nbits = 0;
-            size_t k = 0;
-            for (uint64_t i = 0; i < want && got < n; i++) {
-                while (nbits < bw) {
-                    if (k >= nbytes)
-                        return SESP_ERR_MALFORMED;
-                    acc |= (uint64_t)b[k++] << nbits;
-                    nbits += 8;
-                }
-                uint64_t x = acc & mask;
-                acc >>= bw;
-                nbits -= bw;
-                if (max >= 0 && x > (uint64_t)max)
-                    return SESP_ERR_MALFORMED;
-                if (wide)
-                    ((uint32_t *)out)[got++] = (uint32_t)x;
-                else
-                    ((int16_t *)out)[got++] = (int16_t)x;
-            }
-        } else {
-            uint64_t count = h >> 1;
-            const uint8_t *b = sesp_bufr_take(&r, (size_t)vbytes);
-            if (!b && vbytes)
-                return SESP_ERR_MALFORMED;
-            if (count == 0)
-                return SESP_ERR_MALFORMED;
-            uint64_t x = 0;
-            for (int i = 0; i < vbytes; i++)
-                x |= (uint64_t)b[i] << (8 * i);
-            if (x > mask || (max >= 0 && x > (uint64_t)max))
-                return SESP_ERR_MALFORMED;
-            size_t take = count < n - got ? (size_t)count : n - got;
-            if (wide) {
-                uint32_t *o = (uint32_t *)out + got;
-                for (size_t i = 0; i < take; i++)
-                    o[i] = (uint32_t)x;
-            } else {
-                int16_t *o = (int16_t *)out + got;
-                for (size_t i = 0; i < take; i++)
-                    o[i] = (int16_t)x;
-            }
-            got += take;
-        }
+    uint64_t w[5] = {0, 0, 0, 0, 0};
+    memcpy(w, in, (size_t)bw);
+    const uint64_t mask = bw == 32 ? 0xffffffffull : ((1ull << bw) - 1);
+    for (int j = 0; j < 8; j++) {
+        const int bit = j * bw, wi = bit >> 6, sh = bit & 63;
+        uint64_t v = w[wi] >> sh;
+        if (sh && sh + bw > 64)
+            v |= w[wi + 1] << (64 - sh);
+        out[j] = (uint32_t)(v & mask);
     }
+}
+
+void sesp_pq_unpack32(const uint8_t *in, size_t ngroups, int bw, uint32_t *out)
+{
+    switch (bw) {
+#define CASE(B) case B: for (size_t g = 0; g < ngroups; g++) unpack8(in + g * B, out + g * 8, B); return;
+    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+    CASE(9) CASE(10) CASE(11) CASE(12) CASE(13) CASE(14) CASE(15) CASE(16)
+    CASE(17) CASE(18) CASE(19) CASE(20) CASE(21) CASE(22) CASE(23) CASE(24)
+    CASE(25) CASE(26) CASE(27) CASE(28) CASE(29) CASE(30) CASE(31) CASE(32)
+#undef CASE
+    default:
+        memset(out, 0, ngroups * 8 * sizeof *out);
+    }
+}
+
+typedef struct run {
+    bool packed;
+    size_t take;                /* values of this run to use */
+    uint32_t value;             /* RLE run */
+    const uint8_t *bytes;       /* packed run: at least (take * bw + 7) / 8 bytes */
+    size_t nbytes;              /* packed bytes available (may be a cut-short final run) */
+} run;
+
+/* Parses the next run header (and an RLE run's value) for up to want values. */
+static inline int next_run(const uint8_t **pp, const uint8_t *end, int bw, size_t want, run *r)
+{
+    const uint8_t *p = *pp;
+    uint64_t h = 0;
+    for (int sh = 0;; sh += 7) {
+        if (p >= end || sh > 63)
+            return SESP_ERR_MALFORMED;
+        uint8_t b = *p++;
+        h |= (uint64_t)(b & 0x7f) << sh;
+        if (!(b & 0x80))
+            break;
+    }
+    size_t left = (size_t)(end - p);
+    if (h & 1) {
+        uint64_t groups = h >> 1;
+        if (groups == 0 || groups > (1ull << 31))
+            return SESP_ERR_MALFORMED;
+        uint64_t nvals = groups * 8;
+        size_t take = nvals < want ? (size_t)nvals : want;
+        size_t nbytes = (size_t)groups * (size_t)bw;
+        /* Tolerate a final run cut short after the last value used. */
+        if (nbytes > left)
+            nbytes = left;
+        if ((take * (size_t)bw + 7) / 8 > nbytes)
+            return SESP_ERR_MALFORMED;
+        r->packed = true;
+        r->take = take;
+        r->bytes = p;
+        r->nbytes = nbytes;
+        *pp = p + nbytes;
+        return 0;
+    }
+    uint64_t count = h >> 1;
+    size_t vbytes = (size_t)(bw + 7) / 8;
+    if (count == 0 || vbytes > left)
+        return SESP_ERR_MALFORMED;
+    uint64_t x = 0;
+    for (size_t i = 0; i < vbytes; i++)
+        x |= (uint64_t)p[i] << (8 * i);
+    if (bw < 32 && x >> bw)
+        return SESP_ERR_MALFORMED;
+    r->packed = false;
+    r->take = count < want ? (size_t)count : want;
+    r->value = (uint32_t)x;
+    *pp = p + vbytes;
     return 0;
+}
+
+/* Unpacks the first r->take values of a packed run. */
+static inline void unpack_run(const run *r, int bw, uint32_t *out)
+{
+    size_t full = r->take / 8, rem = r->take % 8;
+    sesp_pq_unpack32(r->bytes, full, bw, out);
+    if (rem) {
+        uint8_t tail[32] = {0};
+        uint32_t t[8];
+        size_t have = r->nbytes - full * (size_t)bw;
+        memcpy(tail, r->bytes + full * (size_t)bw, have < (size_t)bw ? have : (size_t)bw);
+        sesp_pq_unpack32(tail, 1, bw, t);
+        memcpy(out + full * 8, t, rem * sizeof *t);
+    }
 }
 
 int sesp_pq_rle_decode(const uint8_t *p, size_t len, int bw, uint32_t *out, size_t n)
 {
-    return decode(p, len, bw, out, true, n, -1);
+    if (bw < 0 || bw > 32)
+        return SESP_ERR_MALFORMED;
+    const uint8_t *end = p + len;
+    size_t got = 0;
+    while (got < n) {
+        run r;
+        if (next_run(&p, end, bw, n - got, &r))
+            return SESP_ERR_MALFORMED;
+        if (r.packed) {
+            unpack_run(&r, bw, out + got);
+        } else {
+            uint32_t *o = out + got;
+            for (size_t i = 0; i < r.take; i++)
+                o[i] = r.value;
+        }
+        got += r.take;
+    }
+    return 0;
+}
+
+int sesp_pq_levels_decode(const uint8_t *p, size_t len, int bw, int16_t *out, size_t n, int max,
+                          size_t *nmax)
+{
+    if (bw < 0 || bw > 16 || max < 0 || max > 0xffff)
+        return SESP_ERR_MALFORMED;
+    const uint8_t *end = p + len;
+    size_t got = 0, cnt = 0;
+    uint32_t tmp[512];
+    while (got < n) {
+        run r;
+        if (next_run(&p, end, bw, n - got, &r))
+            return SESP_ERR_MALFORMED;
+        if (!r.packed) {
+            if (r.value > (uint32_t)max)
+                return SESP_ERR_MALFORMED;
+            int16_t v = (int16_t)r.value;
+            int16_t *o = out + got;
+            for (size_t i = 0; i < r.take; i++)
+                o[i] = v;
+            if (r.value == (uint32_t)max)
+                cnt += r.take;
+            got += r.take;
+            continue;
+        }
+        /* Unpack in slices of whole groups so tmp stays in L1. */
+        for (size_t done = 0; done < r.take;) {
+            size_t k = r.take - done < 512 ? r.take - done : 512;
+            run s = r;
+            s.bytes = r.bytes + done / 8 * (size_t)bw;
+            s.nbytes = r.nbytes - done / 8 * (size_t)bw;
+            s.take = k;
+            unpack_run(&s, bw, tmp);
+            uint32_t hi = 0;
+            size_t c = 0;
+            int16_t *o = out + got;
+            for (size_t i = 0; i < k; i++) {
+                hi = tmp[i] > hi ? tmp[i] : hi;
+                c += tmp[i] == (uint32_t)max;
+                o[i] = (int16_t)tmp[i];
+            }
+            if (hi > (uint32_t)max)
+                return SESP_ERR_MALFORMED;
+            cnt += c;
+            got += k;
+            done += k;
+        }
+    }
+    if (nmax)
+        *nmax = cnt;
+    return 0;
 }
 
 int sesp_pq_rle_decode16(const uint8_t *p, size_t len, int bw, int16_t *out, size_t n, int max)
 {
-    if (bw > 16)
-        return SESP_ERR_MALFORMED;
-    return decode(p, len, bw, out, false, n, max);
+    if (max < 0)
+        max = bw < 0 || bw > 16 ? 0 : (1 << bw) - 1;
+    return sesp_pq_levels_decode(p, len, bw, out, n, max, NULL);
 }
