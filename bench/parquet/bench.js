@@ -33,30 +33,70 @@ async function timed(conn, sql) {
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, rows: r.getRows() };
 }
 
+// DuckDB's aggregate row as strings/numbers comparable with pq_bench scan's "result".
+function norm(row) {
+  return row.map((v) => (typeof v === 'bigint' ? v.toString()
+    : v && typeof v === 'object' && 'micros' in v ? v.micros.toString()
+      : typeof v === 'number' ? v : String(v)));
+}
+
+function sameAggregates(ours, theirs) {
+  return ours.length === theirs.length && ours.every((x, k) => {
+    const y = theirs[k];
+    if (typeof x === 'number' || typeof y === 'number') {
+      const a = Number(x), b = Number(y);
+      return Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1);
+    }
+    return String(x) === String(y);
+  });
+}
+
+// Best of REPS scans of one file by each side, alternating; both compute the
+// same 8 aggregates (SCAN) and must agree on them.
+const REPS = 3;
+async function scanBoth(conn, file) {
+  let s = Infinity, d = Infinity, ours, theirs;
+  for (let k = 0; k < REPS; k++) {
+    const o = JSON.parse(execFileSync(pqBench, ['scan', file], { encoding: 'utf8' }));
+    s = Math.min(s, o.seconds);
+    ours = o.result;
+    const t = await timed(conn, SCAN(file));
+    d = Math.min(d, t.seconds);
+    theirs = norm(t.rows[0]);
+  }
+  return { s, d, same: sameAggregates(ours, theirs), ours, theirs };
+}
+
 async function main() {
   const inst = await duckdb.DuckDBInstance.create(':memory:');
   const conn = await inst.connect();
   await conn.run('SET threads = 1');
   await conn.run("SET TimeZone = 'UTC'");
   await conn.run(TABLE);
-  console.log(`rows: ${NROWS}, work dir: ${WORK}`);
-  console.log('codec         | SESP write s | DuckDB write s | DuckDB/SESP | SESP MB | DuckDB MB | SESP scan s | DuckDB scan s | same rows');
+  console.log(`rows: ${NROWS}, work dir: ${WORK}, scans: best of ${REPS}`);
+  console.log('codec         | SESP write s | DuckDB write s | DuckDB/SESP | SESP MB | DuckDB MB | scan SESP file: SESP s | DuckDB s | DuckDB/SESP | scan DuckDB file: SESP s | DuckDB s | DuckDB/SESP | same rows | same aggregates');
+  let ok = true;
   for (const codec of ['uncompressed', 'snappy', 'gzip', 'zstd', 'lz4_raw']) {
     const ours = path.join(WORK, `sesp_${codec}.parquet`), theirs = path.join(WORK, `duck_${codec}.parquet`);
     const w = JSON.parse(execFileSync(pqBench, ['write', ours, codec, String(NROWS)], { encoding: 'utf8' }));
     const d = await timed(conn, `COPY t TO '${theirs}' (FORMAT parquet, COMPRESSION ${codec})`);
     const dsize = fs.statSync(theirs).size;
-    const s = JSON.parse(execFileSync(pqBench, ['scan', ours], { encoding: 'utf8' }));
-    const ds = await timed(conn, SCAN(theirs));
+    const so = await scanBoth(conn, ours);
+    const st = await scanBoth(conn, theirs);
     const fa = (await conn.runAndReadAll(FINGERPRINT(ours))).getRows()[0].join('/');
     const fb = (await conn.runAndReadAll(FINGERPRINT(theirs))).getRows()[0].join('/');
-    console.log([codec.padEnd(13), w.seconds.toFixed(2).padStart(12), d.seconds.toFixed(2).padStart(14),
-      (d.seconds / w.seconds).toFixed(2).padStart(11), (w.bytes / 1e6).toFixed(1).padStart(7),
-      (dsize / 1e6).toFixed(1).padStart(9), s.seconds.toFixed(2).padStart(11), ds.seconds.toFixed(2).padStart(13),
-      fa === fb ? 'yes' : `NO (${fa} vs ${fb})`].join(' | '));
+    const f2 = (x) => x.toFixed(2);
+    console.log([codec.padEnd(13), f2(w.seconds).padStart(12), f2(d.seconds).padStart(14),
+      f2(d.seconds / w.seconds).padStart(11), (w.bytes / 1e6).toFixed(1).padStart(7),
+      (dsize / 1e6).toFixed(1).padStart(9), f2(so.s).padStart(22), f2(so.d).padStart(8), f2(so.d / so.s).padStart(11),
+      f2(st.s).padStart(24), f2(st.d).padStart(8), f2(st.d / st.s).padStart(11),
+      fa === fb ? 'yes' : `NO (${fa} vs ${fb})`,
+      so.same && st.same ? 'yes' : `NO (${JSON.stringify([so.ours, so.theirs, st.ours, st.theirs])})`].join(' | '));
+    ok = ok && fa === fb && so.same && st.same;
     fs.rmSync(ours);
     fs.rmSync(theirs);
   }
+  if (!ok) process.exitCode = 1;
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -3,12 +3,18 @@
  *   pq_bench write FILE CODEC NROWS   writes NROWS rows x 8 columns (the same
  *                                     formulas bench.js gives DuckDB) and
  *                                     prints {"seconds":..,"bytes":..};
- *   pq_bench scan FILE                decodes every column chunk and prints
- *                                     {"seconds":..,"rows":..,"checksum":..}.
+ *   pq_bench scan FILE                streams every column (sesp_pq_scan_*)
+ *                                     computing bench.js's DuckDB aggregates
+ *                                     and prints {"seconds":..,"rows":..,
+ *                                     "result":[8 aggregates]};
+ *   pq_bench scan-chunks FILE         the same columns through read_column
+ *                                     (whole chunks), with a checksum.
  * Row generation is excluded from the write time (batches are generated
  * between timed write calls).
  */
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,22 +123,216 @@ static int cmd_write(const char *path, const char *codec, long long nrows)
     return 0;
 }
 
-static int cmd_scan(const char *path)
+static int open_file(const char *path, int *fd, sesp_pq_reader **r)
 {
-    double t0 = now();
-    int fd = open(path, O_RDONLY);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st)) {
+    *fd = open(path, O_RDONLY);
+    if (*fd < 0 || fstat(*fd, &st)) {
         perror(path);
         return 1;
     }
-    sesp_pq_source src = {sesp_pq_source_fd_read, &fd, (uint64_t)st.st_size};
-    sesp_pq_reader *r;
-    int rc = sesp_pq_reader_open(src, NULL, &r);
-    if (rc) {
-        fprintf(stderr, "%s\n", sesp_pq_reader_error(r));
+    sesp_pq_source src = {sesp_pq_source_fd_read, fd, (uint64_t)st.st_size};
+    if (sesp_pq_reader_open(src, NULL, r)) {
+        fprintf(stderr, "%s: %s\n", path, sesp_pq_reader_error(*r));
+        sesp_pq_reader_close(*r);
+        close(*fd);
         return 1;
     }
+    return 0;
+}
+
+/* The aggregates of bench.js's DuckDB query, one per column:
+ *   min(c_i32), sum(c_i64), sum(c_d1), sum(c_d2), max(c_short), max(c_long),
+ *   max(c_ts), count_if(c_flag)
+ * computed over the batches of a streaming scan (nulls skipped as in SQL). */
+enum { AGG_MIN_I32, AGG_SUM_I64, AGG_SUM_D, AGG_MAX_STR, AGG_MAX_I64, AGG_COUNT_TRUE };
+
+typedef struct agg {
+    int kind;
+    bool any;
+    int64_t i;                  /* min/max */
+    unsigned __int128 s;        /* sum of int64 (two's complement, wide) */
+    double d;
+    uint8_t *str;               /* max string, copied */
+    uint32_t slen, scap;
+    uint64_t sprefix;           /* its first 8 bytes, big-endian, zero padded */
+} agg;
+
+static inline uint64_t prefix8(const uint8_t *p, uint32_t len)
+{
+    uint64_t x = 0;
+    memcpy(&x, p, len < 8 ? len : 8);
+    return __builtin_bswap64(x);
+}
+
+static void agg_batch(agg *a, const sesp_pq_batch *b)
+{
+    size_t n = b->nvalues;
+    if (!n)
+        return;
+    switch (a->kind) {
+    case AGG_MIN_I32: {
+        const int32_t *v = b->values;
+        int32_t m = a->any ? (int32_t)a->i : INT32_MAX;
+        for (size_t i = 0; i < n; i++)
+            m = v[i] < m ? v[i] : m;
+        a->i = m;
+        break;
+    }
+    case AGG_MAX_I64: {
+        const int64_t *v = b->values;
+        int64_t m = a->any ? a->i : INT64_MIN;
+        for (size_t i = 0; i < n; i++)
+            m = v[i] > m ? v[i] : m;
+        a->i = m;
+        break;
+    }
+    case AGG_SUM_I64: {
+        const int64_t *v = b->values;
+        __int128 s = 0;
+        for (size_t i = 0; i < n; i++)
+            s += v[i];
+        a->s += (unsigned __int128)s;
+        break;
+    }
+    case AGG_SUM_D: {
+        const double *v = b->values;
+        double s = a->d;
+        for (size_t i = 0; i < n; i++)
+            s += v[i];
+        a->d = s;
+        break;
+    }
+    case AGG_COUNT_TRUE: {
+        const uint8_t *v = b->values;
+        int64_t c = 0;
+        for (size_t i = 0; i < n; i++)
+            c += v[i];
+        a->i += c;
+        break;
+    }
+    case AGG_MAX_STR: {
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *p = b->base + b->strs[i].off;
+            uint32_t l = b->strs[i].len;
+            if (a->any) {
+                uint64_t pre = prefix8(p, l);
+                if (pre < a->sprefix)
+                    continue;           /* strictly smaller: no need for memcmp */
+                uint32_t m = l < a->slen ? l : a->slen;
+                int c = memcmp(p, a->str, m);
+                if (c < 0 || (c == 0 && l <= a->slen))
+                    continue;
+            }
+            if (l > a->scap) {
+                free(a->str);
+                a->scap = l * 2 + 16;
+                a->str = malloc(a->scap);
+            }
+            memcpy(a->str, p, l);
+            a->slen = l;
+            a->sprefix = prefix8(p, l);
+            a->any = true;
+        }
+        break;
+    }
+    }
+    a->any = true;
+}
+
+static void print_u128(unsigned __int128 u, bool negative)
+{
+    char buf[48];
+    int k = sizeof buf;
+    buf[--k] = 0;
+    if (negative)
+        u = ~u + 1;
+    do {
+        buf[--k] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    if (negative)
+        buf[--k] = '-';
+    printf("\"%s\"", buf + k);
+}
+
+static int cmd_scan(const char *path)
+{
+    static const struct { const char *name; int kind; } cols[] = {
+        {"c_i32", AGG_MIN_I32}, {"c_i64", AGG_SUM_I64}, {"c_d1", AGG_SUM_D}, {"c_d2", AGG_SUM_D},
+        {"c_short", AGG_MAX_STR}, {"c_long", AGG_MAX_STR}, {"c_ts", AGG_MAX_I64}, {"c_flag", AGG_COUNT_TRUE},
+    };
+    double t0 = now();
+    int fd;
+    sesp_pq_reader *r;
+    if (open_file(path, &fd, &r))
+        return 1;
+    const sesp_pq_schema *s = sesp_pq_reader_schema(r);
+    agg aggs[8];
+    memset(aggs, 0, sizeof aggs);
+    for (int k = 0; k < 8; k++) {
+        int c = 0;
+        while (c < sesp_pq_schema_column_count(s) &&
+               strcmp(sesp_pq_schema_node(s, sesp_pq_schema_column_node(s, c))->name, cols[k].name) != 0)
+            c++;
+        if (c == sesp_pq_schema_column_count(s)) {
+            fprintf(stderr, "%s: no column %s\n", path, cols[k].name);
+            return 1;
+        }
+        aggs[k].kind = cols[k].kind;
+        sesp_pq_scan *sc;
+        int rc = sesp_pq_scan_open(r, c, -1, &sc);
+        for (;;) {
+            sesp_pq_batch b;
+            if (rc || (rc = sesp_pq_scan_next(sc, &b))) {
+                fprintf(stderr, "%s: %s\n", path, sesp_pq_reader_error(r));
+                return 1;
+            }
+            if (!b.n)
+                break;
+            agg_batch(&aggs[k], &b);
+        }
+        sesp_pq_scan_close(sc);
+    }
+    long long rows = sesp_pq_reader_num_rows(r);
+    sesp_pq_reader_close(r);
+    close(fd);
+    double secs = now() - t0;
+    printf("{\"seconds\":%.4f,\"rows\":%lld,\"result\":[", secs, rows);
+    for (int k = 0; k < 8; k++) {
+        agg *a = &aggs[k];
+        if (k)
+            printf(",");
+        if (!a->any && a->kind != AGG_COUNT_TRUE) {
+            printf("null");
+            continue;
+        }
+        switch (a->kind) {
+        case AGG_MIN_I32: case AGG_MAX_I64: case AGG_COUNT_TRUE: printf("\"%lld\"", (long long)a->i); break;
+        case AGG_SUM_I64: print_u128(a->s, (__int128)a->s < 0); break;
+        case AGG_SUM_D: printf("%.17g", a->d); break;
+        case AGG_MAX_STR:
+            printf("\"");
+            for (uint32_t i = 0; i < a->slen; i++)
+                printf(a->str[i] == '"' || a->str[i] == '\\' ? "\\%c" : a->str[i] < 0x20 ? "?" : "%c", a->str[i]);
+            printf("\"");
+            break;
+        }
+        free(a->str);
+    }
+    printf("]}\n");
+    return 0;
+}
+
+/* The previous scan: whole column chunks through sesp_pq_reader_read_column
+ * (kept for comparison; a checksum instead of the aggregates). */
+static int cmd_scan_chunks(const char *path)
+{
+    double t0 = now();
+    int fd;
+    sesp_pq_reader *r;
+    if (open_file(path, &fd, &r))
+        return 1;
     const sesp_pq_schema *s = sesp_pq_reader_schema(r);
     uint64_t sum = 0;
     long long rows = 0;
@@ -140,7 +340,7 @@ static int cmd_scan(const char *path)
         rows += sesp_pq_reader_row_group_rows(r, g);
         for (int c = 0; c < sesp_pq_schema_column_count(s); c++) {
             sesp_pq_column col;
-            if ((rc = sesp_pq_reader_read_column(r, g, c, &col))) {
+            if (sesp_pq_reader_read_column(r, g, c, &col)) {
                 fprintf(stderr, "%s\n", sesp_pq_reader_error(r));
                 return 1;
             }
@@ -166,6 +366,8 @@ int main(int argc, char **argv)
         return cmd_write(argv[2], argv[3], atoll(argv[4]));
     if (argc == 3 && strcmp(argv[1], "scan") == 0)
         return cmd_scan(argv[2]);
-    fprintf(stderr, "usage: pq_bench write FILE CODEC NROWS | pq_bench scan FILE\n");
+    if (argc == 3 && strcmp(argv[1], "scan-chunks") == 0)
+        return cmd_scan_chunks(argv[2]);
+    fprintf(stderr, "usage: pq_bench write FILE CODEC NROWS | pq_bench scan FILE | pq_bench scan-chunks FILE\n");
     return 2;
 }
