@@ -6,6 +6,9 @@
  * requests are in flight or too much output is unsent; closes idle
  * connections; and implements the two ways a connection ends gracefully (a
  * handler asked to close after some slot, or the whole layer is stopping).
+ * A large frame (a produce request) is read from the socket straight into
+ * the buffer handed to the callback rather than through the bufferevent's
+ * input, which would cost one more copy of every byte plus its buffer chains.
  * Everything here runs on the connection's loop thread except ref/unref.
  */
 #include <assert.h>
@@ -34,6 +37,12 @@ typedef struct conn_slot {
 /* Socket reads per readiness event; larger than libevent's 4 KiB default so a
  * big produce request does not cost thousands of callbacks. */
 #define CONN_MAX_SINGLE_READ (256 * 1024)
+/* Frames at least this large that are not yet wholly buffered are read
+ * directly into their own buffer. */
+#define CONN_DIRECT_MIN (64 * 1024)
+/* Bytes read directly per readiness event, so one connection streaming a
+ * huge frame does not starve the others on its loop. */
+#define CONN_DIRECT_MAX_PER_EVENT (8 * 1024 * 1024)
 /* Bytes discarded before a graceful close so unread input does not turn the
  * close into a reset that could destroy responses still in flight to the peer. */
 #define CONN_LINGER_DRAIN (1024 * 1024)
@@ -43,6 +52,9 @@ struct sesp_conn {
     struct bufferevent *bev;
     struct event *kick_ev;   /* deferred work: parse buffered input, or finish a close */
     struct event *idle_ev;
+    struct event *rx_ev;     /* EV_READ on the socket while a frame is read directly */
+    uint8_t *rx_frame;       /* the frame being read directly, NULL otherwise */
+    size_t rx_len, rx_got;
     atomic_int refs;         /* the loop's reference while open, plus handlers' */
     atomic_bool closed;
     bool closing;            /* a SLOT_CLOSE reached the head: flush, then close */
@@ -87,7 +99,7 @@ static void conn_kick(sesp_conn *c) { event_active(c->kick_ev, EV_TIMEOUT, 0); }
  * handler's sesp_conn_respond); it schedules the kick instead. */
 static void conn_update_read(sesp_conn *c)
 {
-    bool want = !c->closing && !c->draining && !c->close_asked && !conn_over_limits(c);
+    bool want = !c->closing && !c->draining && !c->close_asked && !c->rx_frame && !conn_over_limits(c);
     if (want && c->paused) {
         c->paused = false;
         bufferevent_enable(c->bev, EV_READ);
@@ -107,6 +119,78 @@ static void conn_set_read_low(sesp_conn *c, size_t low)
     }
 }
 
+/* Gives one whole frame (ownership included) to the request callback. */
+static void conn_dispatch(sesp_conn *c, uint8_t *frame, size_t size)
+{
+    sesp_net *n = c->loop->net;
+    uint64_t seq = c->next_seq++;
+    conn_slot *s = &c->slots[seq % c->nslots];
+    assert(s->state == SLOT_FREE);
+    s->state = SLOT_PENDING;
+    c->last_active_ms = net_now_ms();
+    n->cb(c, seq, frame, size, n->ud);
+}
+
+/* Drops a frame being read directly and stops reading it. */
+static void conn_rx_stop(sesp_conn *c)
+{
+    if (c->rx_ev)
+        event_del(c->rx_ev);
+    free(c->rx_frame);
+    c->rx_frame = NULL;
+    c->rx_len = c->rx_got = 0;
+}
+
+/* Socket readable while a large frame is read directly into its buffer. */
+static void conn_rx_cb(evutil_socket_t fd, short what, void *arg)
+{
+    sesp_conn *c = arg;
+    (void)what;
+    if (atomic_load(&c->closed) || !c->rx_frame)
+        return;
+    size_t budget = CONN_DIRECT_MAX_PER_EVENT;
+    while (c->rx_got < c->rx_len && budget > 0) {
+        size_t want = c->rx_len - c->rx_got;
+        if (want > budget)
+            want = budget;
+        ssize_t r = recv(fd, c->rx_frame + c->rx_got, want, 0);
+        if (r > 0) {
+            c->rx_got += (size_t)r;
+            budget -= (size_t)r;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (r == 0)
+            net_log(NET_LOG_DEBUG, "%s disconnected in the middle of a request", c->peer);
+        else
+            net_log(NET_LOG_DEBUG, "%s: socket error: %s", c->peer, strerror(errno));
+        conn_close_now(c, false);
+        return;
+    }
+    c->last_active_ms = net_now_ms();
+    if (c->rx_got < c->rx_len)
+        return;
+    uint8_t *frame = c->rx_frame;
+    size_t len = c->rx_len;
+    c->rx_frame = NULL;
+    c->rx_len = c->rx_got = 0;
+    event_del(c->rx_ev);
+    if (c->closing || c->draining || c->close_asked) {
+        free(frame);
+        return;
+    }
+    sesp_conn_ref(c);
+    conn_dispatch(c, frame, len);
+    /* Back to the bufferevent for what follows (the handler may already have
+     * resumed it through sesp_conn_respond). */
+    if (!atomic_load(&c->closed))
+        conn_update_read(c);
+    sesp_conn_unref(c);
+}
+
 /* Dispatches every complete frame in the input while limits allow. */
 static void conn_parse_input(sesp_conn *c)
 {
@@ -116,7 +200,7 @@ static void conn_parse_input(sesp_conn *c)
     sesp_conn_ref(c);
     sesp_net *n = c->loop->net;
     struct evbuffer *in = bufferevent_get_input(c->bev);
-    while (!atomic_load(&c->closed) && !c->closing && !c->draining && !c->close_asked) {
+    while (!atomic_load(&c->closed) && !c->closing && !c->draining && !c->close_asked && !c->rx_frame) {
         if (conn_over_limits(c)) {
             conn_update_read(c);
             break;
@@ -136,7 +220,8 @@ static void conn_parse_input(sesp_conn *c)
             conn_close_now(c, false);
             break;
         }
-        if (avail - 4 < (size_t)size) {
+        bool direct = avail - 4 < (size_t)size && size >= CONN_DIRECT_MIN;
+        if (avail - 4 < (size_t)size && !direct) {
             /* Wake only once the whole frame is here. */
             conn_set_read_low(c, 4 + (size_t)size);
             break;
@@ -149,15 +234,23 @@ static void conn_parse_input(sesp_conn *c)
             break;
         }
         evbuffer_drain(in, 4);
+        if (direct) {
+            /* The input holds no more than this frame's start: move it over
+             * and read the rest from the socket in conn_rx_cb. */
+            c->rx_got = avail - 4;
+            int got = evbuffer_remove(in, frame, c->rx_got);
+            assert(got >= 0 && (size_t)got == c->rx_got);
+            (void)got;
+            c->rx_frame = frame;
+            c->rx_len = (size_t)size;
+            conn_update_read(c);
+            event_add(c->rx_ev, NULL);
+            break;
+        }
         int got = evbuffer_remove(in, frame, (size_t)size);
         assert(got == size);
         (void)got;
-        uint64_t seq = c->next_seq++;
-        conn_slot *s = &c->slots[seq % c->nslots];
-        assert(s->state == SLOT_FREE);
-        s->state = SLOT_PENDING;
-        c->last_active_ms = net_now_ms();
-        n->cb(c, seq, frame, (size_t)size, n->ud);
+        conn_dispatch(c, frame, (size_t)size);
     }
     c->in_input = false;
     sesp_conn_unref(c);
@@ -291,6 +384,11 @@ static void conn_close_now(sesp_conn *c, bool graceful)
             drained += (size_t)r;
         }
     }
+    conn_rx_stop(c);
+    if (c->rx_ev) {
+        event_free(c->rx_ev);
+        c->rx_ev = NULL;
+    }
     bufferevent_free(c->bev);
     c->bev = NULL;
     event_free(c->kick_ev);
@@ -337,9 +435,10 @@ void net_conn_accept(net_loop *l, int fd)
     c->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev)
         goto fail;
+    c->rx_ev = event_new(l->base, fd, EV_READ | EV_PERSIST, conn_rx_cb, c);
     fd = -1; /* owned by the bufferevent now */
     c->kick_ev = event_new(l->base, -1, 0, conn_kick_cb, c);
-    if (!c->kick_ev)
+    if (!c->kick_ev || !c->rx_ev)
         goto fail;
     if (cfg->idle_ms > 0 && !(c->idle_ev = evtimer_new(l->base, conn_idle_cb, c)))
         goto fail;
@@ -361,6 +460,8 @@ void net_conn_accept(net_loop *l, int fd)
 fail:
     net_log(NET_LOG_ERROR, "dropping an accepted connection: out of memory");
     if (c) {
+        if (c->rx_ev)
+            event_free(c->rx_ev);
         if (c->idle_ev)
             event_free(c->idle_ev);
         if (c->kick_ev)
@@ -377,6 +478,7 @@ fail:
 void net_conn_drain(sesp_conn *c)
 {
     c->draining = true;
+    conn_rx_stop(c); /* a request still arriving is not in flight */
     conn_update_read(c);
     if (conn_may_finish(c))
         conn_close_now(c, true);

@@ -742,6 +742,116 @@ static void test_stop_timeout(void)
     close(fd);
 }
 
+/* ---- large frames (read straight into the frame buffer) ---- */
+
+static const size_t g_big_sizes[] = {70000, 9, 1u << 20, 65535, 65536, 200, 3u << 20, 65537, 5};
+#define BIG_N 27
+
+static uint8_t big_byte(uint32_t i, size_t j) { return (uint8_t)(i * 31 + j * 7 + (j >> 9)); }
+
+/* Frame i of the large-frame stream: 'E', param i, then a pattern. */
+static uint8_t *make_big(uint32_t i, size_t *len)
+{
+    size_t n = g_big_sizes[i % (sizeof g_big_sizes / sizeof g_big_sizes[0])];
+    uint8_t *p = malloc(4 + n);
+    put_u32(p, (uint32_t)n);
+    p[4] = 'E';
+    put_u32(p + 5, i);
+    for (size_t j = 9; j < 4 + n; j++)
+        p[j] = big_byte(i, j);
+    *len = 4 + n;
+    return p;
+}
+
+typedef struct big_sender {
+    int fd;
+    bool ok;
+} big_sender;
+
+/* Sends the stream in uneven pieces (some cut inside headers, some spanning
+ * frames) with short pauses, so frames arrive split across many reads. */
+static void *big_send_thread(void *arg)
+{
+    big_sender *b = arg;
+    unsigned seed = 12345;
+    b->ok = true;
+    for (uint32_t i = 0; i < BIG_N && b->ok; i++) {
+        size_t len;
+        uint8_t *p = make_big(i, &len);
+        for (size_t off = 0; off < len && b->ok;) {
+            size_t piece = 1 + (size_t)rand_r(&seed) % 300000;
+            if (piece > len - off)
+                piece = len - off;
+            b->ok = send_all(b->fd, p + off, piece);
+            off += piece;
+            if (rand_r(&seed) % 4 == 0)
+                usleep(1000);
+        }
+        free(p);
+    }
+    return NULL;
+}
+
+static void test_large_frames(void)
+{
+    sesp_net *n = start_default();
+    int fd = client(n);
+    big_sender b = {fd, false};
+    pthread_t th;
+    CU_ASSERT_FATAL(pthread_create(&th, NULL, big_send_thread, &b) == 0);
+    int good = 0;
+    for (uint32_t i = 0; i < BIG_N; i++) {
+        size_t want_len, len = 0;
+        uint8_t *want = make_big(i, &want_len);
+        uint8_t *got = recv_frame(fd, &len);
+        bool ok = got && len == want_len - 4 && memcmp(got, want + 4, len) == 0;
+        free(want);
+        free(got);
+        if (!ok)
+            break;
+        good++;
+    }
+    pthread_join(th, NULL);
+    CU_ASSERT(b.ok);
+    CU_ASSERT_EQUAL(good, BIG_N);
+    CU_ASSERT_EQUAL(atomic_load(&g_ctx.calls), BIG_N);
+    /* Small requests still work on the same connection afterwards. */
+    CU_ASSERT(send_req(fd, 'E', 99, "after-big"));
+    CU_ASSERT(expect_echo(fd, 'E', 99, "after-big"));
+    close(fd);
+    stop_net(n);
+}
+
+static void test_large_frame_cut(void)
+{
+    sesp_net *n = start_default();
+    size_t len;
+    uint8_t *p = make_big(2, &len); /* 1 MiB */
+    /* Cut in the middle, then gone: nothing is dispatched, nothing leaks. */
+    int fd = client(n);
+    CU_ASSERT(send_all(fd, p, len / 2));
+    usleep(20 * 1000);
+    close(fd);
+    /* Cut in the middle while the layer stops: the stop does not wait for it. */
+    int half = client(n);
+    CU_ASSERT(send_req(half, 'E', 1, "first"));
+    CU_ASSERT(expect_echo(half, 'E', 1, "first"));
+    CU_ASSERT(send_all(half, p, len / 3));
+    int other = client(n);
+    CU_ASSERT(send_req(other, 'E', 2, "other"));
+    CU_ASSERT(expect_echo(other, 'E', 2, "other"));
+    usleep(20 * 1000);
+    CU_ASSERT_EQUAL(atomic_load(&g_ctx.calls), 2);
+    int64_t t0 = now_ms();
+    stop_net(n);
+    CU_ASSERT(now_ms() - t0 < 2000);
+    CU_ASSERT(expect_closed(half));
+    CU_ASSERT_EQUAL(atomic_load(&g_ctx.calls), 2);
+    close(half);
+    close(other);
+    free(p);
+}
+
 static void test_bind_conflict(void)
 {
     sesp_net *n = start_default();
@@ -790,6 +900,8 @@ int main(void)
     CU_add_test(s, "graceful stop answers pending slot", test_graceful_stop);
     CU_add_test(s, "stop timeout bounds the drain", test_stop_timeout);
     CU_add_test(s, "bind conflict is an error", test_bind_conflict);
+    CU_add_test(s, "large frames split across reads", test_large_frames);
+    CU_add_test(s, "large frame cut by disconnect or stop", test_large_frame_cut);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
