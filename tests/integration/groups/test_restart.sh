@@ -88,6 +88,7 @@ const c = kafka.consumer({ groupId: 'rs-g', sessionTimeout: 6000, heartbeatInter
   await new Promise((r) => setTimeout(r, 1000)); // anything else would arrive in this second
   await c.disconnect();
   if (got.length !== 1 || got[0] !== '1:30:p1-30') throw new Error(`got ${JSON.stringify(got)}`);
+  process.exit(0); // without waiting for the timeout timer
 })().catch((e) => { console.error(e); process.exit(1); });
 JS
 stop_broker TERM
