@@ -28,9 +28,10 @@ const FINGERPRINT = (f) => `SELECT count(*), sum(hash(c_i32, c_i64, c_d1, c_d2, 
 const SCAN = (f) => `SELECT min(c_i32), sum(c_i64), sum(c_d1), sum(c_d2), max(c_short), max(c_long), max(c_ts), count_if(c_flag) FROM read_parquet('${f}')`;
 
 async function timed(conn, sql) {
-  const t0 = process.hrtime.bigint();
+  const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
   const r = await conn.runAndReadAll(sql);
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, rows: r.getRows() };
+  const c = process.cpuUsage(c0);
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6, rows: r.getRows() };
 }
 
 // DuckDB's aggregate row as strings/numbers comparable with pq_bench scan's "result".
@@ -55,16 +56,18 @@ function sameAggregates(ours, theirs) {
 // same 8 aggregates (SCAN) and must agree on them.
 const REPS = 3;
 async function scanBoth(conn, file) {
-  let s = Infinity, d = Infinity, ours, theirs;
+  let s = Infinity, d = Infinity, sc = Infinity, dc = Infinity, ours, theirs;
   for (let k = 0; k < REPS; k++) {
     const o = JSON.parse(execFileSync(pqBench, ['scan', file], { encoding: 'utf8' }));
     s = Math.min(s, o.seconds);
+    sc = Math.min(sc, o.cpu);
     ours = o.result;
     const t = await timed(conn, SCAN(file));
     d = Math.min(d, t.seconds);
+    dc = Math.min(dc, t.cpu);
     theirs = norm(t.rows[0]);
   }
-  return { s, d, same: sameAggregates(ours, theirs), ours, theirs };
+  return { s, d, sc, dc, same: sameAggregates(ours, theirs), ours, theirs };
 }
 
 async function main() {
@@ -73,8 +76,10 @@ async function main() {
   await conn.run('SET threads = 1');
   await conn.run("SET TimeZone = 'UTC'");
   await conn.run(TABLE);
-  console.log(`rows: ${NROWS}, work dir: ${WORK}, scans: best of ${REPS}`);
-  console.log('codec         | SESP write s | DuckDB write s | DuckDB/SESP | SESP MB | DuckDB MB | scan SESP file: SESP s | DuckDB s | DuckDB/SESP | scan DuckDB file: SESP s | DuckDB s | DuckDB/SESP | same rows | same aggregates');
+  console.log(`rows: ${NROWS}, work dir: ${WORK}`);
+  console.log('Write (wall s) and size:');
+  console.log('codec         | SESP write s | DuckDB write s | DuckDB/SESP | SESP MB | DuckDB MB | same rows');
+  const scans = [];
   let ok = true;
   for (const codec of ['uncompressed', 'snappy', 'gzip', 'zstd', 'lz4_raw']) {
     const ours = path.join(WORK, `sesp_${codec}.parquet`), theirs = path.join(WORK, `duck_${codec}.parquet`);
@@ -88,14 +93,19 @@ async function main() {
     const f2 = (x) => x.toFixed(2);
     console.log([codec.padEnd(13), f2(w.seconds).padStart(12), f2(d.seconds).padStart(14),
       f2(d.seconds / w.seconds).padStart(11), (w.bytes / 1e6).toFixed(1).padStart(7),
-      (dsize / 1e6).toFixed(1).padStart(9), f2(so.s).padStart(22), f2(so.d).padStart(8), f2(so.d / so.s).padStart(11),
-      f2(st.s).padStart(24), f2(st.d).padStart(8), f2(st.d / st.s).padStart(11),
-      fa === fb ? 'yes' : `NO (${fa} vs ${fb})`,
-      so.same && st.same ? 'yes' : `NO (${JSON.stringify([so.ours, so.theirs, st.ours, st.theirs])})`].join(' | '));
+      (dsize / 1e6).toFixed(1).padStart(9), fa === fb ? 'yes' : `NO (${fa} vs ${fb})`].join(' | '));
+    for (const [which, r] of [['SESP', so], ['DuckDB', st]]) {
+      scans.push([codec.padEnd(13), which.padEnd(6), f2(r.s).padStart(6), f2(r.d).padStart(8), f2(r.d / r.s).padStart(11),
+        f2(r.sc).padStart(10), f2(r.dc).padStart(10), f2(r.dc / r.sc).padStart(15),
+        r.same ? 'yes' : `NO (${JSON.stringify([r.ours, r.theirs])})`].join(' | '));
+    }
     ok = ok && fa === fb && so.same && st.same;
     fs.rmSync(ours);
     fs.rmSync(theirs);
   }
+  console.log(`\nScan (same file, same 8 aggregates, best of ${REPS}; wall s and CPU s = user + system):`);
+  console.log('codec         | file   | SESP s | DuckDB s | DuckDB/SESP | SESP cpu s | DuckDB cpu | DuckDB/SESP cpu | same aggregates');
+  for (const l of scans) console.log(l);
   if (!ok) process.exitCode = 1;
 }
 

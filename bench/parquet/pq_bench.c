@@ -5,8 +5,8 @@
  *                                     prints {"seconds":..,"bytes":..};
  *   pq_bench scan FILE                streams every column (sesp_pq_scan_*)
  *                                     computing bench.js's DuckDB aggregates
- *                                     and prints {"seconds":..,"rows":..,
- *                                     "result":[8 aggregates]};
+ *                                     and prints {"seconds":..,"cpu":..,
+ *                                     "rows":..,"result":[8 aggregates]};
  *   pq_bench scan-chunks FILE         the same columns through read_column
  *                                     (whole chunks), with a checksum.
  * Row generation is excluded from the write time (batches are generated
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,16 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) of this process: less disturbed than wall time
+ * by other load on a shared machine. */
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static int codec_of(const char *s, sesp_pq_codec *c)
@@ -262,7 +273,7 @@ static int cmd_scan(const char *path)
         {"c_i32", AGG_MIN_I32}, {"c_i64", AGG_SUM_I64}, {"c_d1", AGG_SUM_D}, {"c_d2", AGG_SUM_D},
         {"c_short", AGG_MAX_STR}, {"c_long", AGG_MAX_STR}, {"c_ts", AGG_MAX_I64}, {"c_flag", AGG_COUNT_TRUE},
     };
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     int fd;
     sesp_pq_reader *r;
     if (open_file(path, &fd, &r))
@@ -297,8 +308,8 @@ static int cmd_scan(const char *path)
     long long rows = sesp_pq_reader_num_rows(r);
     sesp_pq_reader_close(r);
     close(fd);
-    double secs = now() - t0;
-    printf("{\"seconds\":%.4f,\"rows\":%lld,\"result\":[", secs, rows);
+    double secs = now() - t0, cpu = cpu_now() - c0;
+    printf("{\"seconds\":%.4f,\"cpu\":%.4f,\"rows\":%lld,\"result\":[", secs, cpu, rows);
     for (int k = 0; k < 8; k++) {
         agg *a = &aggs[k];
         if (k)

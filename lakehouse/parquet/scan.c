@@ -5,7 +5,8 @@
  * read window, decompresses each page into a buffer reused for the next one
  * (uncompressed pages are used in place), and decodes levels and values in
  * bulk into typed vectors that are also reused: definition and repetition
- * levels run by run, PLAIN fixed-width values by memcpy, dictionary indices
+ * levels run by run, PLAIN fixed-width values in place when aligned (else by
+ * memcpy), dictionary indices
  * unpacked per bit width and range-checked once per page before the gather,
  * byte arrays as (offset, length) slices of the page or dictionary.  Every
  * offset, length and count from the file is checked before use; the checks
@@ -270,7 +271,7 @@ static void gather(const sesp_pq_scan *sc, const uint32_t *idx, size_t n, void *
 /* Decodes nv non-null values of a data page into sc->vals; *base is what
  * byte-array slices are relative to. */
 static int decode_values(sesp_pq_scan *sc, int encoding, const uint8_t *p, size_t len, size_t nv,
-                         const uint8_t **base)
+                         const uint8_t **base, const void **values)
 {
     sesp_pq_reader *r = sc->r;
     const sesp_pq_node *n = sc->n;
@@ -279,8 +280,16 @@ static int decode_values(sesp_pq_scan *sc, int encoding, const uint8_t *p, size_
     size_t used;
     int rc;
     *base = p;
+    *values = out;
     switch (encoding) {
     case SESP_PQ_ENC_PLAIN:
+        if (!sc->bytes && sc->vs > 1 && ((uintptr_t)p & (sc->vs - 1)) == 0) {
+            /* Aligned fixed-width values are used where they lie. */
+            if (nv > len / sc->vs)
+                return fail(r, SESP_ERR_MALFORMED, "page %d: PLAIN values run past the page", page_no);
+            *values = p;
+            return 0;
+        }
         if (sesp_pq_plain_decode(n->physical, n->type_length, p, len, nv, out, &used))
             return fail(r, SESP_ERR_MALFORMED, "page %d: PLAIN values run past the page", page_no);
         return 0;
@@ -600,7 +609,8 @@ static int next_page(sesp_pq_scan *sc, sesp_pq_batch *b)
         if (!reserve(&sc->vals, &sc->vals_cap, present * sc->vs + 8))
             return nomem(sc);
         const uint8_t *base;
-        if ((rc = decode_values(sc, encoding, vals, vlen, present, &base)))
+        const void *values;
+        if ((rc = decode_values(sc, encoding, vals, vlen, present, &base, &values)))
             return rc;
         b->physical = n->physical;
         b->row_group = sc->rg;
@@ -608,7 +618,7 @@ static int next_page(sesp_pq_scan *sc, sesp_pq_batch *b)
         b->nvalues = present;
         b->def = n->max_def ? sc->def : NULL;
         b->rep = n->max_rep ? sc->rep : NULL;
-        b->values = sc->bytes ? NULL : sc->vals;
+        b->values = sc->bytes ? NULL : values;
         b->strs = sc->bytes ? (const sesp_pq_str *)sc->vals : NULL;
         b->base = sc->bytes ? base : NULL;
         sc->done += (int64_t)nv;
