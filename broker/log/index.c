@@ -57,6 +57,9 @@ int sesp_idxfile_open(const char *path, size_t entry_size, int64_t max_bytes, se
         goto fail;
     if (map_file(f, want))
         goto fail;
+    /* Only what the file held before preallocation can be non-zero:
+     * ftruncate extends with zeroes. */
+    f->dirty_len = (int64_t)want < flen ? want : (size_t)flen;
     f->entries = f->file_entries;
     return 0;
 fail:;
@@ -68,8 +71,16 @@ fail:;
 
 void sesp_idxfile_reset(sesp_idxfile *f)
 {
-    if (f->map)
-        memset(f->map, 0, f->map_len);
+    /* Clearing the whole preallocated map would touch (and later write
+     * back) every page of it on each new segment, though a fresh file is
+     * all zeroes; only the possibly written prefix needs it. */
+    size_t used = (size_t)f->entries * f->entry_size;
+    size_t n = f->dirty_len > used ? f->dirty_len : used;
+    if (n > f->map_len)
+        n = f->map_len;
+    if (f->map && n > 0)
+        memset(f->map, 0, n);
+    f->dirty_len = 0;
     f->entries = 0;
 }
 
@@ -87,6 +98,8 @@ int sesp_idxfile_trim(sesp_idxfile *f)
     if (ftruncate(f->fd, (off_t)len) != 0)
         return SESP_ERR_IO;
     f->max_entries = f->entries;
+    if (f->dirty_len > len)
+        f->dirty_len = len;
     return map_file(f, len);
 }
 
@@ -142,6 +155,7 @@ int sesp_oindex_append(sesp_oindex *ix, int64_t offset, int64_t position)
     wr32(e, (uint32_t)rel);
     wr32(e + 4, (uint32_t)position);
     ix->f.entries++;
+    sesp_idxfile_note_append(&ix->f);
     return 0;
 }
 

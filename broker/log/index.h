@@ -23,13 +23,23 @@ typedef struct sesp_idxfile {
     int32_t max_entries;    /* entries that fit in the preallocated file */
     int32_t file_entries;   /* file length / entry_size at open (before preallocation) */
     bool file_ragged;       /* file length was not a multiple of entry_size */
+    size_t dirty_len;       /* prefix of the map that may hold non-zero bytes (the
+                               rest is preallocation, zero): what reset must clear */
 } sesp_idxfile;
 
 /* Opens or creates path and maps it, preallocated to max_bytes (rounded down
  * to entries).  entries is set to file_entries (capped); callers check them
  * with their own validator and call sesp_idxfile_reset to rebuild. */
 int sesp_idxfile_open(const char *path, size_t entry_size, int64_t max_bytes, sesp_idxfile *f);
+/* Empties the index (zeroes what may be non-zero, so a crash leaves no stale entries behind). */
 void sesp_idxfile_reset(sesp_idxfile *f);
+/* Appenders call this after writing entry number f->entries - 1. */
+static inline void sesp_idxfile_note_append(sesp_idxfile *f)
+{
+    size_t used = (size_t)f->entries * f->entry_size;
+    if (used > f->dirty_len)
+        f->dirty_len = used;
+}
 /* Shrinks the file to the used entries (roll/close); further appends fail. */
 int sesp_idxfile_trim(sesp_idxfile *f);
 int sesp_idxfile_sync(sesp_idxfile *f);

@@ -49,6 +49,7 @@ int sesp_tindex_maybe_append(sesp_tindex *ix, int64_t ts, int64_t offset)
     for (int i = 0; i < 4; i++)
         e[8 + i] = (uint8_t)((uint32_t)rel >> (24 - 8 * i));
     ix->f.entries++;
+    sesp_idxfile_note_append(&ix->f);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "broker/log/batch.h"
+#include "broker/log/index.h"
 #include "broker/log/log.h"
 #include "common/err.h"
 
@@ -510,6 +511,53 @@ static void test_recovery(void)
     rm_rf(tmpl);
 }
 
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+/* Reset clears only what may be non-zero (what the file held at open, and
+ * what was appended since), yet leaves the whole map zero in every case. */
+static void test_index_reset(void)
+{
+    const char *dir = fresh_dir();
+    char cmd[160], path[160];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/x.index", dir);
+    /* A fresh file is all preallocation. */
+    sesp_oindex ix;
+    CU_ASSERT_EQUAL_FATAL(sesp_oindex_open(path, 100, 4096, &ix), 0);
+    CU_ASSERT_EQUAL(ix.f.map_len, 4096);
+    CU_ASSERT_EQUAL(ix.f.dirty_len, 0);
+    for (int i = 0; i < 40; i++)
+        CU_ASSERT_EQUAL(sesp_oindex_append(&ix, 100 + i * 3, i * 50), 0);
+    CU_ASSERT_EQUAL(ix.f.dirty_len, 40 * SESP_OINDEX_ENTRY);
+    sesp_idxfile_reset(&ix.f);
+    CU_ASSERT_EQUAL(ix.f.entries, 0);
+    CU_ASSERT(all_zero(ix.f.map, ix.f.map_len));
+    CU_ASSERT_EQUAL(sesp_oindex_append(&ix, 100, 0), 0);
+    CU_ASSERT_EQUAL(sesp_oindex_lookup(&ix, 150), 0);
+    sesp_idxfile_close(&ix.f);
+    /* A file left untrimmed by a crash, stale bytes past its good entries. */
+    int fd = open(path, O_WRONLY | O_TRUNC);
+    uint8_t junk[1000];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)(i * 13 + 1);
+    CU_ASSERT_EQUAL(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
+    close(fd);
+    CU_ASSERT_EQUAL_FATAL(sesp_oindex_open(path, 100, 4096, &ix), 0);
+    CU_ASSERT_EQUAL(ix.f.dirty_len, sizeof junk);
+    CU_ASSERT(!all_zero(ix.f.map, sizeof junk));
+    sesp_idxfile_reset(&ix.f);
+    CU_ASSERT(all_zero(ix.f.map, ix.f.map_len));
+    sesp_idxfile_close(&ix.f);
+    rm_rf(tmpl);
+}
+
 struct thr { sesp_log *l; int id; int fails; };
 
 static void *writer(void *arg)
@@ -611,6 +659,7 @@ int main(void)
     CU_add_test(s, "retention", test_retention);
     CU_add_test(s, "truncate prefix", test_truncate_prefix);
     CU_add_test(s, "recovery", test_recovery);
+    CU_add_test(s, "index reset", test_index_reset);
     CU_add_test(s, "concurrent append/read", test_concurrent);
     CU_add_test(s, "flush policy", test_flush);
     CU_basic_set_mode(CU_BRM_VERBOSE);
