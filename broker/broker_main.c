@@ -145,18 +145,20 @@ int sesp_broker_main(int argc, char **argv)
 
     char err[512] = "";
     main_state m = {0};
-    rc = sesp_server_start(&cfg, attach_modules, NULL, &m.srv, err, sizeof err);
-    if (rc) {
-        fprintf(stderr, "sesp broker: %s\n", *err ? err : sesp_strerror(rc));
-        sesp_config_free(&cfg);
-        return 1;
-    }
+    /* Signals first: a SIGTERM during start-up (log recovery can take a
+     * while) stops the broker cleanly as soon as it is up. */
     m.base = event_base_new();
     struct event *sigterm = m.base ? evsignal_new(m.base, SIGTERM, on_signal, &m) : NULL;
     struct event *sigint = m.base ? evsignal_new(m.base, SIGINT, on_signal, &m) : NULL;
     struct event *tick = m.base ? event_new(m.base, -1, EV_PERSIST, on_tick, &m) : NULL;
-    if (!sigterm || !sigint || !tick) {
+    if (!sigterm || !sigint || !tick || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL)) {
         fprintf(stderr, "sesp broker: cannot set up the main loop\n");
+        rc = 1;
+        goto out;
+    }
+    rc = sesp_server_start(&cfg, attach_modules, NULL, &m.srv, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "sesp broker: %s\n", *err ? err : sesp_strerror(rc));
         rc = 1;
         goto out;
     }
@@ -171,8 +173,6 @@ int sesp_broker_main(int argc, char **argv)
     if (every < 10)
         every = 10;
     struct timeval tv = {every / 1000, (every % 1000) * 1000};
-    evsignal_add(sigterm, NULL);
-    evsignal_add(sigint, NULL);
     event_add(tick, &tv);
     printf("sesp broker listening on %s:%d (node %d, data %s)\n",
            cfg.listeners[0].host[0] ? cfg.listeners[0].host : "0.0.0.0", sesp_server_bound_port(m.srv, 0),

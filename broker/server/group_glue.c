@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "broker/group/group.h"
 #include "broker/protocol/generated/api_table.h"
@@ -85,6 +86,52 @@ static void groups_stop(sesp_server *s)
     g_glue.offsets = NULL;
 }
 
+typedef struct ping {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+} ping;
+
+static void on_ping(void *ctx, sesp_bufw *resp, int err)
+{
+    (void)err;
+    ping *p = ctx;
+    if (resp)
+        sesp_bufw_free(resp);
+    pthread_mutex_lock(&p->mu);
+    p->done = true;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Waits until the coordinator thread runs its loop (it answers a ListGroups
+ * v0): sesp_group_stop's loopbreak is lost if it comes before the thread
+ * entered its loop, which a stop right after start (SIGTERM during start-up,
+ * a listener that cannot bind) would otherwise hit. */
+static void wait_coordinator_running(sesp_group_coordinator *gc)
+{
+    ping p = {.done = false};
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    sesp_group_handle(gc, 16, 0, NULL, 0, on_ping, &p);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    pthread_mutex_lock(&p.mu);
+    while (!p.done)
+        if (pthread_cond_timedwait(&p.cv, &p.mu, &until) != 0)
+            break;
+    bool done = p.done;
+    pthread_mutex_unlock(&p.mu);
+    if (!done) {
+        /* The answer may still come: p must outlive it. */
+        fprintf(stderr, "sesp broker: group coordinator did not answer within 30 s\n");
+        abort();
+    }
+    pthread_mutex_destroy(&p.mu);
+    pthread_cond_destroy(&p.cv);
+}
+
 static int64_t cfg_long(const sesp_config *c, const char *key, int64_t def)
 {
     const char *v = sesp_config_get(c, key);
@@ -136,6 +183,7 @@ int sesp_server_attach_groups(sesp_server *s, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the group coordinator: %s", sesp_strerror(rc));
         return rc;
     }
+    wait_coordinator_running(gc);
     pthread_rwlock_wrlock(&g_glue.lock);
     g_glue.gc = gc;
     g_glue.offsets = tp;
