@@ -2,7 +2,8 @@
  * Produce: appends each partition's record batches to its log (which
  * validates them and assigns offsets), maps the log's Kafka error into the
  * partition response, and wakes long-polling fetches of the partition.  On
- * one node acks=-1 is satisfied as soon as acks=1 is; acks=0 sends nothing.
+ * one node acks=-1 is satisfied as soon as acks=1 is; acks=0 sends nothing,
+ * or closes the connection when a partition failed (as Kafka).
  */
 #include "server.h"
 
@@ -103,7 +104,16 @@ void sesp_h_produce(sesp_req *rq)
             sesp_topic_release(tp);
     }
     if (req.acks == 0) {
-        sesp_req_respond_none(rq);
+        /* As Kafka: a fire-and-forget producer learns of a failure only by
+         * its connection closing (it then refreshes metadata). */
+        bool failed = false;
+        for (int32_t i = 0; i < nt; i++)
+            for (int32_t j = 0; j < m.responses[i].partition_responses_count; j++)
+                failed |= m.responses[i].partition_responses[j].error_code != SESP_KERR_NONE;
+        if (failed)
+            sesp_req_close(rq);
+        else
+            sesp_req_respond_none(rq);
         return;
     }
     sesp_bufw w;

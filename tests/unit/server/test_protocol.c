@@ -317,6 +317,19 @@ static void test_produce(void)
         send_raw(g_fd, 0, v, g_corr++, w.p, w.len);
         sesp_bufw_free(&w);
         g_produced += 2;
+        /* acks=0 with an error (unknown partition): the connection closes. */
+        {
+            int fd = connect_broker();
+            td.partition_data_count = 2;
+            sesp_bufw_init(&w, 256, 0);
+            sesp_kmsg_produce_request_encode(&w, v, &req);
+            send_raw(fd, 0, v, 1, w.p, w.len);
+            sesp_bufw_free(&w);
+            CU_ASSERT_TRUE(closed_by_peer(fd));
+            close(fd);
+            td.partition_data_count = 1;
+            g_produced += 2; /* partition 0 of that request was appended */
+        }
         /* Invalid acks. */
         req.acks = 2;
         CU_ASSERT_TRUE_FATAL(CALL(0, v, sesp_kmsg_produce_request_encode, &req, &r));
