@@ -1,7 +1,8 @@
 /* Unit tests of lakehouse/parquet: Thrift compact round trips, the RLE hybrid
  * at every bit width, writer -> reader round trips over types, logical types,
  * nesting, codecs, encodings and page versions, statistics, and damaged files
- * (truncated at every footer position, flipped bytes) that must fail cleanly. */
+ * (truncated at every footer position, flipped bytes) that must fail cleanly;
+ * the streaming scan agrees with read_column everywhere. */
 #include <CUnit/Basic.h>
 #include <math.h>
 #include <stdio.h>
@@ -300,6 +301,160 @@ static void test_delta_decode(void)
     }
 }
 
+/* Bulk unpacking against a bit-by-bit reference at every width, and level
+ * decoding's count of entries at the max. */
+static void test_unpack_and_levels(void)
+{
+    uint8_t in[32 * 9];
+    uint32_t out[72];
+    for (int bw = 0; bw <= 32; bw++) {
+        for (size_t i = 0; i < sizeof in; i++)
+            in[i] = (uint8_t)rnd();
+        sesp_pq_unpack32(in, 9, bw, out);
+        bool same = true;
+        for (size_t j = 0; j < 72; j++) {
+            uint32_t e = 0;
+            for (int k = 0; k < bw; k++) {
+                size_t bit = j * (size_t)bw + (size_t)k;
+                e |= (uint32_t)((in[bit / 8] >> (bit % 8)) & 1) << k;
+            }
+            same = same && out[j] == e;
+        }
+        CU_ASSERT_TRUE(same);
+    }
+    for (int max = 1; max <= 5; max++) {
+        int bw = sesp_pq_bit_width((uint64_t)max);
+        int16_t lv[1000], lo[1000];
+        size_t expect = 0;
+        for (size_t i = 0; i < 1000; i++) {
+            lv[i] = (int16_t)((i / 37) % 2 ? max : (int)(rnd() % (uint64_t)(max + 1)));
+            expect += lv[i] == max;
+        }
+        for (size_t n = 0; n <= 1000; n += n < 20 ? 1 : 123) {
+            sesp_bufw w;
+            sesp_bufw_init(&w, 0, 0);
+            sesp_pq_rle_encode16(&w, lv, n, bw);
+            size_t cnt = 12345, e = 0;
+            for (size_t i = 0; i < n; i++)
+                e += lv[i] == max;
+            CU_ASSERT_EQUAL(sesp_pq_levels_decode(w.p, w.len, bw, lo, n, max, &cnt), 0);
+            CU_ASSERT_EQUAL(cnt, e);
+            CU_ASSERT(n == 0 || memcmp(lv, lo, n * 2) == 0);
+            /* A lower max rejects the data; truncation fails without overrun. */
+            if (n > 0 && e > 0)
+                CU_ASSERT_NOT_EQUAL(sesp_pq_levels_decode(w.p, w.len, bw, lo, n, max - 1, &cnt), 0);
+            for (size_t cut = 0; cut < w.len; cut++) {
+                uint8_t *copy = malloc(cut + 1);
+                memcpy(copy, w.p, cut);
+                (void)sesp_pq_levels_decode(copy, cut, bw, lo, n, max, &cnt);
+                free(copy);
+            }
+            sesp_bufw_free(&w);
+        }
+        (void)expect;
+    }
+    /* Booleans: bitmap -> bytes. */
+    uint8_t bits[5] = {0xa5, 0x0f, 0xf0, 0x81, 0x03}, bytes[37];
+    sesp_pq_unpack_bools(bits, 37, bytes);
+    bool ok = true;
+    for (size_t i = 0; i < 37; i++)
+        ok = ok && bytes[i] == ((bits[i / 8] >> (i % 8)) & 1);
+    CU_ASSERT_TRUE(ok);
+}
+
+/* Scan arguments and errors: out of range, sticky failure, empty file. */
+static void test_scan_api(void)
+{
+    sesp_pq_schema *s;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_schema_new(&s), 0);
+    CU_ASSERT_EQUAL(sesp_pq_schema_add_leaf(s, 0, "x", SESP_PQ_REQUIRED, SESP_PQ_INT64, NULL, 0, NULL), 0);
+    sesp_bufw file;
+    sesp_bufw_init(&file, 0, 0);
+    sesp_pq_writer_options o = {.codec = SESP_PQ_SNAPPY, .page_bytes = 1024, .row_group_bytes = 20000};
+    sesp_pq_writer *w;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_open(s, &o, (sesp_pq_sink){mem_write, &file}, &w), 0);
+    int64_t v[10000];
+    for (int i = 0; i < 10000; i++)
+        v[i] = (int64_t)i * 3 - 7;
+    sesp_pq_column_batch cb = {NULL, v, NULL};
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_column_batch(w, &cb, 10000), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, NULL), 0);
+    sesp_pq_schema_free(s);
+    memsrc m;
+    sesp_pq_reader *r = open_mem(&file, &m, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT(sesp_pq_reader_num_row_groups(r) > 1);
+    sesp_pq_scan *sc = NULL;
+    CU_ASSERT_EQUAL(sesp_pq_scan_open(r, 1, -1, &sc), SESP_ERR_RANGE);
+    CU_ASSERT_PTR_NULL(sc);
+    CU_ASSERT_EQUAL(sesp_pq_scan_open(r, 0, sesp_pq_reader_num_row_groups(r), &sc), SESP_ERR_RANGE);
+    CU_ASSERT_EQUAL(sesp_pq_scan_open(r, 0, -1, NULL), SESP_ERR_INVALID_ARG);
+    /* Two scans of one reader interleave; values arrive in order, pages at a time. */
+    sesp_pq_scan *a, *b2;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_scan_open(r, 0, -1, &a), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_scan_open(r, 0, -1, &b2), 0);
+    size_t na = 0, nb = 0, batches = 0;
+    bool ok = true, ea = false, eb = false;
+    while (!ea || !eb) {
+        sesp_pq_batch x;
+        if (!ea) {
+            CU_ASSERT_EQUAL_FATAL(sesp_pq_scan_next(a, &x), 0);
+            for (size_t k = 0; k < x.n; k++)
+                ok = ok && ((const int64_t *)x.values)[k] == (int64_t)(na + k) * 3 - 7;
+            CU_ASSERT(x.def == NULL && x.rep == NULL && x.strs == NULL && x.nvalues == x.n);
+            na += x.n;
+            ea = x.n == 0;
+            batches++;
+        }
+        if (!eb) {
+            CU_ASSERT_EQUAL_FATAL(sesp_pq_scan_next(b2, &x), 0);
+            nb += x.n;
+            eb = x.n == 0;
+        }
+    }
+    CU_ASSERT_TRUE(ok);
+    CU_ASSERT_EQUAL(na, 10000);
+    CU_ASSERT_EQUAL(nb, 10000);
+    CU_ASSERT(batches > (size_t)sesp_pq_reader_num_row_groups(r));
+    sesp_pq_scan_close(a);
+    sesp_pq_scan_close(b2);
+    sesp_pq_reader_close(r);
+    /* Corrupt the second row group's first page body: the scan fails there,
+     * after delivering the first row group, and stays failed. */
+    memsrc m2;
+    r = open_mem(&file, &m2, NULL);
+    const sesp_pq_column_chunk_info *ci = sesp_pq_reader_column_chunk(r, 1, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ci);
+    int64_t rows0 = sesp_pq_reader_row_group_rows(r, 0), dpo = ci->data_page_offset;
+    sesp_pq_reader_close(r);
+    uint8_t *copy = malloc(file.len);
+    memcpy(copy, file.p, file.len);
+    for (int k = 0; k < 40; k++)
+        copy[dpo + 20 + k] ^= 0x5a;
+    sesp_bufw dam = {.p = copy, .len = file.len};
+    r = open_mem(&dam, &m2, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_scan_open(r, 0, -1, &sc), 0);
+    size_t got = 0;
+    int rc;
+    for (;;) {
+        sesp_pq_batch x;
+        rc = sesp_pq_scan_next(sc, &x);
+        if (rc || !x.n)
+            break;
+        got += x.n;
+    }
+    CU_ASSERT(rc < 0);
+    CU_ASSERT(got >= (size_t)rows0);
+    sesp_pq_batch x;
+    CU_ASSERT_EQUAL(sesp_pq_scan_next(sc, &x), rc);
+    CU_ASSERT(strlen(sesp_pq_reader_error(r)) > 0);
+    sesp_pq_scan_close(sc);
+    sesp_pq_reader_close(r);
+    free(copy);
+    sesp_bufw_free(&file);
+}
+
 /* ---- flat round trip over all types ---- */
 
 enum { NROWS = 3000 };
@@ -375,6 +530,113 @@ static void flat_row(size_t i, sesp_pq_value *v, char *buf, uint8_t *fx, uint8_t
     v[15] = null ? sesp_pqv_null() : sesp_pqv_bytes(UUIDS[i % 4], 16);
 }
 
+/* ---- streaming scan ---- */
+
+/* Scans every column (all row groups, then each row group alone) and checks
+ * that the batches carry exactly what read_column returns, levels, values
+ * and byte-array contents alike.  Returns false if any read failed. */
+static bool scan_matches_columns(sesp_pq_reader *r, bool expect_ok)
+{
+    const sesp_pq_schema *s = sesp_pq_reader_schema(r);
+    int ngroups = sesp_pq_reader_num_row_groups(r);
+    bool all_ok = true;
+    for (int c = 0; c < sesp_pq_schema_column_count(s); c++) {
+        const sesp_pq_node *node = sesp_pq_schema_node(s, sesp_pq_schema_column_node(s, c));
+        for (int only = -1; only < ngroups; only++) {
+            sesp_pq_scan *sc;
+            int rc = sesp_pq_scan_open(r, c, only, &sc);
+            CU_ASSERT_EQUAL_FATAL(rc, 0);
+            int g = only < 0 ? 0 : only, gend = only < 0 ? ngroups : only + 1;
+            sesp_pq_column col;
+            memset(&col, 0, sizeof col);
+            bool have = false, col_failed = false;
+            size_t lpos = 0, vpos = 0;
+            for (;;) {
+                sesp_pq_batch b;
+                rc = sesp_pq_scan_next(sc, &b);
+                if (rc) {
+                    CU_ASSERT(rc < 0);
+                    /* sticky */
+                    CU_ASSERT_EQUAL(sesp_pq_scan_next(sc, &b), rc);
+                    CU_ASSERT_EQUAL(b.n, 0);
+                    break;
+                }
+                /* Move to the row group of this batch, checking skipped ones were empty. */
+                while (!have || (lpos == col.n && b.n && g < b.row_group)) {
+                    if (have) {
+                        CU_ASSERT_EQUAL(vpos, col.nvalues);
+                        sesp_pq_column_free(&col);
+                        g++;
+                    }
+                    if (g >= gend)
+                        break;
+                    if (sesp_pq_reader_read_column(r, g, c, &col)) {
+                        col_failed = true;
+                        break;
+                    }
+                    have = true;
+                    lpos = vpos = 0;
+                }
+                if (col_failed) {
+                    /* The chunk is damaged further on: the scan may deliver
+                     * its first pages but must fail before leaving it. */
+                    while (!(rc = sesp_pq_scan_next(sc, &b)) && b.n)
+                        CU_ASSERT_EQUAL(b.row_group, g);
+                    CU_ASSERT(rc < 0);
+                    break;
+                }
+                if (!b.n) {
+                    CU_ASSERT_EQUAL(lpos, col.n);
+                    CU_ASSERT_EQUAL(vpos, col.nvalues);
+                    CU_ASSERT(g == gend - 1 || g == gend);
+                    break;
+                }
+                CU_ASSERT_EQUAL_FATAL(b.row_group, g);
+                CU_ASSERT_EQUAL(b.physical, node->physical);
+                CU_ASSERT_FATAL(lpos + b.n <= col.n && vpos + b.nvalues <= col.nvalues);
+                CU_ASSERT_EQUAL(b.def != NULL, node->max_def > 0);
+                CU_ASSERT_EQUAL(b.rep != NULL, node->max_rep > 0);
+                if (b.def)
+                    CU_ASSERT_EQUAL(memcmp(b.def, col.def + lpos, b.n * 2), 0);
+                if (b.rep)
+                    CU_ASSERT_EQUAL(memcmp(b.rep, col.rep + lpos, b.n * 2), 0);
+                size_t present = 0;
+                for (size_t k = 0; k < b.n; k++)
+                    present += !b.def || b.def[k] == node->max_def;
+                CU_ASSERT_EQUAL(present, b.nvalues);
+                if (b.strs) {
+                    CU_ASSERT_PTR_NULL(b.values);
+                    const sesp_pq_bytes *e = (const sesp_pq_bytes *)col.values + vpos;
+                    bool same = true;
+                    for (size_t k = 0; k < b.nvalues; k++)
+                        same = same && b.strs[k].len == e[k].len &&
+                               (e[k].len == 0 || memcmp(b.base + b.strs[k].off, e[k].p, e[k].len) == 0);
+                    CU_ASSERT_TRUE(same);
+                } else {
+                    size_t vs = node->physical == SESP_PQ_BOOLEAN ? 1
+                              : node->physical == SESP_PQ_INT32 || node->physical == SESP_PQ_FLOAT ? 4 : 8;
+                    CU_ASSERT_PTR_NOT_NULL_FATAL(b.values);
+                    CU_ASSERT_EQUAL((uintptr_t)b.values % vs, 0);
+                    CU_ASSERT(b.nvalues == 0 ||
+                              memcmp(b.values, (const uint8_t *)col.values + vpos * vs, b.nvalues * vs) == 0);
+                }
+                lpos += b.n;
+                vpos += b.nvalues;
+            }
+            if (rc) {
+                all_ok = false;
+                if (expect_ok) {
+                    fprintf(stderr, "scan: %s\n", sesp_pq_reader_error(r));
+                    CU_FAIL("scan failed");
+                }
+            }
+            sesp_pq_column_free(&col);
+            sesp_pq_scan_close(sc);
+        }
+    }
+    return all_ok;
+}
+
 static void check_flat_file(const sesp_bufw *file, size_t nrows, const char *what)
 {
     memsrc m;
@@ -447,6 +709,31 @@ static void check_flat_file(const sesp_bufw *file, size_t nrows, const char *wha
         sesp_pq_column_free(&c2);
         sesp_pq_column_free(&c5);
     }
+    CU_ASSERT_TRUE(scan_matches_columns(r, true));
+    /* The streaming scan of column 2 alone agrees with the expected rows too. */
+    sesp_pq_scan *sc;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_scan_open(r, 2, -1, &sc), 0);
+    size_t srow = 0;
+    bool sok = true;
+    for (;;) {
+        sesp_pq_batch b;
+        CU_ASSERT_EQUAL_FATAL(sesp_pq_scan_next(sc, &b), 0);
+        if (!b.n)
+            break;
+        const int64_t *v = b.values;
+        for (size_t k = 0, j = 0; k < b.n; k++, srow++) {
+            bool null = srow % 7 == 3;
+            sok = sok && (b.def[k] == 0) == null;
+            if (!null) {
+                int64_t e = srow % 5 == 0 ? INT64_MIN + (int64_t)srow : (int64_t)(srow * 1000003ull) - 500;
+                sok = sok && j < b.nvalues && v[j] == e;
+                j++;
+            }
+        }
+    }
+    CU_ASSERT_TRUE(sok);
+    CU_ASSERT_EQUAL(srow, nrows);
+    sesp_pq_scan_close(sc);
     sesp_pq_reader_close(r);
 }
 
@@ -902,6 +1189,7 @@ static void test_nested_roundtrip(void)
         }
         CU_ASSERT_TRUE(ok);
         CU_ASSERT_EQUAL(i, n);
+        CU_ASSERT_TRUE(scan_matches_columns(r, true));
         sesp_arena_free(&ra);
         sesp_arena_free(&a);
         sesp_pq_reader_close(r);
@@ -926,6 +1214,8 @@ static void read_everything(const uint8_t *p, size_t len)
                 break;
         }
         sesp_arena_free(&a);
+        /* The streaming scan fails cleanly (or agrees with read_column). */
+        scan_matches_columns(r, false);
     } else {
         CU_ASSERT(rc < 0);
         CU_ASSERT(strlen(sesp_pq_reader_error(r)) > 0);
@@ -1031,6 +1321,8 @@ int main(void)
     CU_add_test(s, "metadata_roundtrip", test_metadata_roundtrip);
     CU_add_test(s, "rle_all_widths", test_rle_all_widths);
     CU_add_test(s, "delta_decode", test_delta_decode);
+    CU_add_test(s, "unpack_and_levels", test_unpack_and_levels);
+    CU_add_test(s, "scan_api", test_scan_api);
     CU_add_test(s, "schema_validation", test_schema_validation);
     CU_add_test(s, "flat_matrix", test_flat_matrix);
     CU_add_test(s, "dictionary_fallback_and_stats", test_dictionary_fallback_and_stats);
