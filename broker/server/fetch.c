@@ -144,7 +144,8 @@ static void finish(fetch_ctx *ctx)
         event_free(ctx->wake_ev);
     if (ctx->timer_ev)
         event_free(ctx->timer_ev);
-    struct evbuffer *eb = evbuffer_new();
+    /* A body on which the file ranges stay references down to sendfile(2). */
+    struct evbuffer *eb = sesp_net_body_new();
     int rc = eb ? sesp_fetch_encode(eb, ctx->version, rq->hdr.correlation_id, SESP_KERR_NONE, 0, ctx->topics,
                                     ctx->ntopics)
                 : SESP_ERR_NOMEM;
