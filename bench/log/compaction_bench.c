@@ -8,7 +8,8 @@
  *     reference in the same run is a cp-like sequential read+write of the
  *     same segment files into one file on the same disk, fsynced, measured
  *     before and after the passes.
- * (2) Produce latency through a spawned `sesp broker` with librdkafka at a
+ * (2) Produce latency through a broker process (this build's broker main,
+ *     forked, with the cleaner thread made sure of; or --sesp PATH) with librdkafka at a
  *     fixed rate (--rate MB/s, 1 KiB keyed records, acks=1) on a compacted
  *     topic whose cleaner runs meanwhile, beside the same run on a topic with
  *     cleanup.policy=delete; the partition directory's size at the end
@@ -33,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/broker.h"
 #include "broker/log/batch.h"
 #include "broker/log/cleaner.h"
 #include "broker/log/log.h"
@@ -61,8 +63,9 @@ static int64_t wall_ms(void)
 
 /* ---- options ---- */
 
-static double opt_mib = 1024, opt_segment_mib = 16, opt_rate = 20, opt_seconds = 20, opt_prefill_mib = 256;
-static int opt_keys = 100000, opt_value = 1024;
+static double opt_mib = 1024, opt_segment_mib = 16, opt_rate = 20, opt_seconds = 15, opt_prefill_mib = 128;
+static int opt_keys = 100000, opt_latency_keys = 10000, opt_value = 1024;
+static double opt_cleaner_mibps = -1;
 static const char *opt_dir = "/tmp";
 
 /* ---- part 1: sesp_log_clean against a copy ---- */
@@ -208,6 +211,28 @@ static int64_t closed_bytes(const char *dir)
     return total;
 }
 
+/* The reference for a pass: its closed segments copied into dst. */
+static double copy_closed(const char *dir, const char *dst, int64_t *bytes)
+{
+    char **names = NULL;
+    int n = list_logs(dir, &names);
+    if (n < 1)
+        return -1;
+    char **srcs = calloc((size_t)n, sizeof *srcs);
+    for (int i = 0; i < n; i++) {
+        srcs[i] = malloc(strlen(dir) + strlen(names[i]) + 2);
+        sprintf(srcs[i], "%s/%s", dir, names[i]);
+    }
+    double r = copy_files(srcs, n - 1, dst, bytes);
+    for (int i = 0; i < n; i++) {
+        free(srcs[i]);
+        free(names[i]);
+    }
+    free(srcs);
+    free(names);
+    return r;
+}
+
 static int run_cleaner_bench(void)
 {
     char root[600], dir[700];
@@ -254,24 +279,11 @@ static int run_cleaner_bench(void)
     fflush(stdout);
     /* Reference before: the closed segments (what a pass reads) into one
      * file; after: that file into another (the segments are gone by then). */
-    char **names = NULL;
-    int nnames = list_logs(dir, &names);
-    char **srcs = calloc((size_t)(nnames > 0 ? nnames : 1), sizeof *srcs);
-    for (int i = 0; i < nnames; i++) {
-        srcs[i] = malloc(strlen(dir) + strlen(names[i]) + 2);
-        sprintf(srcs[i], "%s/%s", dir, names[i]);
-    }
     char copy1[720], copy2[720];
     snprintf(copy1, sizeof copy1, "%s/copy-1.bin", root);
     snprintf(copy2, sizeof copy2, "%s/copy-2.bin", root);
     int64_t copied = 0, copied2 = 0;
-    double ref1 = copy_files(srcs, nseg0 - 1, copy1, &copied);
-    for (int i = 0; i < nnames; i++) {
-        free(srcs[i]);
-        free(names[i]);
-    }
-    free(srcs);
-    free(names);
+    double ref1 = copy_closed(dir, copy1, &copied);
 
     sesp_log_clean_stats st;
     int64_t in1 = closed_bytes(dir);
@@ -298,7 +310,9 @@ static int run_cleaner_bench(void)
         goto out;
     }
     sesp_log_clean_stats st2;
-    int64_t in2 = closed_bytes(dir);
+    int64_t in2 = closed_bytes(dir), copied3 = 0;
+    double ref3 = copy_closed(dir, copy2, &copied3);
+    unlink(copy2);
     t0 = now_s();
     rc = sesp_log_clean(l, wall_ms(), &st2);
     double pass2_s = now_s() - t0;
@@ -321,8 +335,9 @@ static int run_cleaner_bench(void)
     double ref = (ref1 + ref2) / 2;
     printf("reference: sequential read+write copy of the same %.0f MiB with fsync, same disk: %.0f MB/s before the"
            " passes, %.0f MB/s after (mean %.0f)\n", (double)copied / 1048576, ref1, ref2, ref);
-    printf("cleaner pass 1: %.0f MB/s of log cleaned = %.2fx the copy\n", mbps1, mbps1 / ref);
-    printf("cleaner pass 2: %.0f MB/s of log cleaned = %.2fx the copy\n", mbps2, mbps2 / ref);
+    printf("cleaner pass 1: %.0f MB/s of log cleaned = %.2fx the copy (mean of before and after)\n", mbps1, mbps1 / ref);
+    printf("cleaner pass 2: %.0f MB/s of log cleaned = %.2fx its own copy reference (%.0f MiB at %.0f MB/s just"
+           " before it)\n", mbps2, mbps2 / ref3, (double)copied3 / 1048576, ref3);
     printf("(the broker's cleaner thread is capped at log.cleaner.io.max.bytes.per.second, default %.0f MiB/s"
            " of reads+writes)\n", (double)default_budget / 1048576);
     fflush(stdout);
@@ -342,18 +357,8 @@ static pid_t broker_pid = -1;
 static const char *bootstrap;
 static char broker_dir[600];
 
-static int spawn_broker(const char *bin, int port, const char *dir)
+static int wait_port(int port)
 {
-    char l[128], d[700];
-    snprintf(l, sizeof l, "listeners=PLAINTEXT://127.0.0.1:%d", port);
-    snprintf(d, sizeof d, "log.dirs=%s", dir);
-    broker_pid = fork();
-    if (broker_pid == 0) {
-        if (!freopen("/dev/null", "w", stdout))
-            _exit(127);
-        execl(bin, bin, "broker", "--set", l, "--set", d, (char *)NULL);
-        _exit(127);
-    }
     for (int i = 0; i < 200; i++) {
         int s = socket(AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -364,6 +369,50 @@ static int spawn_broker(const char *bin, int port, const char *dir)
         usleep(50000);
     }
     return -1;
+}
+
+static int child_port;
+
+/* In the forked broker: once it listens, make sure the cleaner thread runs
+ * (SESP_ERR_STATE = broker_main already started it). */
+static void *start_cleaner_when_up(void *arg)
+{
+    (void)arg;
+    if (wait_port(child_port) == 0) {
+        sesp_log_cleaner_config cc;
+        sesp_log_cleaner_config_defaults(&cc);
+        if (opt_cleaner_mibps >= 0)
+            cc.io_max_bytes_per_second = (int64_t)(opt_cleaner_mibps * 1048576);
+        int rc = sesp_log_cleaner_start(&cc);
+        fprintf(stderr, "compaction bench: cleaner thread %s\n",
+                rc == 0 ? "started by the bench (broker_main did not)" : rc == SESP_ERR_STATE ? "already running" : "failed");
+    }
+    return NULL;
+}
+
+/* bin == NULL: fork and run this build's sesp_broker_main in the child, with
+ * the cleaner thread guaranteed; else exec bin. */
+static int spawn_broker(const char *bin, int port, const char *dir)
+{
+    char l[128], d[700];
+    snprintf(l, sizeof l, "listeners=PLAINTEXT://127.0.0.1:%d", port);
+    snprintf(d, sizeof d, "log.dirs=%s", dir);
+    child_port = port;
+    broker_pid = fork();
+    if (broker_pid == 0) {
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        if (!bin) {
+            char *argv[] = {"broker", "--set", l, "--set", d, NULL};
+            pthread_t t;
+            pthread_create(&t, NULL, start_cleaner_when_up, NULL);
+            pthread_detach(t);
+            _exit(sesp_broker_main(5, argv));
+        }
+        execl(bin, bin, "broker", "--set", l, "--set", d, (char *)NULL);
+        _exit(127);
+    }
+    return wait_port(port);
 }
 
 static void create_topic(const char *topic, const char *policy)
@@ -398,6 +447,29 @@ static void create_topic(const char *topic, const char *policy)
     rd_kafka_destroy(rk);
 }
 
+/* Deletes the topic after its run: the one cleaner thread then has no
+ * leftover pass to finish for it during the next run. */
+static void delete_topic(const char *topic)
+{
+    char err[512];
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+    if (!rk)
+        return;
+    rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_DeleteTopics(rk, &dt, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
+    if (!ev || rd_kafka_event_error(ev))
+        fprintf(stderr, "DeleteTopics %s: %s\n", topic, ev ? rd_kafka_event_error_string(ev) : "timeout");
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_DeleteTopic_destroy(dt);
+    rd_kafka_destroy(rk);
+}
+
 typedef struct samples {
     int64_t *v;
     size_t n, cap;
@@ -406,6 +478,7 @@ typedef struct samples {
 static samples lat;
 static int64_t delivered, failed;
 static bool record_latency;
+static int cleaned_runs;
 
 static int cmp64(const void *a, const void *b)
 {
@@ -466,7 +539,7 @@ static rd_kafka_t *make_producer(const char *linger)
 static void produce_keyed(rd_kafka_t *rk, const char *topic, const char *val, void *opaque)
 {
     char key[32];
-    snprintf(key, sizeof key, "key-%08" PRIu64, next_rand() % (uint64_t)opt_keys);
+    snprintf(key, sizeof key, "key-%08" PRIu64, next_rand() % (uint64_t)opt_latency_keys);
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_KEY(key, strlen(key)),
@@ -482,6 +555,20 @@ static void produce_keyed(rd_kafka_t *rk, const char *topic, const char *val, vo
         }
         return;
     }
+}
+
+/* 1 if the cleaner has a pass's output file in dir right now. */
+static int cleaner_busy_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int busy = 0;
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while (!busy && (e = readdir(d)))
+        busy = strstr(e->d_name, ".cleaned") || strstr(e->d_name, ".swap");
+    closedir(d);
+    return busy;
 }
 
 static int64_t dir_bytes(const char *dir, int *nlog)
@@ -508,7 +595,7 @@ static int64_t dir_bytes(const char *dir, int *nlog)
 
 /* Pre-fills the topic (as fast as it goes), then produces at opt_rate for
  * opt_seconds recording delivery latency. */
-static void run_fixed_rate(const char *topic, const char *policy)
+static double run_fixed_rate(const char *topic, const char *policy)
 {
     char *val = malloc((size_t)opt_value);
     fill_value(val, opt_value, 1);
@@ -524,6 +611,15 @@ static void run_fixed_rate(const char *topic, const char *policy)
     rd_kafka_destroy(rk);
 
     rk = make_producer("0");
+    produce_keyed(rk, topic, val, NULL);    /* connection and metadata outside the window */
+    rd_kafka_flush(rk, 10000);
+    /* Both topics start their window with no dirty page cache left by
+     * earlier work, so writeback does not favour the second one. */
+    sync();
+    char pdir[800];
+    snprintf(pdir, sizeof pdir, "%s/%s-0", broker_dir, topic);
+    int polls = 0, busy = 0;
+    double next_poll = 0;
     lat.n = 0;
     delivered = failed = 0;
     record_latency = true;
@@ -537,22 +633,31 @@ static void run_fixed_rate(const char *topic, const char *policy)
             sent++;
         }
         rd_kafka_poll(rk, 0);
+        if (now_s() - t0 >= next_poll) {
+            polls++;
+            busy += cleaner_busy_in(pdir);
+            next_poll += 0.1;
+        }
         usleep(200);
     }
     double dt = now_s() - t0;
     rd_kafka_flush(rk, 60000);
     rd_kafka_destroy(rk);
-    char pdir[800];
-    snprintf(pdir, sizeof pdir, "%s/%s-0", broker_dir, topic);
     int nlog = 0;
     int64_t on_disk = dir_bytes(pdir, &nlog);
     double produced = (opt_prefill_mib * 1048576 + (double)sent * opt_value) / 1048576;
+    double p99 = pct_ms(&lat, 99);
+    bool cleaned = busy > 0;
+    if (cleaned && !strcmp(policy, "compact"))
+        cleaned_runs++;
     printf("  %-8s achieved %.1f MB/s: produce p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms (%zu samples,"
-           " %" PRId64 " failed); partition: %.0f MiB produced, %.0f MiB on disk in %d segments\n",
-           policy, (double)sent * opt_value / dt / 1e6, pct_ms(&lat, 50), pct_ms(&lat, 99), pct_ms(&lat, 99.9),
-           pct_ms(&lat, 100), lat.n, failed, produced, (double)on_disk / 1048576, nlog);
+           " %" PRId64 " failed); partition: %.0f MiB produced, %.0f MiB on disk in %d segments; cleaner busy on it in"
+           " %d%% of the window\n",
+           policy, (double)sent * opt_value / dt / 1e6, pct_ms(&lat, 50), p99, pct_ms(&lat, 99.9),
+           pct_ms(&lat, 100), lat.n, failed, produced, (double)on_disk / 1048576, nlog, polls ? 100 * busy / polls : 0);
     fflush(stdout);
     free(val);
+    return p99;
 }
 
 static int run_latency_bench(const char *bin)
@@ -572,14 +677,22 @@ static int run_latency_bench(const char *bin)
     }
     printf("part 2: produce at %.0f MB/s for %.0f s, %d B keyed records over %d keys, acks=1, linger.ms=0,"
            " after a %.0f MiB pre-fill; segment.bytes %.0f MiB\n",
-           opt_rate, opt_seconds, opt_value, opt_keys, opt_prefill_mib, opt_segment_mib);
-    const char *policies[] = {"delete", "compact"};
-    for (int i = 0; i < 2; i++) {
+           opt_rate, opt_seconds, opt_value, opt_latency_keys, opt_prefill_mib, opt_segment_mib);
+    /* ABBA order (one fresh topic per run) so drift on a shared machine
+     * cancels out of the ratio. */
+    const char *policies[] = {"delete", "compact", "compact", "delete"};
+    double sum[2] = {0, 0};
+    for (int i = 0; i < 4; i++) {
         char topic[64];
-        snprintf(topic, sizeof topic, "bench-%s-%d", policies[i], (int)getpid());
+        snprintf(topic, sizeof topic, "bench-%s-%d-%d", policies[i], (int)getpid(), i);
         create_topic(topic, policies[i]);
-        run_fixed_rate(topic, policies[i]);
+        sum[!strcmp(policies[i], "compact")] += run_fixed_rate(topic, policies[i]);
+        delete_topic(topic);
     }
+    printf("produce p99 on the compacted topic %.3f ms vs %.3f ms without compaction = %.2fx (mean of 2 runs each;"
+           " %s)\n", sum[1] / 2, sum[0] / 2, sum[1] / sum[0],
+           cleaned_runs == 2 ? "the cleaner was busy during both" : "the cleaner was NOT seen busy during every compacted run");
+    fflush(stdout);
     if (broker_pid > 0) {
         kill(broker_pid, SIGTERM);
         waitpid(broker_pid, NULL, 0);
@@ -593,7 +706,7 @@ static int run_latency_bench(const char *bin)
 
 int main(int argc, char **argv)
 {
-    const char *bin = "build/bin/sesp";
+    const char *bin = NULL;
     bool part1 = true, part2 = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -617,6 +730,10 @@ int main(int argc, char **argv)
             opt_mib = atof(v);
         else if (!strcmp(a, "--segment-mib"))
             opt_segment_mib = atof(v);
+        else if (!strcmp(a, "--latency-keys"))
+            opt_latency_keys = atoi(v);
+        else if (!strcmp(a, "--cleaner-mibps"))
+            opt_cleaner_mibps = atof(v);
         else if (!strcmp(a, "--keys"))
             opt_keys = atoi(v);
         else if (!strcmp(a, "--value"))
@@ -631,7 +748,7 @@ int main(int argc, char **argv)
             goto usage;
         i++;
     }
-    if (opt_mib <= 0 || opt_segment_mib <= 0 || opt_keys < 1 || opt_value < 16 || opt_rate <= 0 || opt_seconds <= 0 ||
+    if (opt_mib <= 0 || opt_segment_mib <= 0 || opt_keys < 1 || opt_latency_keys < 1 || opt_value < 16 || opt_rate <= 0 || opt_seconds <= 0 ||
         opt_prefill_mib < 0 || (bootstrap && part2 && !getenv("SESP_BENCH_LOG_DIR")))
         goto usage;
     if (bootstrap)
@@ -644,9 +761,11 @@ int main(int argc, char **argv)
     return 0;
 usage:
     fprintf(stderr,
-            "usage: %s [--only-cleaner | --only-latency] [--sesp PATH | --bootstrap HOST:PORT (needs\n"
+            "usage: %s [--only-cleaner | --only-latency] [--sesp PATH (default: fork this build's broker) |\n"
+            "          --bootstrap HOST:PORT (needs\n"
             "          SESP_BENCH_LOG_DIR=<the broker's log dir>)] [--dir /tmp] [--mib 1024] [--segment-mib 16]\n"
-            "          [--keys 100000] [--value 1024] [--rate 20] [--seconds 20] [--prefill-mib 256]\n",
+            "          [--keys 100000] [--value 1024] [--rate 20] [--seconds 15] [--prefill-mib 128]\n"
+            "          [--latency-keys 10000] [--cleaner-mibps 32 (forked broker only)]\n",
             argv[0]);
     return 2;
 }
