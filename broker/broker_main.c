@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "broker/admin/admin.h"
+#include "broker/log/cleaner.h"
+#include "broker/producer/producer.h"
 #include "broker/server/config.h"
 #include "broker/server/server.h"
 #include "common/err.h"
@@ -48,7 +50,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static int attach_modules(sesp_server *s, void *ud, char *err, size_t errlen)
 {
     (void)ud;
-    int rc = sesp_admin_register(s);
+    int rc = sesp_producer_register(s);
+    if (rc) {
+        snprintf(err, errlen, "cannot register InitProducerId: %s", sesp_strerror(rc));
+        return rc;
+    }
+    rc = sesp_admin_register(s);
     if (rc) {
         snprintf(err, errlen, "cannot register the admin APIs: %s", sesp_strerror(rc));
         return rc;
@@ -145,6 +152,7 @@ int sesp_broker_main(int argc, char **argv)
 
     char err[512] = "";
     main_state m = {0};
+    bool cleaner_started = false;
     /* Signals first: a SIGTERM during start-up (log recovery can take a
      * while) stops the broker cleanly as soon as it is up. */
     m.base = event_base_new();
@@ -162,6 +170,12 @@ int sesp_broker_main(int argc, char **argv)
         rc = 1;
         goto out;
     }
+    /* Compacted logs registered themselves while the topics opened; the
+     * cleaner thread picks them up from here on. */
+    sesp_log_cleaner_config ccfg;
+    sesp_log_cleaner_config_defaults(&ccfg);
+    if (sesp_log_cleaner_start(&ccfg) == 0)
+        cleaner_started = true;
     m.retention_every_ms = cfg.log_retention_check_interval_ms;
     m.last_retention = sesp_server_now_ms();
     /* Retention at its interval; time-based flush needs a finer tick. */
@@ -181,7 +195,10 @@ int sesp_broker_main(int argc, char **argv)
     event_base_dispatch(m.base);
     rc = 0;
 out:
+    if (cleaner_started)
+        sesp_log_cleaner_stop();
     sesp_server_stop(m.srv);
+    sesp_producer_unregister();
     if (tick)
         event_free(tick);
     if (sigterm)
