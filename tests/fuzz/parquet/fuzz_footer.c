@@ -1,7 +1,7 @@
 /* libFuzzer target: the input is decoded as a FileMetaData footer (then as a
  * schema), as a page header, and framed as a whole Parquet file
  * ("PAR1" + input + length + "PAR1") that the reader opens and reads rows
- * from with small limits.  Any crash, leak or sanitizer report is a bug. */
+ * from and scans column by column, with small limits.  Any crash, leak or sanitizer report is a bug. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +65,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (sesp_pq_reader_next_row(r, &ra, &row) || !row)
                 break;
         sesp_arena_free(&ra);
+        /* The streaming scan of every column, all row groups. */
+        const sesp_pq_schema *s = sesp_pq_reader_schema(r);
+        for (int c = 0; c < sesp_pq_schema_column_count(s) && c < 16; c++) {
+            sesp_pq_scan *sc;
+            if (sesp_pq_scan_open(r, c, -1, &sc))
+                continue;
+            uint64_t sum = 0;
+            for (int k = 0; k < 256; k++) {
+                sesp_pq_batch b;
+                if (sesp_pq_scan_next(sc, &b) || !b.n)
+                    break;
+                /* Touch everything the batch points at. */
+                for (size_t i = 0; b.def && i < b.n; i++)
+                    sum += (uint16_t)b.def[i];
+                for (size_t i = 0; b.rep && i < b.n; i++)
+                    sum += (uint16_t)b.rep[i];
+                for (size_t i = 0; b.strs && i < b.nvalues; i++)
+                    sum += b.strs[i].len ? b.base[b.strs[i].off] + b.base[b.strs[i].off + b.strs[i].len - 1] : 0;
+                if (b.values && b.nvalues)
+                    sum += ((const uint8_t *)b.values)[0];
+            }
+            sesp_pq_scan_close(sc);
+            __asm__ volatile("" : : "r"(sum));
+        }
     }
     sesp_pq_reader_close(r);
     free(file);
