@@ -16,7 +16,7 @@ run() { # name command...
 }
 
 for t in "$here"/broker/test_*.sh "$here"/groups/test_*.sh; do
-  run "broker/$(basename "$t")" bash "$t"
+  run "$(basename "$(dirname "$t")")/$(basename "$t")" bash "$t"
 done
 if [ -x "$here/cli/test_cli.sh" ] || [ -f "$here/cli/test_cli.sh" ]; then
   run "cli/test_cli.sh" bash -c "source '$here/lib.sh'; start_broker; bash '$here/cli/test_cli.sh' '$SESP_BIN' \"\$BOOTSTRAP\""
