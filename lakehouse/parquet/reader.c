@@ -1,11 +1,9 @@
 /*
  * The Parquet reader: validates the file frame ("PAR1" at both ends, footer
  * length within the file), decodes the footer and schema, exposes row groups
- * and column chunk metadata, decodes column chunks page by page (dictionary,
- * data v1 and v2; PLAIN, PLAIN_DICTIONARY/RLE_DICTIONARY, RLE booleans,
- * BYTE_STREAM_SPLIT; every codec in compress.c) into level and value arrays,
- * and reassembles nested rows from the levels.  Every offset, length and
- * count taken from the file is checked before use.
+ * and column chunk metadata, and reassembles nested rows from the level and
+ * value arrays of whole column chunks (decoded by scan.c).  Every offset,
+ * length and count taken from the file is checked before use.
  */
 #include "lakehouse/parquet/pq_internal.h"
 
