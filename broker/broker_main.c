@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "broker/admin/admin.h"
 #include "broker/log/cleaner.h"
@@ -174,7 +175,20 @@ int sesp_broker_main(int argc, char **argv)
      * cleaner thread picks them up from here on. */
     sesp_log_cleaner_config ccfg;
     sesp_log_cleaner_config_defaults(&ccfg);
-    if (sesp_log_cleaner_start(&ccfg) == 0)
+    /* The log module's own defaults unless the operator set Kafka's keys
+     * (values were checked by sesp_config_finish). */
+    const char *cv;
+    if ((cv = sesp_config_get(&cfg, "log.cleaner.io.max.bytes.per.second"))) {
+        double bps = strtod(cv, NULL);
+        ccfg.io_max_bytes_per_second = bps >= 9.2e18 ? 0 : (int64_t)bps;
+    }
+    if ((cv = sesp_config_get(&cfg, "log.cleaner.backoff.ms")))
+        ccfg.backoff_ms = strtoll(cv, NULL, 10);
+    if ((cv = sesp_config_get(&cfg, "log.cleaner.dedupe.buffer.size")) && strtoll(cv, NULL, 10) > 0)
+        ccfg.dedupe_buffer_bytes = (size_t)strtoll(cv, NULL, 10);
+    cv = sesp_config_get(&cfg, "log.cleaner.enable");
+    bool cleaner_on = !cv || strcasecmp(cv, "false") != 0;
+    if (cleaner_on && sesp_log_cleaner_start(&ccfg) == 0)
         cleaner_started = true;
     m.retention_every_ms = cfg.log_retention_check_interval_ms;
     m.last_retention = sesp_server_now_ms();

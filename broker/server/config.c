@@ -60,7 +60,11 @@ static const known_key KEYS[] = {
     {"log.cleaner.min.cleanable.ratio", SESP_CONFIG_TYPE_DOUBLE, "0.5", "Default min.cleanable.dirty.ratio."},
     {"log.cleaner.min.compaction.lag.ms", SESP_CONFIG_TYPE_LONG, "0", "Default min.compaction.lag.ms."},
     {"log.cleaner.max.compaction.lag.ms", SESP_CONFIG_TYPE_LONG, "9223372036854775807", "Default max.compaction.lag.ms."},
-    {"log.cleaner.enable", SESP_CONFIG_TYPE_BOOLEAN, "true", "Accepted, not used."},
+    {"log.cleaner.enable", SESP_CONFIG_TYPE_BOOLEAN, "true", "Run the log compaction thread."},
+    {"log.cleaner.io.max.bytes.per.second", SESP_CONFIG_TYPE_DOUBLE, "1.7976931348623157E308", "Cleaner I/O bound."},
+    {"log.cleaner.backoff.ms", SESP_CONFIG_TYPE_LONG, "15000", "Cleaner sleep when idle."},
+    {"log.cleaner.dedupe.buffer.size", SESP_CONFIG_TYPE_LONG, "134217728", "Cleaner key map size."},
+    {"log.cleaner.threads", SESP_CONFIG_TYPE_INT, "1", "Accepted (one cleaner thread)."},
     {"log.preallocate", SESP_CONFIG_TYPE_BOOLEAN, "false", "Default preallocate."},
     {"log.message.timestamp.before.max.ms", SESP_CONFIG_TYPE_LONG, "9223372036854775807", "Default message.timestamp.before.max.ms."},
     {"log.message.timestamp.after.max.ms", SESP_CONFIG_TYPE_LONG, "9223372036854775807", "Default message.timestamp.after.max.ms."},
@@ -675,6 +679,33 @@ int sesp_config_finish(sesp_config *c, char *err, size_t errlen)
     else
         return fail(err, errlen, "invalid value '%s' for configuration log.message.timestamp.type: expected "
                                  "CreateTime or LogAppendTime", tt);
+
+    /* Enumerated values. */
+    const char *cp = effective(c, "log.cleanup.policy");
+    {
+        char item[64];
+        bool ok2;
+        int items = 0;
+        const char *q = cp;
+        while (*q) {
+            q = next_item(q, item, sizeof item, &ok2);
+            if (!*item)
+                continue;
+            if (!ok2 || (strcmp(item, "delete") != 0 && strcmp(item, "compact") != 0))
+                return fail(err, errlen, "invalid value '%s' for configuration log.cleanup.policy: expected delete "
+                                         "and/or compact", cp);
+            items++;
+        }
+        if (!items)
+            return fail(err, errlen, "configuration log.cleanup.policy: empty list");
+    }
+    static const char *const codecs[] = {"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer", NULL};
+    const char *ct = effective(c, "compression.type");
+    bool known = false;
+    for (int i = 0; codecs[i]; i++)
+        known |= strcmp(ct, codecs[i]) == 0;
+    if (!known)
+        return fail(err, errlen, "invalid value '%s' for configuration compression.type", ct);
 
     /* Keys we accept without acting on still have to be well-formed. */
     for (size_t i = 0; i < NKEYS; i++) {

@@ -407,6 +407,21 @@ static void log_config_for(const sesp_topics *t, const sesp_topic *tp, sesp_log_
     lc->log_append_time = c->log_append_time;
     lc->index_interval_bytes = c->log_index_interval_bytes;
     lc->segment_index_bytes = c->log_segment_index_bytes;
+    /* Broker-wide defaults of the cleanup settings (config validated them). */
+    const char *v0;
+    if ((v0 = sesp_config_get(c, "log.cleanup.policy"))) {
+        lc->compact = strstr(v0, "compact") != NULL;
+        lc->delete_retention = strstr(v0, "delete") != NULL;
+    }
+    int64_t n0;
+    if (parse_i64(sesp_config_get(c, "log.cleaner.delete.retention.ms"), &n0))
+        lc->delete_retention_ms = n0;
+    if ((v0 = sesp_config_get(c, "log.cleaner.min.cleanable.ratio")))
+        lc->min_cleanable_dirty_ratio = strtod(v0, NULL);
+    if (parse_i64(sesp_config_get(c, "log.cleaner.min.compaction.lag.ms"), &n0))
+        lc->min_compaction_lag_ms = n0;
+    if (parse_i64(sesp_config_get(c, "log.cleaner.max.compaction.lag.ms"), &n0))
+        lc->max_compaction_lag_ms = n0;
     for (size_t i = 0; i < tp->nconf; i++) {
         const char *k = tp->ckeys[i], *v = tp->cvals[i];
         int64_t n = 0;

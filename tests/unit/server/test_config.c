@@ -184,6 +184,9 @@ static void test_bad_values(void)
     expect_bad("num.network.threads", "", "num.network.threads");
     expect_bad("log.cleaner.min.cleanable.ratio", "half", "log.cleaner.min.cleanable.ratio");
     expect_bad("log.dirs", " , ", "log.dirs");
+    expect_bad("log.cleanup.policy", "compact,shred", "log.cleanup.policy");
+    expect_bad("compression.type", "brotli", "compression.type");
+    expect_bad("log.cleaner.backoff.ms", "soon", "log.cleaner.backoff.ms");
     sesp_config c;
     char err[256];
     sesp_config_init(&c);

@@ -354,6 +354,38 @@ static void test_multi_dirs(void)
     sesp_config_free(&c);
 }
 
+/* The broker's log.cleanup.policy is every topic's default; describe shows
+ * it as STATIC_BROKER_CONFIG. */
+static void test_broker_cleanup_default(void)
+{
+    sesp_config c;
+    char err[256], msg[SESP_TOPICS_MSG_LEN];
+    sesp_config_init(&c);
+    sesp_config_set(&c, "log.dirs", g_dir, err, sizeof err);
+    sesp_config_set(&c, "log.cleanup.policy", "compact", err, sizeof err);
+    CU_ASSERT_EQUAL_FATAL(sesp_config_finish(&c, err, sizeof err), 0);
+    sesp_topics *t;
+    CU_ASSERT_EQUAL_FATAL(sesp_topics_open(&c, &t, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_topics_create(t, "cmp", 3, 1, 1, NULL, 0, false, NULL, msg, sizeof msg), 0);
+    sesp_topic *tp = sesp_topics_get(t, "cmp", 3);
+    sesp_topic_config_desc *d;
+    size_t n;
+    CU_ASSERT_EQUAL_FATAL(sesp_topic_configs_describe(t, tp, &d, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(d[i].name, "cleanup.policy") == 0) {
+            CU_ASSERT_STRING_EQUAL(d[i].value, "compact");
+            CU_ASSERT_TRUE(d[i].is_default);
+            CU_ASSERT_EQUAL(d[i].source, SESP_CONFIG_SRC_STATIC_BROKER);
+            CU_ASSERT_STRING_EQUAL(d[i].synonym, "log.cleanup.policy");
+        }
+    }
+    sesp_topic_configs_free(d, n);
+    sesp_topic_release(tp);
+    CU_ASSERT_EQUAL(sesp_topics_delete(t, "cmp", 3, NULL, NULL, NULL, msg, sizeof msg), 0);
+    sesp_topics_close(t);
+    sesp_config_free(&c);
+}
+
 static void test_corrupt_registry(void)
 {
     sesp_config c;
@@ -385,6 +417,7 @@ int main(void)
     CU_add_test(s, "deferred delete and waiters", test_deferred_delete_and_waiters);
     CU_add_test(s, "retention", test_retention);
     CU_add_test(s, "several log.dirs", test_multi_dirs);
+    CU_add_test(s, "broker cleanup default", test_broker_cleanup_default);
     CU_add_test(s, "corrupt registry", test_corrupt_registry);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
