@@ -670,7 +670,8 @@ int main(int argc, char **argv)
     const char *assignors = "range,cooperative-sticky";
     char dir[] = "/tmp/sesp-bench-group.XXXXXX";
     char boot[64];
-    for (int i = 1; i < argc; i++) {
+    /* Every option takes a value: options come in pairs. */
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             goto usage;
@@ -694,7 +695,6 @@ int main(int argc, char **argv)
             assignors = v;
         else
             goto usage;
-        i++;
     }
     if (nparts < 1 || nparts > MAXP || nmembers < 1 || nmembers + 1 > MAXM || nmembers + 1 > nparts || reps < 1 ||
         heartbeat_ms < 1 || settle_ms < 0 || floor_reps < 1)
