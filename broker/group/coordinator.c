@@ -301,6 +301,17 @@ static void retention_cb(evutil_socket_t fd, short what, void *arg)
     pthread_mutex_unlock(&gc->mu);
 }
 
+/* Stopping goes through an event rather than a bare loopbreak: libevent
+ * clears a break requested before the loop starts, so a stop that races the
+ * thread's start would otherwise hang in pthread_join. */
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    gc_t *gc = arg;
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(gc->base);
+}
+
 static void *thread_main(void *arg)
 {
     gc_t *gc = arg;
@@ -337,7 +348,8 @@ int sesp_group_start(const sesp_group_config *cfg, sesp_group_log_fn log_fn, voi
     gc->q_ev = event_new(gc->base, -1, EV_PERSIST, queue_cb, gc);
     gc->load_ev = evtimer_new(gc->base, load_cb, gc);
     gc->retention_ev = event_new(gc->base, -1, EV_PERSIST, retention_cb, gc);
-    if (!gc->q_ev || !gc->load_ev || !gc->retention_ev)
+    gc->stop_ev = event_new(gc->base, -1, 0, stop_cb, gc);
+    if (!gc->q_ev || !gc->load_ev || !gc->retention_ev || !gc->stop_ev)
         goto fail;
     struct timeval tv0 = { 0, 0 };
     int64_t ck = gc->cfg.offsets_retention_check_ms > 0 ? gc->cfg.offsets_retention_check_ms : 600000;
@@ -369,7 +381,7 @@ void sesp_group_stop(sesp_group_coordinator *gc)
     gc->stopping = true;
     pthread_mutex_unlock(&gc->qmu);
     if (gc->thr_started) {
-        event_base_loopbreak(gc->base);
+        event_active(gc->stop_ev, 0, 0);
         pthread_join(gc->thr, NULL);
     }
     gc->draining = true;
@@ -394,6 +406,8 @@ void sesp_group_stop(sesp_group_coordinator *gc)
         event_free(gc->load_ev);
     if (gc->retention_ev)
         event_free(gc->retention_ev);
+    if (gc->stop_ev)
+        event_free(gc->stop_ev);
     if (gc->base)
         event_base_free(gc->base);
     pthread_mutex_destroy(&gc->mu);

@@ -129,7 +129,7 @@ struct sesp_group_coordinator {
     pthread_mutex_t mu;        /* coordinator state */
     pthread_mutex_t qmu;       /* job queue */
     gc_job *qhead, *qtail;
-    struct event *q_ev, *load_ev, *retention_ev;
+    struct event *q_ev, *load_ev, *retention_ev, *stop_ev;
     bool loading, stopping;    /* stopping: under qmu */
     bool draining;             /* thread joined; answering what is left */
     int32_t load_next;

@@ -439,6 +439,17 @@ static int teardown(void)
 
 /* ---- tests ---- */
 
+/* A stop right after start, before the coordinator thread has entered its
+ * loop, must not hang (a loopbreak issued that early is lost by libevent). */
+static void test_stop_right_after_start(void)
+{
+    for (int i = 0; i < 50; i++) {
+        sesp_group_coordinator *g = NULL;
+        CU_ASSERT_EQUAL_FATAL(sesp_group_start(&cfg, log_fn, NULL, &g), 0);
+        sesp_group_stop(g);
+    }
+}
+
 static void test_partition_for(void)
 {
     /* Expected values from Java's String.hashCode (computed independently). */
@@ -950,6 +961,7 @@ int main(void)
     CU_initialize_registry();
     CU_pSuite s = CU_add_suite("group", NULL, teardown);
     CU_add_test(s, "start", test_start);
+    CU_add_test(s, "stop right after start", test_stop_right_after_start);
     CU_add_test(s, "partition_for", test_partition_for);
     CU_add_test(s, "single member cycle", test_single_member_cycle);
     CU_add_test(s, "three members, leave, rebalances", test_three_members_and_leave);
