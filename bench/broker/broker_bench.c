@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,6 +172,33 @@ static double proc_cpu_s(pid_t pid)
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Bytes of the .log segment files of partition 0 of topic under dir, or -1:
+ * shows whether the client really compressed (librdkafka before 2.10 never
+ * does with a broker whose ApiVersions start Produce at v3, as KIP-896
+ * allows: librdkafka#4956, KAFKA-18659). */
+static double stored_bytes(const char *dir, const char *topic)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s-0", dir, topic);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    double total = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 4 || strcmp(e->d_name + n - 4, ".log") != 0)
+            continue;
+        char f[1000];
+        snprintf(f, sizeof f, "%s/%s", path, e->d_name);
+        struct stat st;
+        if (stat(f, &st) == 0)
+            total += (double)st.st_size;
+    }
+    closedir(d);
+    return total;
 }
 
 /* CPU seconds of this (client) process: librdkafka's threads and ours. */
@@ -528,8 +556,9 @@ int main(int argc, char **argv)
         printf("; page-cache write of new file pages %.3f s/GB", pagecache_cpu_per_gb(dir, (size_t)256 << 20));
     printf("\n");
     printf("CPU s/GB: broker = the broker process, client = this process (librdkafka)\n");
-    printf("%-5s %-4s %-5s | %10s %10s %6s %6s %6s | %10s %10s %6s %6s %6s\n", "size", "acks", "codec", "produce",
-           "records/s", "ratio", "broker", "client", "consume", "records/s", "ratio", "broker", "client");
+    printf("stored = bytes of the partition's log files / record bytes produced (shows whether the client compressed)\n");
+    printf("%-5s %-4s %-5s | %10s %10s %6s %6s %6s %6s | %10s %10s %6s %6s %6s\n", "size", "acks", "codec", "produce",
+           "records/s", "ratio", "broker", "client", "stored", "consume", "records/s", "ratio", "broker", "client");
     size_t sizes[] = {100, 1024};
     const char *acks[] = {"1", "all"};
     const char *codecs[] = {"none", "lz4"};
@@ -546,11 +575,13 @@ int main(int argc, char **argv)
                 char topic[64];
                 snprintf(topic, sizeof topic, "bench-%zu-%s-%s-%d", size, acks[ai], codecs[ci], getpid());
                 result p = run_produce(topic, size, count, acks[ai], codecs[ci]);
+                double stored = bootstrap_given ? -1 : stored_bytes(dir, topic);
                 result c = run_consume(topic, count);
-                printf("%-5zu %-4s %-5s | %5.0f MB/s %10.0f %5.1f%% %6.3f %6.3f | %5.0f MB/s %10.0f %5.1f%% %6.3f "
-                       "%6.3f\n",
+                printf("%-5zu %-4s %-5s | %5.0f MB/s %10.0f %5.1f%% %6.3f %6.3f %5.0f%% | %5.0f MB/s %10.0f %5.1f%% "
+                       "%6.3f %6.3f\n",
                        size, acks[ai], codecs[ci], p.mbps, p.recs, 100 * p.mbps / loop, p.cpu_per_gb,
-                       p.client_cpu_per_gb, c.mbps, c.recs, 100 * c.mbps / loop, c.cpu_per_gb, c.client_cpu_per_gb);
+                       p.client_cpu_per_gb, stored < 0 ? -1 : 100 * stored / ((double)size * (double)(count + 1)),
+                       c.mbps, c.recs, 100 * c.mbps / loop, c.cpu_per_gb, c.client_cpu_per_gb);
                 fflush(stdout);
             }
     if (latency) {
