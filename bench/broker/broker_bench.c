@@ -379,6 +379,8 @@ static rd_kafka_t *make_consumer(const char *topic, int64_t offset)
     rd_kafka_conf_set(c, "fetch.wait.max.ms", "10", err, sizeof err);
     rd_kafka_conf_set(c, "queued.max.messages.kbytes", "262144", err, sizeof err);
     rd_kafka_conf_set(c, "queued.min.messages", "1000000", err, sizeof err);
+    if (getenv("SESP_BENCH_CONSUMER_DEBUG")) /* librdkafka debug contexts, to stderr */
+        rd_kafka_conf_set(c, "debug", getenv("SESP_BENCH_CONSUMER_DEBUG"), err, sizeof err);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
     if (!rk) {
         fprintf(stderr, "consumer: %s\n", err);
