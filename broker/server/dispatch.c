@@ -68,7 +68,8 @@ void sesp_server_init_apis(sesp_server *s)
     /* Produce below v3 and Fetch below v4 carry message formats 0/1, which
      * Kafka 4 removed (KIP-896); we never supported them. */
     static const sesp_api_def builtin[] = {
-        {SESP_KAPI_PRODUCE, 3, 11, sesp_h_produce},
+        /* v0-v2 listed but refused (see produce.c), as Kafka 4.0 does. */
+        {SESP_KAPI_PRODUCE, 0, 11, sesp_h_produce},
         {SESP_KAPI_FETCH, 4, 17, sesp_h_fetch},
         {SESP_KAPI_LIST_OFFSETS, 1, 10, sesp_h_list_offsets},
         {SESP_KAPI_METADATA, 0, 12, sesp_h_metadata},

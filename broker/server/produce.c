@@ -58,7 +58,12 @@ void sesp_h_produce(sesp_req *rq)
         int16_t terr = 0;
         sesp_topic *tp = NULL;
         char msg[SESP_TOPICS_MSG_LEN];
-        if (!acks_ok)
+        if (v < 3)
+            /* Advertised only because librdkafka < 2.10 compresses nothing
+             * unless Produce v0 is listed (KAFKA-18659, as Kafka 4.0 does);
+             * the message formats v0/v1 these versions carry are not stored. */
+            terr = SESP_KERR_UNSUPPORTED_VERSION;
+        else if (!acks_ok)
             terr = SESP_KERR_INVALID_REQUIRED_ACKS;
         else if (td->name.len < 0 || sesp_topics_validate_name(td->name.ptr, (size_t)td->name.len, msg, sizeof msg) ||
                  sesp_kstr_eq(td->name, "__consumer_offsets") || sesp_kstr_eq(td->name, "__transaction_state"))

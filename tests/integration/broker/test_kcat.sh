@@ -22,6 +22,13 @@ for codec in none gzip snappy lz4 zstd; do
   diff -q "$expected" "$TEST_TMP/$codec.got" >/dev/null || { diff "$expected" "$TEST_TMP/$codec.got" | head >&2; fail "codec $codec: consumed data differs"; }
   hdrs=$(kcat -b "$BOOTSTRAP" -t "$topic" -C -e -q -c 1 -f '%h\n')
   [ "$hdrs" = "h1=v1,codec=$codec" ] || fail "codec $codec: headers '$hdrs'"
+  # The log holds the batches as produced: compressed with this codec.
+  stored=$(/usr/bin/python3 -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+print(struct.unpack(">h", d[21:23])[0] & 7)' "$BROKER_DATA/$topic-0/00000000000000000000.log")
+  want=$(case $codec in none) echo 0;; gzip) echo 1;; snappy) echo 2;; lz4) echo 3;; zstd) echo 4;; esac)
+  [ "$stored" = "$want" ] || fail "codec $codec: first stored batch has compression $stored, expected $want"
   offs=$(kcat -b "$BOOTSTRAP" -t "$topic" -C -e -q -f '%o\n' | tail -1)
   [ "$offs" = 499 ] || fail "codec $codec: last offset $offs, expected 499"
 done

@@ -197,7 +197,7 @@ static void test_api_versions(void)
                 CU_ASSERT(m.api_keys[i].api_key > m.api_keys[i - 1].api_key);
             const sesp_kmsg_api_versions_response_api_version *k = &m.api_keys[i];
             if (k->api_key == 0)
-                hits += k->min_version == 3 && k->max_version == 11;
+                hits += k->min_version == 0 && k->max_version == 11;
             if (k->api_key == 1)
                 hits += k->min_version == 4 && k->max_version == 17;
             if (k->api_key == 18)
@@ -337,6 +337,41 @@ static void test_produce(void)
         CU_ASSERT_EQUAL(m.responses[0].partition_responses[0].error_code, SESP_KERR_INVALID_REQUIRED_ACKS);
         free(b);
     }
+}
+
+/* Produce v0-v2 are listed (librdkafka < 2.10 compresses only when v0 is)
+ * but refused: nothing is appended and each partition gets UNSUPPORTED_VERSION. */
+static void test_produce_old_versions(void)
+{
+    for (int16_t v = 0; v <= 2; v++) {
+        size_t len;
+        uint8_t *b = make_batch(2, &len);
+        sesp_kmsg_produce_request req;
+        sesp_kmsg_produce_request_init(&req);
+        sesp_kmsg_produce_request_partition_produce_data pd;
+        sesp_kmsg_produce_request_partition_produce_data_init(&pd);
+        pd.index = 0;
+        pd.records = (sesp_kbytes){b, (int32_t)len};
+        sesp_kmsg_produce_request_topic_produce_data td;
+        sesp_kmsg_produce_request_topic_produce_data_init(&td);
+        td.name = SESP_KSTR("proto-old");
+        td.partition_data = &pd;
+        td.partition_data_count = 1;
+        req.acks = 1;
+        req.timeout_ms = 1000;
+        req.topic_data = &td;
+        req.topic_data_count = 1;
+        sesp_bufr r;
+        CU_ASSERT_TRUE_FATAL(CALL(0, v, sesp_kmsg_produce_request_encode, &req, &r));
+        sesp_kmsg_produce_response m;
+        CU_ASSERT_EQUAL_FATAL(sesp_kmsg_produce_response_decode(&r, v, &m, &g_arena), 0);
+        CU_ASSERT_EQUAL_FATAL(m.responses_count, 1);
+        CU_ASSERT_EQUAL_FATAL(m.responses[0].partition_responses_count, 1);
+        CU_ASSERT_EQUAL(m.responses[0].partition_responses[0].error_code, SESP_KERR_UNSUPPORTED_VERSION);
+        free(b);
+    }
+    /* The refused requests did not create the topic. */
+    CU_ASSERT_PTR_NULL(sesp_topics_get(g_srv->topics, "proto-old", 9));
 }
 
 static void check_records(sesp_kbytes rec, int64_t from, int64_t to)
@@ -728,6 +763,7 @@ int main(void)
     CU_add_test(s, "ApiVersions all versions and KIP-511", test_api_versions);
     CU_add_test(s, "Metadata v0-12", test_metadata);
     CU_add_test(s, "Produce v3-11", test_produce);
+    CU_add_test(s, "Produce v0-2 listed but refused", test_produce_old_versions);
     CU_add_test(s, "Fetch v4-17 (hand encoder)", test_fetch);
     CU_add_test(s, "Fetch long-poll timeout", test_fetch_long_poll_timeout);
     CU_add_test(s, "ListOffsets v1-10 and FindCoordinator v0-6", test_list_offsets_and_coordinator);
