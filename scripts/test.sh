@@ -29,9 +29,9 @@ if [ "${SESP_SKIP_FUZZ:-0}" != 1 ]; then
     [ -x "$f" ] || continue
     name=$(basename "$f")
     # Seed corpus: tests/fuzz/<area>/corpus/<target>/, else the area's corpus/ when the area builds this target.
-    corpus=$(ls -d tests/fuzz/*/corpus/"$name" 2>/dev/null | head -1)
+    corpus=$(ls -d tests/fuzz/*/corpus/"$name" 2>/dev/null | head -1 || true)
     if [ -z "$corpus" ]; then
-      area=$(grep -l "$name" tests/fuzz/*/CMakeLists.txt 2>/dev/null | head -1)
+      area=$(grep -l "$name" tests/fuzz/*/CMakeLists.txt 2>/dev/null | head -1 || true)
       [ -n "$area" ] && [ -d "$(dirname "$area")/corpus" ] && corpus=$(dirname "$area")/corpus
     fi
     work=build-fuzz/corpus/$name
