@@ -2,7 +2,9 @@
 """TCP proxy for test_idempotence.sh: forwards 127.0.0.1:LISTEN to
 127.0.0.1:TARGET and cuts every connection after a random short lifetime,
 so an idempotent producer sees lost responses and must retry.
-usage: idem_proxy.py LISTEN TARGET [min_life_s max_life_s]"""
+Counts the connections it cut mid-stream in COUNT_FILE (rewritten on each cut)
+so the test can assert the cuts really happened.
+usage: idem_proxy.py LISTEN TARGET [min_life_s max_life_s [COUNT_FILE]]"""
 import asyncio
 import random
 import sys
@@ -10,6 +12,8 @@ import sys
 LISTEN, TARGET = int(sys.argv[1]), int(sys.argv[2])
 LO = float(sys.argv[3]) if len(sys.argv) > 3 else 0.3
 HI = float(sys.argv[4]) if len(sys.argv) > 4 else 2.0
+COUNT_FILE = sys.argv[5] if len(sys.argv) > 5 else None
+cuts = 0
 
 
 async def pipe(r, w):
@@ -37,6 +41,11 @@ async def handle(cr, cw):
     # batch but before the producer read the response.
     done, pending = await asyncio.wait(tasks, timeout=random.uniform(LO, HI),
                                        return_when=asyncio.FIRST_COMPLETED)
+    global cuts
+    if len(pending) == 2 and COUNT_FILE:
+        cuts += 1
+        with open(COUNT_FILE, "w") as f:
+            f.write(f"{cuts}\n")
     for t in pending:
         t.cancel()
     cw.close()

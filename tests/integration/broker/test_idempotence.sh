@@ -13,13 +13,16 @@ N=${IDEM_MESSAGES:-20000}
 PROXY_PORT=$(free_port)
 BROKER_PORT=$(free_port)
 start_broker --set "advertised.listeners=PLAINTEXT://127.0.0.1:$PROXY_PORT" --set num.partitions=1
-/usr/bin/python3 "$HERE/idem_proxy.py" "$PROXY_PORT" "$BROKER_PORT" 0.2 1.5 &
+/usr/bin/python3 "$HERE/idem_proxy.py" "$PROXY_PORT" "$BROKER_PORT" 0.2 1.5 "$TEST_TMP/cuts" &
 PROXY_PID=$!
 trap 'kill $PROXY_PID 2>/dev/null; cleanup' EXIT
 wait_port 127.0.0.1 "$PROXY_PORT" 10 || fail "proxy did not start"
 
 /usr/bin/python3 "$HERE/idem_producer.py" "127.0.0.1:$PROXY_PORT" idem-cuts "$N" || fail "producer through the cutting proxy"
 /usr/bin/python3 "$HERE/idem_check.py" "$BOOTSTRAP" idem-cuts "$N" || fail "idem-cuts: not exactly once"
+cuts=$(cat "$TEST_TMP/cuts" 2>/dev/null || echo 0)
+[ "$cuts" -ge 5 ] || fail "the proxy cut only $cuts live connections: the test did not exercise retries"
+log "idempotence: the proxy cut $cuts live connections"
 log "idempotence: $N messages exactly once through connection cuts"
 
 # Restarts while producing: the producer keeps retrying until the broker is back.
