@@ -10,5 +10,8 @@
 
 /* crc is the running value (0 to start); returns the updated CRC. */
 uint32_t sesp_crc32c(uint32_t crc, const void *data, size_t len);
+/* The same through the table path whatever the CPU (tests and benchmarks
+ * check the hardware path against it). */
+uint32_t sesp_crc32c_sw(uint32_t crc, const void *data, size_t len);
 
 #endif
