@@ -77,7 +77,7 @@ double sesp_bufr_f64(sesp_bufr *r)
     return d;
 }
 
-static uint64_t rd_uvar(sesp_bufr *r, unsigned max_bytes)
+uint64_t sesp_bufr_uvar_slow(sesp_bufr *r, unsigned max_bytes)
 {
     uint64_t v = 0;
     for (unsigned i = 0; i < max_bytes; i++) {
@@ -90,21 +90,6 @@ static uint64_t rd_uvar(sesp_bufr *r, unsigned max_bytes)
     }
     sesp_bufr_fail(r, SESP_ERR_MALFORMED);
     return 0;
-}
-
-uint32_t sesp_bufr_uvarint(sesp_bufr *r) { return (uint32_t)rd_uvar(r, 5); }
-uint64_t sesp_bufr_uvarlong(sesp_bufr *r) { return rd_uvar(r, 10); }
-
-int32_t sesp_bufr_varint(sesp_bufr *r)
-{
-    uint32_t u = sesp_bufr_uvarint(r);
-    return (int32_t)((u >> 1) ^ (~(u & 1) + 1));
-}
-
-int64_t sesp_bufr_varlong(sesp_bufr *r)
-{
-    uint64_t u = sesp_bufr_uvarlong(r);
-    return (int64_t)((u >> 1) ^ (~(u & 1) + 1));
 }
 
 void sesp_bufw_init(sesp_bufw *w, size_t initial_cap, size_t max_size)

@@ -43,12 +43,41 @@ double sesp_bufr_f64(sesp_bufr *r);
 /* Little-endian variants (Parquet, Thrift binary). */
 uint32_t sesp_bufr_u32le(sesp_bufr *r);
 uint64_t sesp_bufr_u64le(sesp_bufr *r);
-/* Unsigned LEB128 varint (max 5 bytes for 32-bit, 10 for 64-bit). */
-uint32_t sesp_bufr_uvarint(sesp_bufr *r);
-uint64_t sesp_bufr_uvarlong(sesp_bufr *r);
+/* Unsigned LEB128 varint (max 5 bytes for 32-bit, 10 for 64-bit).  Record
+ * framing is mostly one- and two-byte varints, so those are decoded inline
+ * here; anything else (longer, truncated, poisoned reader) goes to
+ * sesp_bufr_uvar_slow, which does every check. */
+uint64_t sesp_bufr_uvar_slow(sesp_bufr *r, unsigned max_bytes);
+
+static inline uint64_t sesp_bufr_uvar_fast(sesp_bufr *r, unsigned max_bytes)
+{
+    if (!r->err && r->pos < r->len) {
+        const uint8_t *q = r->p + r->pos;
+        if (!(q[0] & 0x80)) {
+            r->pos += 1;
+            return q[0];
+        }
+        if (r->len - r->pos >= 2 && !(q[1] & 0x80)) {
+            r->pos += 2;
+            return (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
+        }
+    }
+    return sesp_bufr_uvar_slow(r, max_bytes);
+}
+
+static inline uint32_t sesp_bufr_uvarint(sesp_bufr *r) { return (uint32_t)sesp_bufr_uvar_fast(r, 5); }
+static inline uint64_t sesp_bufr_uvarlong(sesp_bufr *r) { return sesp_bufr_uvar_fast(r, 10); }
 /* Zig-zag signed varints as in Kafka records and protobuf. */
-int32_t sesp_bufr_varint(sesp_bufr *r);
-int64_t sesp_bufr_varlong(sesp_bufr *r);
+static inline int32_t sesp_bufr_varint(sesp_bufr *r)
+{
+    uint32_t u = sesp_bufr_uvarint(r);
+    return (int32_t)((u >> 1) ^ (~(u & 1) + 1));
+}
+static inline int64_t sesp_bufr_varlong(sesp_bufr *r)
+{
+    uint64_t u = sesp_bufr_uvarlong(r);
+    return (int64_t)((u >> 1) ^ (~(u & 1) + 1));
+}
 /* Returns a pointer to n bytes inside the buffer and advances, or NULL (and
  * poisons) if fewer than n bytes are left. */
 const uint8_t *sesp_bufr_take(sesp_bufr *r, size_t n);
