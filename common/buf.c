@@ -23,21 +23,6 @@ void sesp_bufr_fail(sesp_bufr *r, int err)
         r->err = err;
 }
 
-const uint8_t *sesp_bufr_take(sesp_bufr *r, size_t n)
-{
-    if (r->err)
-        return NULL;
-    if (n > r->len - r->pos) {
-        r->err = SESP_ERR_TRUNCATED;
-        return NULL;
-    }
-    const uint8_t *q = r->p + r->pos;
-    r->pos += n;
-    return q;
-}
-
-bool sesp_bufr_skip(sesp_bufr *r, size_t n) { return sesp_bufr_take(r, n) != NULL; }
-
 static uint64_t rd_be(sesp_bufr *r, size_t n)
 {
     const uint8_t *q = sesp_bufr_take(r, n);

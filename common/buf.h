@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 typedef struct sesp_bufr {
     const uint8_t *p;   /* start of the whole buffer */
     size_t len;         /* total length */
@@ -78,11 +80,23 @@ static inline int64_t sesp_bufr_varlong(sesp_bufr *r)
     uint64_t u = sesp_bufr_uvarlong(r);
     return (int64_t)((u >> 1) ^ (~(u & 1) + 1));
 }
-/* Returns a pointer to n bytes inside the buffer and advances, or NULL (and
- * poisons) if fewer than n bytes are left. */
-const uint8_t *sesp_bufr_take(sesp_bufr *r, size_t n);
-bool sesp_bufr_skip(sesp_bufr *r, size_t n);
 void sesp_bufr_fail(sesp_bufr *r, int err);
+/* Returns a pointer to n bytes inside the buffer and advances, or NULL (and
+ * poisons with SESP_ERR_TRUNCATED) if fewer than n bytes are left.  Inline
+ * because record framing calls it several times per record. */
+static inline const uint8_t *sesp_bufr_take(sesp_bufr *r, size_t n)
+{
+    if (r->err)
+        return NULL;
+    if (n > r->len - r->pos) {
+        r->err = SESP_ERR_TRUNCATED;
+        return NULL;
+    }
+    const uint8_t *q = r->p + r->pos;
+    r->pos += n;
+    return q;
+}
+static inline bool sesp_bufr_skip(sesp_bufr *r, size_t n) { return sesp_bufr_take(r, n) != NULL; }
 
 void sesp_bufw_init(sesp_bufw *w, size_t initial_cap, size_t max_size);
 void sesp_bufw_free(sesp_bufw *w);

@@ -92,6 +92,20 @@ out:
     return rc;
 }
 
+/* Inline so the validation loop pays no call per header. */
+static inline int next_header(sesp_bufr *r, sesp_record_hdr *out)
+{
+    out->key_len = sesp_bufr_varint(r);
+    if (!r->err && out->key_len < 0)
+        sesp_bufr_fail(r, SESP_ERR_MALFORMED);     /* header keys are never null */
+    out->key = r->err ? NULL : sesp_bufr_take(r, (size_t)out->key_len);
+    out->value_len = sesp_bufr_varint(r);
+    if (!r->err && out->value_len < -1)
+        sesp_bufr_fail(r, SESP_ERR_MALFORMED);
+    out->value = (r->err || out->value_len < 0) ? NULL : sesp_bufr_take(r, (size_t)out->value_len);
+    return r->err ? SESP_ERR_MALFORMED : 0;
+}
+
 static const int64_t no_prev_delta = -1;
 
 int sesp_batch_iter_next(sesp_batch_iter *it, sesp_record *rec)
@@ -113,7 +127,8 @@ int sesp_batch_iter_next(sesp_batch_iter *it, sesp_record *rec)
     sesp_bufr rr;
     sesp_bufr_init(&rr, sesp_bufr_take(r, (size_t)rlen), (size_t)rlen);
     memset(rec, 0, sizeof *rec);
-    rec->attributes = sesp_bufr_i8(&rr);
+    const uint8_t *attr = sesp_bufr_take(&rr, 1);
+    rec->attributes = attr ? (int8_t)*attr : 0;
     int64_t ts_delta = sesp_bufr_varlong(&rr);
     int32_t off_delta = sesp_bufr_varint(&rr);
     rec->key_len = sesp_bufr_varint(&rr);
@@ -132,7 +147,7 @@ int sesp_batch_iter_next(sesp_batch_iter *it, sesp_record *rec)
     size_t hstart = rr.pos;
     for (int32_t i = 0; i < rec->header_count && !rr.err; i++) {
         sesp_record_hdr hd;
-        int hrc = sesp_record_next_header(&rr, &hd);
+        int hrc = next_header(&rr, &hd);
         if (hrc)
             sesp_bufr_fail(&rr, hrc);
     }
@@ -160,18 +175,7 @@ void sesp_batch_iter_free(sesp_batch_iter *it)
     it->owned = NULL;
 }
 
-int sesp_record_next_header(sesp_bufr *r, sesp_record_hdr *out)
-{
-    out->key_len = sesp_bufr_varint(r);
-    if (!r->err && out->key_len < 0)
-        sesp_bufr_fail(r, SESP_ERR_MALFORMED);     /* header keys are never null */
-    out->key = r->err ? NULL : sesp_bufr_take(r, (size_t)out->key_len);
-    out->value_len = sesp_bufr_varint(r);
-    if (!r->err && out->value_len < -1)
-        sesp_bufr_fail(r, SESP_ERR_MALFORMED);
-    out->value = (r->err || out->value_len < 0) ? NULL : sesp_bufr_take(r, (size_t)out->value_len);
-    return r->err ? SESP_ERR_MALFORMED : 0;
-}
+int sesp_record_next_header(sesp_bufr *r, sesp_record_hdr *out) { return next_header(r, out); }
 
 int sesp_batch_validate(const uint8_t *p, size_t len, int32_t max_bytes, sesp_batch_header *h)
 {
