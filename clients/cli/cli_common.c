@@ -199,3 +199,84 @@ rd_kafka_t *sesp_cli_client_new(sesp_cli_common *c, rd_kafka_type_t type)
     rd_kafka_metadata_destroy(md);
     return rk;
 }
+
+int sesp_cli_pick_sub(const char *cmd, const char *const *subs, size_t nsubs, int argc, char **argv,
+                      void (*usage)(FILE *), size_t *idx, char *prog, size_t prog_size)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1];
+    for (size_t i = 0; i < nsubs; i++) {
+        if (!strcmp(sub, subs[i])) {
+            *idx = i;
+            snprintf(prog, prog_size, "sesp %s %s", cmd, sub);
+            return -1;
+        }
+    }
+    fprintf(stderr, "sesp %s: unknown subcommand '%s' (", cmd, sub);
+    for (size_t i = 0; i < nsubs; i++)
+        fprintf(stderr, "%s%s", i ? "|" : "", subs[i]);
+    fprintf(stderr, ")\n");
+    return 2;
+}
+
+int sesp_cli_check_names(const sesp_cli_common *c, int nnames, int want, const char *noun)
+{
+    if (want == 0 && nnames)
+        fprintf(stderr, "%s: takes no %s name\n", c->prog, noun);
+    else if (want == 1 && nnames != 1)
+        fprintf(stderr, "%s: expects exactly one %s name\n", c->prog, noun);
+    else if (want < 0 && nnames < 1)
+        fprintf(stderr, "%s: expects at least one %s name\n", c->prog, noun);
+    else
+        return 0;
+    return 2;
+}
+
+rd_kafka_AdminOptions_t *sesp_cli_admin_options(const sesp_cli_common *c, rd_kafka_t *rk, rd_kafka_admin_op_t op)
+{
+    char errstr[256];
+    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, op);
+    if (!o) {
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        return NULL;
+    }
+    rd_kafka_AdminOptions_set_request_timeout(o, c->timeout_ms, errstr, sizeof errstr);
+    /* Only these calls carry an operation timeout: how long the controller waits for the change. */
+    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
+        op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS)
+        rd_kafka_AdminOptions_set_operation_timeout(o, c->timeout_ms, errstr, sizeof errstr);
+    return o;
+}
+
+rd_kafka_event_t *sesp_cli_wait_result(const sesp_cli_common *c, rd_kafka_queue_t *q)
+{
+    /* librdkafka enforces the request timeout itself; the margin only guards against a lost event. */
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, c->timeout_ms + 5000);
+    if (!ev) {
+        fprintf(stderr, "%s: no answer within %d ms\n", c->prog, c->timeout_ms);
+        return NULL;
+    }
+    if (rd_kafka_event_error(ev)) {
+        fprintf(stderr, "%s: %s\n", c->prog, rd_kafka_event_error_string(ev));
+        rd_kafka_event_destroy(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+int sesp_cli_one_topic(const sesp_cli_common *c, void (*usage)(FILE *), int argc, char **argv, const char **topic)
+{
+    if (c->help) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "%s: expects exactly one TOPIC (see --help)\n", c->prog);
+        return 2;
+    }
+    *topic = argv[optind];
+    return -1;
+}

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <librdkafka/rdkafka.h>
 
 #define SESP_CLI_DEFAULT_BOOTSTRAP "127.0.0.1:9092"
@@ -82,6 +83,37 @@ const char *sesp_cli_split_kv(const char *s, size_t *key_len);
 
 /* Finds the first occurrence of sep (sep_len > 0) in buf; NULL if absent. */
 const void *sesp_cli_find_sep(const void *buf, size_t len, const char *sep, size_t sep_len);
+
+/*
+ * Picks the subcommand of a `sesp CMD SUB ...` command from argv[1] among
+ * subs[0..nsubs): on success *idx is its index, prog gets "sesp CMD SUB" and
+ * the return is -1 (go on); otherwise the exit code after printing usage
+ * (no subcommand: stderr, 2; --help: stdout, 0) or an unknown-subcommand error (2).
+ */
+int sesp_cli_pick_sub(const char *cmd, const char *const *subs, size_t nsubs, int argc, char **argv,
+                      void (*usage)(FILE *), size_t *idx, char *prog, size_t prog_size);
+
+/*
+ * Ends option parsing of a command with one TOPIC operand: after --help prints
+ * usage to stdout and returns 0; without exactly one operand left at optind
+ * returns 2 after saying so; else *topic = that operand and the return is -1.
+ */
+int sesp_cli_one_topic(const sesp_cli_common *c, void (*usage)(FILE *), int argc, char **argv, const char **topic);
+
+/*
+ * Checks the count of NAME operands: want 0 takes none, 1 exactly one, -1 at
+ * least one.  0 if it fits, else 2 after printing "takes no <noun> name" etc.
+ */
+int sesp_cli_check_names(const sesp_cli_common *c, int nnames, int want, const char *noun);
+
+/*
+ * AdminOptions for op bounded by c->timeout_ms (request timeout, and the
+ * operation timeout for the calls that have one); NULL after printing.
+ */
+rd_kafka_AdminOptions_t *sesp_cli_admin_options(const sesp_cli_common *c, rd_kafka_t *rk, rd_kafka_admin_op_t op);
+
+/* Waits for an admin call's result event on q; NULL after printing if it failed or timed out. */
+rd_kafka_event_t *sesp_cli_wait_result(const sesp_cli_common *c, rd_kafka_queue_t *q);
 
 /* Non-zero once SIGINT/SIGTERM arrived (after sesp_cli_trap_signals()). */
 extern volatile sig_atomic_t sesp_cli_stop;

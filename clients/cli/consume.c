@@ -340,17 +340,9 @@ int sesp_cli_consume_main(int argc, char **argv)
             goto out;
         }
     }
-    if (s.c.help) {
-        usage(stdout);
-        rc = 0;
+    if ((rc = sesp_cli_one_topic(&s.c, usage, argc, argv, &s.topic)) >= 0)
         goto out;
-    }
-    if (argc - optind != 1) {
-        fprintf(stderr, "%s: expects exactly one TOPIC (see --help)\n", s.c.prog);
-        rc = 2;
-        goto out;
-    }
-    s.topic = argv[optind];
+    rc = 1;
     if (starts > 1) {
         fprintf(stderr, "%s: give at most one of --from-beginning, --offset, --timestamp\n", s.c.prog);
         rc = 2;

@@ -137,34 +137,6 @@ static int parse(group_args *a, int argc, char **argv)
     return 0;
 }
 
-static rd_kafka_AdminOptions_t *admin_options(group_args *a, rd_kafka_t *rk, rd_kafka_admin_op_t op)
-{
-    char errstr[256];
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, op);
-    if (o)
-        rd_kafka_AdminOptions_set_request_timeout(o, a->c.timeout_ms, errstr, sizeof errstr);
-    else
-        fprintf(stderr, "%s: out of memory\n", a->c.prog);
-    return o;
-}
-
-/* Waits for an admin result; NULL after printing if it failed or timed out. */
-static rd_kafka_event_t *wait_result(group_args *a, rd_kafka_queue_t *q)
-{
-    /* librdkafka enforces the request timeout; the margin only guards against a lost event. */
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, a->c.timeout_ms + 5000);
-    if (!ev) {
-        fprintf(stderr, "%s: no answer within %d ms\n", a->c.prog, a->c.timeout_ms);
-        return NULL;
-    }
-    if (rd_kafka_event_error(ev)) {
-        fprintf(stderr, "%s: %s\n", a->c.prog, rd_kafka_event_error_string(ev));
-        rd_kafka_event_destroy(ev);
-        return NULL;
-    }
-    return ev;
-}
-
 static const char *or_dash(const char *s)
 {
     return s && *s ? s : "-";
@@ -197,11 +169,11 @@ static int cmd_list(group_args *a, rd_kafka_t *rk, rd_kafka_queue_t *q)
 {
     int rc = 1;
     rd_kafka_event_t *ev = NULL;
-    rd_kafka_AdminOptions_t *o = admin_options(a, rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
+    rd_kafka_AdminOptions_t *o = sesp_cli_admin_options(&a->c, rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
     if (!o)
         return 1;
     rd_kafka_ListConsumerGroups(rk, o, q);
-    if (!(ev = wait_result(a, q)))
+    if (!(ev = sesp_cli_wait_result(&a->c, q)))
         goto out;
     const rd_kafka_ListConsumerGroups_result_t *res = rd_kafka_event_ListConsumerGroups_result(ev);
     size_t nerr, n;
@@ -233,13 +205,13 @@ static const rd_kafka_ConsumerGroupDescription_t *describe_one(group_args *a, rd
                                                                const char *group, rd_kafka_event_t **evp)
 {
     *evp = NULL;
-    rd_kafka_AdminOptions_t *o = admin_options(a, rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
+    rd_kafka_AdminOptions_t *o = sesp_cli_admin_options(&a->c, rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
     if (!o)
         return NULL;
     const char *groups[1] = {group};
     rd_kafka_DescribeConsumerGroups(rk, groups, 1, o, q);
     rd_kafka_AdminOptions_destroy(o);
-    rd_kafka_event_t *ev = wait_result(a, q);
+    rd_kafka_event_t *ev = sesp_cli_wait_result(&a->c, q);
     if (!ev)
         return NULL;
     size_t n;
@@ -267,13 +239,13 @@ static rd_kafka_topic_partition_list_t *committed_offsets(group_args *a, rd_kafk
 {
     rd_kafka_topic_partition_list_t *out = NULL;
     rd_kafka_event_t *ev = NULL;
-    rd_kafka_AdminOptions_t *o = admin_options(a, rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+    rd_kafka_AdminOptions_t *o = sesp_cli_admin_options(&a->c, rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
     if (!o)
         return NULL;
     rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, NULL);
     rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, o, q);
     rd_kafka_ListConsumerGroupOffsets_destroy(req);
-    if (!(ev = wait_result(a, q)))
+    if (!(ev = sesp_cli_wait_result(&a->c, q)))
         goto out;
     size_t n;
     const rd_kafka_group_result_t **gr =
@@ -472,12 +444,12 @@ static int cmd_delete(group_args *a, rd_kafka_t *rk, rd_kafka_queue_t *q)
         }
         if (!(parts = resolve_topics(a, rk)))
             goto out;
-        if (!(o = admin_options(a, rk, RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS)))
+        if (!(o = sesp_cli_admin_options(&a->c, rk, RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS)))
             goto out;
         rd_kafka_DeleteConsumerGroupOffsets_t *req = rd_kafka_DeleteConsumerGroupOffsets_new(a->names[0], parts);
         rd_kafka_DeleteConsumerGroupOffsets(rk, &req, 1, o, q);
         rd_kafka_DeleteConsumerGroupOffsets_destroy(req);
-        if (!(ev = wait_result(a, q)))
+        if (!(ev = sesp_cli_wait_result(&a->c, q)))
             goto out;
         size_t n;
         const rd_kafka_group_result_t **gr = rd_kafka_DeleteConsumerGroupOffsets_result_groups(
@@ -495,11 +467,11 @@ static int cmd_delete(group_args *a, rd_kafka_t *rk, rd_kafka_queue_t *q)
     }
     for (int i = 0; i < a->nnames; i++)
         reqs[i] = rd_kafka_DeleteGroup_new(a->names[i]);
-    if ((o = admin_options(a, rk, RD_KAFKA_ADMIN_OP_DELETEGROUPS)))
+    if ((o = sesp_cli_admin_options(&a->c, rk, RD_KAFKA_ADMIN_OP_DELETEGROUPS)))
         rd_kafka_DeleteGroups(rk, reqs, (size_t)a->nnames, o, q);
     rd_kafka_DeleteGroup_destroy_array(reqs, (size_t)a->nnames);
     free(reqs);
-    if (!o || !(ev = wait_result(a, q)))
+    if (!o || !(ev = sesp_cli_wait_result(&a->c, q)))
         goto out;
     size_t n;
     const rd_kafka_group_result_t **gr = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &n);
@@ -613,12 +585,12 @@ static int cmd_reset(group_args *a, rd_kafka_t *rk, rd_kafka_queue_t *q)
         rc = 0;
         goto out;
     }
-    if (!(o = admin_options(a, rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS)))
+    if (!(o = sesp_cli_admin_options(&a->c, rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS)))
         goto out;
     rd_kafka_AlterConsumerGroupOffsets_t *req = rd_kafka_AlterConsumerGroupOffsets_new(group, parts);
     rd_kafka_AlterConsumerGroupOffsets(rk, &req, 1, o, q);
     rd_kafka_AlterConsumerGroupOffsets_destroy(req);
-    if (!(ev = wait_result(a, q)))
+    if (!(ev = sesp_cli_wait_result(&a->c, q)))
         goto out;
     size_t n;
     const rd_kafka_group_result_t **gr =
@@ -644,21 +616,12 @@ out:
 int sesp_cli_group_main(int argc, char **argv)
 {
     static const char *const subs[] = {"list", "describe", "delete", "reset-offsets"};
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *sub = argv[1];
     size_t si;
-    for (si = 0; si < sizeof subs / sizeof subs[0]; si++)
-        if (!strcmp(sub, subs[si]))
-            break;
-    if (si == sizeof subs / sizeof subs[0]) {
-        fprintf(stderr, "sesp group: unknown subcommand '%s' (list|describe|delete|reset-offsets)\n", sub);
-        return 2;
-    }
     char prog[64];
-    snprintf(prog, sizeof prog, "sesp group %s", sub);
+    int picked = sesp_cli_pick_sub("group", subs, sizeof subs / sizeof subs[0], argc, argv, usage, &si, prog,
+                                   sizeof prog);
+    if (picked >= 0)
+        return picked;
 
     group_args a;
     memset(&a, 0, sizeof a);
@@ -673,12 +636,9 @@ int sesp_cli_group_main(int argc, char **argv)
         goto out;
     }
     int lists = si == 0, deletes = si == 2, resets = si == 3;
-    if ((lists && a.nnames) || (!lists && !deletes && a.nnames != 1) || (deletes && a.nnames < 1)) {
-        fprintf(stderr, "%s: %s\n", prog, lists ? "takes no group name" :
-                deletes ? "expects at least one group name" : "expects exactly one group name");
-        rc = 2;
+    if ((rc = sesp_cli_check_names(&a.c, a.nnames, lists ? 0 : deletes ? -1 : 1, "group")))
         goto out;
-    }
+    rc = 1;
     if ((!resets && (a.mode != RESET_NONE || a.execute)) || (!resets && !deletes && a.ntopics)) {
         fprintf(stderr, "%s: option not valid for this subcommand (see --help)\n", prog);
         rc = 2;

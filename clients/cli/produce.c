@@ -166,17 +166,9 @@ int sesp_cli_produce_main(int argc, char **argv)
             goto out;
         }
     }
-    if (s.c.help) {
-        usage(stdout);
-        rc = 0;
+    if ((rc = sesp_cli_one_topic(&s.c, usage, argc, argv, &topic)) >= 0)
         goto out;
-    }
-    if (argc - optind != 1) {
-        fprintf(stderr, "%s: expects exactly one TOPIC (see --help)\n", s.c.prog);
-        rc = 2;
-        goto out;
-    }
-    topic = argv[optind];
+    rc = 1;
 
     rd_kafka_conf_set_dr_msg_cb(s.c.conf, dr_cb);
     if (!(rk = sesp_cli_client_new(&s.c, RD_KAFKA_PRODUCER)))

@@ -144,36 +144,6 @@ static int parse(topic_args *a, int argc, char **argv)
     return 0;
 }
 
-/* Runs an admin call's result event wait; NULL after printing if it timed out. */
-static rd_kafka_event_t *wait_result(topic_args *a, rd_kafka_queue_t *q)
-{
-    /* librdkafka enforces the request timeout itself; the margin only guards against a lost event. */
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, a->c.timeout_ms + 5000);
-    if (!ev) {
-        fprintf(stderr, "%s: no answer within %d ms\n", a->c.prog, a->c.timeout_ms);
-        return NULL;
-    }
-    if (rd_kafka_event_error(ev)) {
-        fprintf(stderr, "%s: %s\n", a->c.prog, rd_kafka_event_error_string(ev));
-        rd_kafka_event_destroy(ev);
-        return NULL;
-    }
-    return ev;
-}
-
-static rd_kafka_AdminOptions_t *admin_options(topic_args *a, rd_kafka_t *rk, rd_kafka_admin_op_t op)
-{
-    char errstr[256];
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, op);
-    if (!o)
-        return NULL;
-    rd_kafka_AdminOptions_set_request_timeout(o, a->c.timeout_ms, errstr, sizeof errstr);
-    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
-        op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS)
-        rd_kafka_AdminOptions_set_operation_timeout(o, a->c.timeout_ms, errstr, sizeof errstr);
-    return o;
-}
-
 /* Prints per-topic results of CreateTopics/DeleteTopics/CreatePartitions; 0 if all ok. */
 static int topic_results(topic_args *a, const rd_kafka_topic_result_t **res, size_t n, const char *done,
                          int ok_if_exists)
@@ -214,10 +184,10 @@ static int cmd_create(topic_args *a, rd_kafka_t *rk, rd_kafka_queue_t *q)
             goto out;
         }
     }
-    if (!(o = admin_options(a, rk, RD_KAFKA_ADMIN_OP_CREATETOPICS)))
+    if (!(o = sesp_cli_admin_options(&a->c, rk, RD_KAFKA_ADMIN_OP_CREATETOPICS)))
         goto out;
     rd_kafka_CreateTopics(rk, &nt, 1, o, q);
-    if (!(ev = wait_result(a, q)))
+    if (!(ev = sesp_cli_wait_result(&a->c, q)))
         goto out;
     size_t n;
     const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
@@ -242,10 +212,10 @@ static int cmd_delete(topic_args *a, rd_kafka_t *rk, rd_kafka_queue_t *q)
         goto out;
     for (int i = 0; i < a->nnames; i++)
         dt[i] = rd_kafka_DeleteTopic_new(a->names[i]);
-    if (!(o = admin_options(a, rk, RD_KAFKA_ADMIN_OP_DELETETOPICS)))
+    if (!(o = sesp_cli_admin_options(&a->c, rk, RD_KAFKA_ADMIN_OP_DELETETOPICS)))
         goto out;
     rd_kafka_DeleteTopics(rk, dt, (size_t)a->nnames, o, q);
-    if (!(ev = wait_result(a, q)))
+    if (!(ev = sesp_cli_wait_result(&a->c, q)))
         goto out;
     size_t n;
     const rd_kafka_topic_result_t **res = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
@@ -314,11 +284,11 @@ static rd_kafka_event_t *describe_configs(topic_args *a, rd_kafka_t *rk, rd_kafk
 {
     rd_kafka_event_t *ev = NULL;
     rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name);
-    rd_kafka_AdminOptions_t *o = admin_options(a, rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_AdminOptions_t *o = sesp_cli_admin_options(&a->c, rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
     if (!cr || !o)
         goto out;
     rd_kafka_DescribeConfigs(rk, &cr, 1, o, q);
-    if (!(ev = wait_result(a, q)))
+    if (!(ev = sesp_cli_wait_result(&a->c, q)))
         goto out;
     size_t n;
     const rd_kafka_ConfigResource_t **res =
@@ -412,10 +382,10 @@ static int alter_partitions(topic_args *a, rd_kafka_t *rk, rd_kafka_queue_t *q)
         fprintf(stderr, "%s: %s\n", a->c.prog, errstr);
         goto out;
     }
-    if (!(o = admin_options(a, rk, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS)))
+    if (!(o = sesp_cli_admin_options(&a->c, rk, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS)))
         goto out;
     rd_kafka_CreatePartitions(rk, &np, 1, o, q);
-    if (!(ev = wait_result(a, q)))
+    if (!(ev = sesp_cli_wait_result(&a->c, q)))
         goto out;
     size_t n;
     const rd_kafka_topic_result_t **res =
@@ -495,10 +465,10 @@ static int alter_configs(topic_args *a, rd_kafka_t *rk, rd_kafka_queue_t *q)
     free(deleted);
     for (size_t i = 0; i < a->nsets; i++)
         rd_kafka_ConfigResource_set_config(cr, a->sets[i].key, a->sets[i].value);
-    if (!(o = admin_options(a, rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS)))
+    if (!(o = sesp_cli_admin_options(&a->c, rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS)))
         goto out;
     rd_kafka_AlterConfigs(rk, &cr, 1, o, q);
-    if (!(ev = wait_result(a, q)))
+    if (!(ev = sesp_cli_wait_result(&a->c, q)))
         goto out;
     const rd_kafka_ConfigResource_t **res = rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev), &n);
     for (size_t i = 0; i < n; i++) {
@@ -540,21 +510,13 @@ static int cmd_alter(topic_args *a, rd_kafka_t *rk, rd_kafka_queue_t *q)
 int sesp_cli_topic_main(int argc, char **argv)
 {
     static const char *const subs[] = {"create", "list", "describe", "alter", "delete"};
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *sub = argv[1];
     size_t si;
-    for (si = 0; si < sizeof subs / sizeof subs[0]; si++)
-        if (!strcmp(sub, subs[si]))
-            break;
-    if (si == sizeof subs / sizeof subs[0]) {
-        fprintf(stderr, "sesp topic: unknown subcommand '%s' (create|list|describe|alter|delete)\n", sub);
-        return 2;
-    }
     char prog[64];
-    snprintf(prog, sizeof prog, "sesp topic %s", sub);
+    int picked = sesp_cli_pick_sub("topic", subs, sizeof subs / sizeof subs[0], argc, argv, usage, &si, prog,
+                                   sizeof prog);
+    if (picked >= 0)
+        return picked;
+    const char *sub = subs[si];
 
     topic_args a;
     memset(&a, 0, sizeof a);
@@ -571,12 +533,9 @@ int sesp_cli_topic_main(int argc, char **argv)
         goto out;
     }
     int want_names = !strcmp(sub, "list") ? 0 : !strcmp(sub, "delete") ? -1 : 1;
-    if ((want_names == 0 && a.nnames) || (want_names == 1 && a.nnames != 1) || (want_names < 0 && a.nnames < 1)) {
-        fprintf(stderr, "%s: %s\n", prog, want_names == 0 ? "takes no topic name" :
-                want_names == 1 ? "expects exactly one topic name" : "expects at least one topic name");
-        rc = 2;
+    if ((rc = sesp_cli_check_names(&a.c, a.nnames, want_names, "topic")))
         goto out;
-    }
+    rc = 1;
     int creates = !strcmp(sub, "create"), alters = !strcmp(sub, "alter");
     if ((!creates && !alters && (a.partitions >= 0 || a.nsets)) || (!creates && (a.replication >= 0 || a.if_not_exists)) ||
         (!alters && a.ndels)) {
