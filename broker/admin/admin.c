@@ -1,6 +1,7 @@
 /*
  * Registration of the admin APIs and the helpers their handlers share:
- * arena-backed error messages, duplicate detection within one request, and
+ * arena-backed error messages, duplicate detection within one request, the
+ * per-resource loop of the two AlterConfigs APIs, and
  * the check that a manual replica assignment names only this node (the
  * single broker every partition lives on).
  */
@@ -118,11 +119,32 @@ int16_t sesp_admin_topic_exists(sesp_req *rq, sesp_kstr name, char *msg, size_t 
     return 0;
 }
 
-bool sesp_admin_dup_resource(const int8_t *types, const sesp_kstr *names, int32_t n, int32_t i)
+static bool dup_resource(const sesp_admin_res *res, int32_t n, int32_t i)
 {
     for (int32_t j = 0; j < n; j++)
-        if (j != i && types[j] == types[i] && names[j].len == names[i].len &&
-            (names[i].len <= 0 || memcmp(names[j].ptr, names[i].ptr, (size_t)names[i].len) == 0))
+        if (j != i && res[j].type == res[i].type && res[j].name.len == res[i].name.len &&
+            (res[i].name.len <= 0 || memcmp(res[j].name.ptr, res[i].name.ptr, (size_t)res[i].name.len) == 0))
             return true;
     return false;
+}
+
+void sesp_admin_apply_resources(sesp_req *rq, sesp_admin_res *res, int32_t n, sesp_admin_apply_fn apply,
+                                const void *ctx)
+{
+    for (int32_t i = 0; i < n; i++) {
+        char msg[SESP_TOPICS_MSG_LEN] = "";
+        int16_t e;
+        if (dup_resource(res, n, i)) {
+            e = SESP_KERR_INVALID_REQUEST;
+            snprintf(msg, sizeof msg, "Duplicate resource.");
+        } else {
+            e = apply(rq, ctx, i, msg, sizeof msg);
+        }
+        res[i].err = e;
+        res[i].msg = sesp_admin_msg(rq, e, msg);
+    }
+    /* Only now: a null name must still differ from an empty one in the duplicate check. */
+    for (int32_t i = 0; i < n; i++)
+        if (res[i].name.len < 0)
+            res[i].name = SESP_KSTR("");
 }

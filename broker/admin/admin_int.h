@@ -52,8 +52,24 @@ int16_t sesp_admin_alter_broker(sesp_req *rq, sesp_kstr name, const char *const 
  * UNKNOWN_TOPIC_OR_PARTITION, with msg filled. */
 int16_t sesp_admin_topic_exists(sesp_req *rq, sesp_kstr name, char *msg, size_t msglen);
 
-/* True if resource (types[i], names[i]) appears at another index. */
-bool sesp_admin_dup_resource(const int8_t *types, const sesp_kstr *names, int32_t n, int32_t i);
+/* One config resource of an AlterConfigs-style request and its outcome. */
+typedef struct sesp_admin_res {
+    int8_t type;
+    sesp_kstr name;  /* as requested; "" instead of null once applied, for the response */
+    int16_t err;
+    sesp_kstr msg;   /* the response's error message (sesp_admin_msg) */
+} sesp_admin_res;
+
+/* Applies resource i of the request ctx; 0 or a Kafka error with msg filled. */
+typedef int16_t (*sesp_admin_apply_fn)(sesp_req *rq, const void *ctx, int32_t i, char *msg, size_t msglen);
+
+/*
+ * Runs apply on each of res[0..n) (type and name set by the caller) and sets
+ * its err and msg; a (type, name) given twice is applied to neither and fails
+ * with INVALID_REQUEST.
+ */
+void sesp_admin_apply_resources(sesp_req *rq, sesp_admin_res *res, int32_t n, sesp_admin_apply_fn apply,
+                                const void *ctx);
 
 /* Encodes with enc and finishes rq (closing on an encoding failure). */
 #define SESP_ADMIN_RESPOND(rq, enc, v, m)                                                                  \

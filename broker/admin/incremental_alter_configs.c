@@ -195,6 +195,12 @@ static int16_t alter_one(sesp_req *rq, const ires *res, bool validate_only, char
     return sesp_admin_alter_broker(rq, res->resource_name, keys, nset, msg, msglen);
 }
 
+static int16_t apply_at(sesp_req *rq, const void *ctx, int32_t i, char *msg, size_t msglen)
+{
+    const sesp_kmsg_incremental_alter_configs_request *req = ctx;
+    return alter_one(rq, &req->resources[i], req->validate_only, msg, msglen);
+}
+
 void sesp_admin_h_incremental_alter_configs(sesp_req *rq)
 {
     int16_t v = rq->hdr.api_version;
@@ -207,32 +213,24 @@ void sesp_admin_h_incremental_alter_configs(sesp_req *rq)
     sesp_kmsg_incremental_alter_configs_response m;
     sesp_kmsg_incremental_alter_configs_response_init(&m);
     m.responses = sesp_arena_calloc(&rq->arena, (size_t)n + 1, sizeof *m.responses);
-    int8_t *types = sesp_arena_calloc(&rq->arena, (size_t)n + 1, sizeof *types);
-    sesp_kstr *names = sesp_arena_calloc(&rq->arena, (size_t)n + 1, sizeof *names);
-    if (!m.responses || !types || !names) {
+    sesp_admin_res *res = sesp_arena_calloc(&rq->arena, (size_t)n + 1, sizeof *res);
+    if (!m.responses || !res) {
         sesp_req_close(rq);
         return;
     }
     for (int32_t i = 0; i < n; i++) {
-        types[i] = req.resources[i].resource_type;
-        names[i] = req.resources[i].resource_name;
+        res[i].type = req.resources[i].resource_type;
+        res[i].name = req.resources[i].resource_name;
     }
+    sesp_admin_apply_resources(rq, res, n, apply_at, &req);
     m.responses_count = n;
     for (int32_t i = 0; i < n; i++) {
         sesp_kmsg_incremental_alter_configs_response_alter_configs_resource_response *r = &m.responses[i];
         sesp_kmsg_incremental_alter_configs_response_alter_configs_resource_response_init(r);
-        r->resource_type = types[i];
-        r->resource_name = names[i].len >= 0 ? names[i] : SESP_KSTR("");
-        char msg[SESP_TOPICS_MSG_LEN] = "";
-        int16_t e;
-        if (sesp_admin_dup_resource(types, names, n, i)) {
-            e = SESP_KERR_INVALID_REQUEST;
-            snprintf(msg, sizeof msg, "Duplicate resource.");
-        } else {
-            e = alter_one(rq, &req.resources[i], req.validate_only, msg, sizeof msg);
-        }
-        r->error_code = e;
-        r->error_message = sesp_admin_msg(rq, e, msg);
+        r->resource_type = res[i].type;
+        r->resource_name = res[i].name;
+        r->error_code = res[i].err;
+        r->error_message = res[i].msg;
     }
     SESP_ADMIN_RESPOND(rq, sesp_kmsg_incremental_alter_configs_response_encode, v, &m);
 }
