@@ -35,6 +35,27 @@ static sesp_pq_bytes get_bin(sesp_tc_reader *t)
 
 static void skip_or_fail(sesp_tc_reader *t, int ft) { sesp_tc_skip(t, ft); }
 
+/*
+ * Begins a list<struct> field of type ft: the arena array for its elements
+ * (size sz each) with *n their count, or NULL with the reader failed.
+ */
+static void *dec_struct_list(sesp_tc_reader *t, int ft, sesp_arena *a, size_t sz, uint32_t *n)
+{
+    int et;
+    uint32_t cnt;
+    if (ft != SESP_TC_LIST || !sesp_tc_list(t, &et, &cnt) || et != SESP_TC_STRUCT) {
+        FAIL(t);
+        return NULL;
+    }
+    void *v = sesp_arena_calloc(a, cnt ? cnt : 1, sz);
+    if (!v) {
+        sesp_bufr_fail(&t->r, SESP_ERR_NOMEM);
+        return NULL;
+    }
+    *n = cnt;
+    return v;
+}
+
 /* ---- Statistics ---- */
 
 static void dec_stats(sesp_tc_reader *t, sesp_pq_md_stats *s)
@@ -372,17 +393,13 @@ static void dec_row_group(sesp_tc_reader *t, sesp_arena *a, sesp_pq_md_row_group
     int ft;
     while ((ft = sesp_tc_field(t, &id)) != SESP_TC_STOP) {
         switch (id) {
-        case 1: {
-            int et; uint32_t n;
-            if (ft != SESP_TC_LIST || !sesp_tc_list(t, &et, &n) || et != SESP_TC_STRUCT) { FAIL(t); break; }
-            g->columns = sesp_arena_calloc(a, n ? n : 1, sizeof *g->columns);
-            if (!g->columns) { sesp_bufr_fail(&t->r, SESP_ERR_NOMEM); break; }
-            g->ncolumns = n;
-            for (uint32_t i = 0; i < n && !t->r.err; i++)
+        case 1:
+            if (!(g->columns = dec_struct_list(t, ft, a, sizeof *g->columns, &g->ncolumns)))
+                break;
+            for (uint32_t i = 0; i < g->ncolumns && !t->r.err; i++)
                 dec_chunk(t, a, &g->columns[i]);
             have_cols = true;
             break;
-        }
         case 2: g->total_byte_size = sesp_tc_i64_of(t, ft); break;
         case 3: g->num_rows = sesp_tc_i64_of(t, ft); have_rows = true; break;
         case 5: g->file_offset = sesp_tc_i64_of(t, ft); break;
@@ -411,39 +428,27 @@ int sesp_pq_md_file_decode(const uint8_t *p, size_t len, sesp_arena *a, sesp_pq_
     while ((ft = sesp_tc_field(t, &id)) != SESP_TC_STOP) {
         switch (id) {
         case 1: f->version = sesp_tc_int_of(t, ft); break;
-        case 2: {
-            int et; uint32_t n;
-            if (ft != SESP_TC_LIST || !sesp_tc_list(t, &et, &n) || et != SESP_TC_STRUCT) { FAIL(t); break; }
-            f->schema = sesp_arena_calloc(a, n ? n : 1, sizeof *f->schema);
-            if (!f->schema) { sesp_bufr_fail(&t->r, SESP_ERR_NOMEM); break; }
-            f->nschema = n;
-            for (uint32_t i = 0; i < n && !t->r.err; i++)
+        case 2:
+            if (!(f->schema = dec_struct_list(t, ft, a, sizeof *f->schema, &f->nschema)))
+                break;
+            for (uint32_t i = 0; i < f->nschema && !t->r.err; i++)
                 dec_schema_el(t, a, &f->schema[i]);
             have_schema = true;
             break;
-        }
         case 3: f->num_rows = sesp_tc_i64_of(t, ft); have_rows = true; break;
-        case 4: {
-            int et; uint32_t n;
-            if (ft != SESP_TC_LIST || !sesp_tc_list(t, &et, &n) || et != SESP_TC_STRUCT) { FAIL(t); break; }
-            f->row_groups = sesp_arena_calloc(a, n ? n : 1, sizeof *f->row_groups);
-            if (!f->row_groups) { sesp_bufr_fail(&t->r, SESP_ERR_NOMEM); break; }
-            f->nrow_groups = n;
-            for (uint32_t i = 0; i < n && !t->r.err; i++)
+        case 4:
+            if (!(f->row_groups = dec_struct_list(t, ft, a, sizeof *f->row_groups, &f->nrow_groups)))
+                break;
+            for (uint32_t i = 0; i < f->nrow_groups && !t->r.err; i++)
                 dec_row_group(t, a, &f->row_groups[i]);
             have_rgs = true;
             break;
-        }
-        case 5: {
-            int et; uint32_t n;
-            if (ft != SESP_TC_LIST || !sesp_tc_list(t, &et, &n) || et != SESP_TC_STRUCT) { FAIL(t); break; }
-            f->kv = sesp_arena_calloc(a, n ? n : 1, sizeof *f->kv);
-            if (!f->kv) { sesp_bufr_fail(&t->r, SESP_ERR_NOMEM); break; }
-            f->nkv = n;
-            for (uint32_t i = 0; i < n && !t->r.err; i++)
+        case 5:
+            if (!(f->kv = dec_struct_list(t, ft, a, sizeof *f->kv, &f->nkv)))
+                break;
+            for (uint32_t i = 0; i < f->nkv && !t->r.err; i++)
                 dec_kv(t, a, &f->kv[i]);
             break;
-        }
         case 6: if (ft == SESP_TC_BINARY) f->created_by = dup_bin(t, a); else FAIL(t); break;
         default: skip_or_fail(t, ft); break;
         }
@@ -514,7 +519,12 @@ void sesp_pq_md_file_encode(const sesp_pq_md_file *f, sesp_bufw *w)
 
 /* ---- PageHeader ---- */
 
-static void dec_data_v1(sesp_tc_reader *t, sesp_pq_md_page *h)
+/* A field of one of the PageHeader's nested structs, decoded into h. */
+typedef void (*page_field_fn)(sesp_tc_reader *t, sesp_pq_md_page *h, int16_t id, int ft);
+
+/* Decodes a nested struct through field(); fails unless every field id in
+ * required (bit i for id i) was present. */
+static void dec_page_part(sesp_tc_reader *t, sesp_pq_md_page *h, uint32_t required, page_field_fn field)
 {
     uint32_t seen = 0;
     if (!sesp_tc_struct_begin(t))
@@ -522,75 +532,57 @@ static void dec_data_v1(sesp_tc_reader *t, sesp_pq_md_page *h)
     int16_t id;
     int ft;
     while ((ft = sesp_tc_field(t, &id)) != SESP_TC_STOP) {
-        if (id >= 1 && id <= 4) seen |= 1u << id;
-        switch (id) {
-        case 1: h->data.num_values = sesp_tc_int_of(t, ft); break;
-        case 2: h->data.encoding = sesp_tc_int_of(t, ft); break;
-        case 3: h->data.def_encoding = sesp_tc_int_of(t, ft); break;
-        case 4: h->data.rep_encoding = sesp_tc_int_of(t, ft); break;
-        case 5:
-            if (ft != SESP_TC_STRUCT) { FAIL(t); break; }
-            dec_stats(t, &h->data.stats);
-            h->data.has_stats = true;
-            break;
-        default: skip_or_fail(t, ft); break;
-        }
+        if (id >= 0 && id < 32) seen |= (1u << id) & required;
+        field(t, h, id, ft);
     }
-    if (seen != 0x1e)
+    if (seen != required)
         FAIL(t);
     sesp_tc_struct_end(t);
 }
 
-static void dec_data_v2(sesp_tc_reader *t, sesp_pq_md_page *h)
+static void data_v1_field(sesp_tc_reader *t, sesp_pq_md_page *h, int16_t id, int ft)
 {
-    uint32_t seen = 0;
-    h->v2.is_compressed = true;
-    if (!sesp_tc_struct_begin(t))
-        return;
-    int16_t id;
-    int ft;
-    while ((ft = sesp_tc_field(t, &id)) != SESP_TC_STOP) {
-        if (id >= 1 && id <= 6) seen |= 1u << id;
-        switch (id) {
-        case 1: h->v2.num_values = sesp_tc_int_of(t, ft); break;
-        case 2: h->v2.num_nulls = sesp_tc_int_of(t, ft); break;
-        case 3: h->v2.num_rows = sesp_tc_int_of(t, ft); break;
-        case 4: h->v2.encoding = sesp_tc_int_of(t, ft); break;
-        case 5: h->v2.def_len = sesp_tc_int_of(t, ft); break;
-        case 6: h->v2.rep_len = sesp_tc_int_of(t, ft); break;
-        case 7: h->v2.is_compressed = sesp_tc_bool(t, ft); break;
-        case 8:
-            if (ft != SESP_TC_STRUCT) { FAIL(t); break; }
-            dec_stats(t, &h->v2.stats);
-            h->v2.has_stats = true;
-            break;
-        default: skip_or_fail(t, ft); break;
-        }
+    switch (id) {
+    case 1: h->data.num_values = sesp_tc_int_of(t, ft); break;
+    case 2: h->data.encoding = sesp_tc_int_of(t, ft); break;
+    case 3: h->data.def_encoding = sesp_tc_int_of(t, ft); break;
+    case 4: h->data.rep_encoding = sesp_tc_int_of(t, ft); break;
+    case 5:
+        if (ft != SESP_TC_STRUCT) { FAIL(t); break; }
+        dec_stats(t, &h->data.stats);
+        h->data.has_stats = true;
+        break;
+    default: skip_or_fail(t, ft); break;
     }
-    if (seen != 0x7e)
-        FAIL(t);
-    sesp_tc_struct_end(t);
 }
 
-static void dec_dict(sesp_tc_reader *t, sesp_pq_md_page *h)
+static void data_v2_field(sesp_tc_reader *t, sesp_pq_md_page *h, int16_t id, int ft)
 {
-    uint32_t seen = 0;
-    if (!sesp_tc_struct_begin(t))
-        return;
-    int16_t id;
-    int ft;
-    while ((ft = sesp_tc_field(t, &id)) != SESP_TC_STOP) {
-        if (id >= 1 && id <= 2) seen |= 1u << id;
-        switch (id) {
-        case 1: h->dict.num_values = sesp_tc_int_of(t, ft); break;
-        case 2: h->dict.encoding = sesp_tc_int_of(t, ft); break;
-        case 3: h->dict.is_sorted = sesp_tc_bool(t, ft); break;
-        default: skip_or_fail(t, ft); break;
-        }
+    switch (id) {
+    case 1: h->v2.num_values = sesp_tc_int_of(t, ft); break;
+    case 2: h->v2.num_nulls = sesp_tc_int_of(t, ft); break;
+    case 3: h->v2.num_rows = sesp_tc_int_of(t, ft); break;
+    case 4: h->v2.encoding = sesp_tc_int_of(t, ft); break;
+    case 5: h->v2.def_len = sesp_tc_int_of(t, ft); break;
+    case 6: h->v2.rep_len = sesp_tc_int_of(t, ft); break;
+    case 7: h->v2.is_compressed = sesp_tc_bool(t, ft); break;
+    case 8:
+        if (ft != SESP_TC_STRUCT) { FAIL(t); break; }
+        dec_stats(t, &h->v2.stats);
+        h->v2.has_stats = true;
+        break;
+    default: skip_or_fail(t, ft); break;
     }
-    if (seen != 0x6)
-        FAIL(t);
-    sesp_tc_struct_end(t);
+}
+
+static void dict_field(sesp_tc_reader *t, sesp_pq_md_page *h, int16_t id, int ft)
+{
+    switch (id) {
+    case 1: h->dict.num_values = sesp_tc_int_of(t, ft); break;
+    case 2: h->dict.encoding = sesp_tc_int_of(t, ft); break;
+    case 3: h->dict.is_sorted = sesp_tc_bool(t, ft); break;
+    default: skip_or_fail(t, ft); break;
+    }
 }
 
 int sesp_pq_md_page_decode(const uint8_t *p, size_t len, sesp_pq_md_page *h, size_t *used)
@@ -610,9 +602,22 @@ int sesp_pq_md_page_decode(const uint8_t *p, size_t len, sesp_pq_md_page *h, siz
         case 2: h->uncompressed_page_size = sesp_tc_int_of(t, ft); break;
         case 3: h->compressed_page_size = sesp_tc_int_of(t, ft); break;
         case 4: h->crc = sesp_tc_int_of(t, ft); h->has_crc = true; break;
-        case 5: if (ft == SESP_TC_STRUCT) { dec_data_v1(t, h); h->has_data = true; } else FAIL(t); break;
-        case 7: if (ft == SESP_TC_STRUCT) { dec_dict(t, h); h->has_dict = true; } else FAIL(t); break;
-        case 8: if (ft == SESP_TC_STRUCT) { dec_data_v2(t, h); h->has_v2 = true; } else FAIL(t); break;
+        case 5:
+            if (ft != SESP_TC_STRUCT) { FAIL(t); break; }
+            dec_page_part(t, h, 0x1e, data_v1_field);
+            h->has_data = true;
+            break;
+        case 7:
+            if (ft != SESP_TC_STRUCT) { FAIL(t); break; }
+            dec_page_part(t, h, 0x6, dict_field);
+            h->has_dict = true;
+            break;
+        case 8:
+            if (ft != SESP_TC_STRUCT) { FAIL(t); break; }
+            h->v2.is_compressed = true; /* the spec's default when the field is absent */
+            dec_page_part(t, h, 0x7e, data_v2_field);
+            h->has_v2 = true;
+            break;
         default: skip_or_fail(t, ft); break;
         }
     }
