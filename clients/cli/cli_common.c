@@ -97,7 +97,8 @@ const void *sesp_cli_find_sep(const void *buf, size_t len, const char *sep, size
     return memmem(buf, len, sep, sep_len);
 }
 
-int sesp_cli_common_opt(sesp_cli_common *c, int opt, const char *arg)
+/* 1 if opt is a common option (handled), 0 if not, -1 on a bad value (message printed). */
+static int common_opt(sesp_cli_common *c, int opt, const char *arg)
 {
     switch (opt) {
     case 'b':
@@ -141,14 +142,37 @@ int sesp_cli_common_opt(sesp_cli_common *c, int opt, const char *arg)
     }
 }
 
-int sesp_cli_bad_option(const sesp_cli_common *c, int argc, char **argv)
+static void bad_option(const sesp_cli_common *c, int argc, char **argv)
 {
     const char *bad = optind - 1 < argc && optind > 0 ? argv[optind - 1] : "?";
     if (optopt && optopt < 256 && bad[0] == '-' && bad[1] != '-')
         fprintf(stderr, "%s: bad or incomplete option '-%c' (see --help)\n", c->prog, optopt);
     else
         fprintf(stderr, "%s: bad or incomplete option '%s' (see --help)\n", c->prog, bad);
-    return 2;
+}
+
+int sesp_cli_next_opt(sesp_cli_common *c, int argc, char **argv, const char *shortopts,
+                      const struct option *longopts)
+{
+    if (!c->opts_started) {
+        optind = 0; /* full re-initialisation of GNU getopt */
+        opterr = 0;
+        c->opts_started = 1;
+    }
+    for (;;) {
+        int opt = getopt_long(argc, argv, shortopts, longopts, NULL);
+        if (opt == -1)
+            return -1;
+        if (opt == '?' || opt == ':') {
+            bad_option(c, argc, argv);
+            return SESP_CLI_OPT_FAIL;
+        }
+        int h = common_opt(c, opt, optarg);
+        if (h < 0)
+            return SESP_CLI_OPT_FAIL;
+        if (h == 0)
+            return opt;
+    }
 }
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)

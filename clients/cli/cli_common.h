@@ -19,6 +19,7 @@
 
 /* Long-option values above the char range, shared by all commands. */
 enum {
+    SESP_CLI_OPT_FAIL = -2,  /* sesp_cli_next_opt(): exit 2 */
     SESP_CLI_OPT_TIMEOUT = 1000,
     SESP_CLI_OPT_FIRST_COMMAND_OPT = 1100, /* commands number their own from here */
 };
@@ -45,6 +46,7 @@ typedef struct sesp_cli_common {
     int timeout_ms;
     int verbose;
     int help;
+    int opts_started;        /* sesp_cli_next_opt() has restarted getopt */
     rd_kafka_conf_t *conf;   /* owned until sesp_cli_client_new() */
     char last_error[512];    /* last error reported by the client, for messages */
 } sesp_cli_common;
@@ -57,13 +59,14 @@ void sesp_cli_common_destroy(sesp_cli_common *c);
 int sesp_cli_set(sesp_cli_common *c, const char *key, const char *value);
 
 /*
- * Handles a common option returned by getopt_long: 1 if it was one, 0 if not,
- * -1 on a bad value (message printed).
+ * getopt_long over a command's arguments (shortopts and longopts include the
+ * common ones): handles the common options itself and returns the next
+ * command option (optarg set), -1 at the end of the options, or
+ * SESP_CLI_OPT_FAIL after printing why (bad value, unknown or incomplete
+ * option), on which the command exits 2.  The first call restarts getopt.
  */
-int sesp_cli_common_opt(sesp_cli_common *c, int opt, const char *arg);
-
-/* Prints the standard message for getopt's '?' / ':' return and returns 2. */
-int sesp_cli_bad_option(const sesp_cli_common *c, int argc, char **argv);
+int sesp_cli_next_opt(sesp_cli_common *c, int argc, char **argv, const char *shortopts,
+                      const struct option *longopts);
 
 /*
  * Creates the client from c->conf (ownership passes, c->conf becomes NULL)

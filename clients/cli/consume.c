@@ -272,17 +272,11 @@ int sesp_cli_consume_main(int argc, char **argv)
 
     if (sesp_cli_common_init(&s.c, "sesp consume"))
         goto out;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, SESP_CLI_COMMON_SHORTOPTS "o:p:ec:g:f:", longopts, NULL)) != -1) {
-        int h = sesp_cli_common_opt(&s.c, opt, optarg);
-        if (h < 0) {
+    while ((opt = sesp_cli_next_opt(&s.c, argc, argv, SESP_CLI_COMMON_SHORTOPTS "o:p:ec:g:f:", longopts)) != -1) {
+        switch (opt) {
+        case SESP_CLI_OPT_FAIL:
             rc = 2;
             goto out;
-        }
-        if (h > 0)
-            continue;
-        switch (opt) {
         case OPT_FROM_BEGINNING:
             start = RD_KAFKA_OFFSET_BEGINNING;
             starts++;
@@ -335,9 +329,6 @@ int sesp_cli_consume_main(int argc, char **argv)
         case 'f':
             format = optarg;
             break;
-        default:
-            rc = sesp_cli_bad_option(&s.c, argc, argv);
-            goto out;
         }
     }
     if ((rc = sesp_cli_one_topic(&s.c, usage, argc, argv, &s.topic)) >= 0)

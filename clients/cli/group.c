@@ -77,16 +77,11 @@ static int parse(group_args *a, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, SESP_CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        int h = sesp_cli_common_opt(&a->c, opt, optarg);
-        if (h < 0)
-            return 2 + 1;
-        if (h > 0)
-            continue;
+    while ((opt = sesp_cli_next_opt(&a->c, argc, argv, SESP_CLI_COMMON_SHORTOPTS, longopts)) != -1) {
         enum reset_mode m = RESET_NONE;
         switch (opt) {
+        case SESP_CLI_OPT_FAIL:
+            return 2 + 1;
         case OPT_TOPIC:
             if (!*optarg || *optarg == ':') {
                 fprintf(stderr, "%s: --topic expects a topic name\n", a->c.prog);
@@ -116,8 +111,6 @@ static int parse(group_args *a, int argc, char **argv)
         case OPT_EXECUTE:
             a->execute = 1;
             break;
-        default:
-            return sesp_cli_bad_option(&a->c, argc, argv) + 1;
         }
         if (m != RESET_NONE) {
             if (a->mode != RESET_NONE) {

@@ -90,17 +90,11 @@ int sesp_cli_produce_main(int argc, char **argv)
     if (!(hdrs = rd_kafka_headers_new(8)))
         goto out;
 
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, SESP_CLI_COMMON_SHORTOPTS "K:H:p:z:", longopts, NULL)) != -1) {
-        int h = sesp_cli_common_opt(&s.c, opt, optarg);
-        if (h < 0) {
+    while ((opt = sesp_cli_next_opt(&s.c, argc, argv, SESP_CLI_COMMON_SHORTOPTS "K:H:p:z:", longopts)) != -1) {
+        switch (opt) {
+        case SESP_CLI_OPT_FAIL:
             rc = 2;
             goto out;
-        }
-        if (h > 0)
-            continue;
-        switch (opt) {
         case 'K':
             if (!*optarg) {
                 fprintf(stderr, "%s: --key-separator must not be empty\n", s.c.prog);
@@ -161,9 +155,6 @@ int sesp_cli_produce_main(int argc, char **argv)
                 goto out;
             }
             break;
-        default:
-            rc = sesp_cli_bad_option(&s.c, argc, argv);
-            goto out;
         }
     }
     if ((rc = sesp_cli_one_topic(&s.c, usage, argc, argv, &topic)) >= 0)

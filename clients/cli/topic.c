@@ -81,15 +81,10 @@ static int parse(topic_args *a, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int opt;
-    optind = 0; /* full re-initialisation of GNU getopt */
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, SESP_CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        int h = sesp_cli_common_opt(&a->c, opt, optarg);
-        if (h < 0)
-            return 2 + 1;
-        if (h > 0)
-            continue;
+    while ((opt = sesp_cli_next_opt(&a->c, argc, argv, SESP_CLI_COMMON_SHORTOPTS, longopts)) != -1) {
         switch (opt) {
+        case SESP_CLI_OPT_FAIL:
+            return 2 + 1;
         case OPT_PARTITIONS:
             if (sesp_cli_parse_i64(optarg, 1, INT32_MAX, &a->partitions)) {
                 fprintf(stderr, "%s: --partitions expects a number >= 1, got '%s'\n", a->c.prog, optarg);
@@ -131,8 +126,6 @@ static int parse(topic_args *a, int argc, char **argv)
         case OPT_IF_NOT_EXISTS:
             a->if_not_exists = 1;
             break;
-        default:
-            return sesp_cli_bad_option(&a->c, argc, argv) + 1;
         }
     }
     if (a->c.help) {
