@@ -1,8 +1,9 @@
 /*
- * Plumbing shared by the `sesp topic|produce|consume` commands: the common
- * options (-b, -X, --timeout, -v, --help), building a librdkafka client from
- * them with quiet logging, a bounded reachability check so a dead broker gives
- * a clear error instead of a hang, and small argument parsers.
+ * Plumbing shared by the `sesp topic|group|produce|consume` commands: the
+ * common options (-b, -X, --timeout, -v, --help) and the getopt loop around
+ * them, subcommand and operand checks, building a librdkafka client with quiet
+ * logging, a bounded reachability check so a dead broker gives a clear error
+ * instead of a hang, bounded admin calls, and small argument parsers.
  */
 #ifndef SESP_CLI_COMMON_H
 #define SESP_CLI_COMMON_H
