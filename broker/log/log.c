@@ -623,6 +623,12 @@ static void put64(uint8_t *p, int64_t v)
         p[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
 }
 
+static void put32(uint8_t *p, int32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)((uint32_t)v >> (24 - 8 * i));
+}
+
 int sesp_log_append(sesp_log *l, uint8_t *records, size_t len, int64_t now_ms, sesp_log_append_info *info)
 {
     memset(info, 0, sizeof *info);
@@ -662,13 +668,15 @@ int sesp_log_append(sesp_log *l, uint8_t *records, size_t len, int64_t now_ms, s
         rc = pc < 0 ? pc : 0;
         goto out;
     }
-    /* Assign offsets in the caller's buffer; baseOffset is outside the CRC. */
+    /* Assign offsets and the leader epoch in the caller's buffer; both are
+     * outside the CRC. */
     info->base_offset = next;
     for (size_t pos = 0; pos < len;) {
         sesp_batch_header h;
         sesp_batch_parse_header(records + pos, len - pos, &h);
         size_t bsize = (size_t)sesp_batch_size(&h);
         put64(records + pos + SESP_BATCH_OFF_BASE_OFFSET, next);
+        put32(records + pos + SESP_BATCH_OFF_LEADER_EPOCH, SESP_LOG_LEADER_EPOCH);
         if (l->cfg.log_append_time) {
             uint16_t attrs = (uint16_t)h.attributes | SESP_BATCH_ATTR_LOG_APPEND_TIME;
             records[pos + SESP_BATCH_OFF_ATTRIBUTES] = (uint8_t)(attrs >> 8);

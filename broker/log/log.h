@@ -112,6 +112,12 @@ int sesp_log_segment_count(sesp_log *l);
  * timestamp of the record with the largest timestamp), else the first offset
  * whose timestamp >= ts (via the time index); not found -> *offset = -1.
  * *timestamp is -1 when not meaningful. */
+/* A single node is the only leader a partition ever has, so its leader
+ * epoch never moves from the first one.  Appends stamp it into every batch
+ * and Metadata/ListOffsets/OffsetForLeaderEpoch report it, so clients that
+ * validate positions by epoch (KIP-320) find one consistent history. */
+#define SESP_LOG_LEADER_EPOCH 0
+
 #define SESP_LOG_TS_EARLIEST (-2)
 #define SESP_LOG_TS_LATEST (-1)
 #define SESP_LOG_TS_MAX_TIMESTAMP (-3)

@@ -70,7 +70,7 @@ void sesp_h_list_offsets(sesp_req *rq)
             pr->error_code = SESP_KERR_NONE;
             pr->offset = off;
             pr->timestamp = off >= 0 ? found_ts : -1;
-            pr->leader_epoch = off >= 0 ? 0 : -1;
+            pr->leader_epoch = off >= 0 ? SESP_LOG_LEADER_EPOCH : -1;
         }
         if (tp)
             sesp_topic_release(tp);

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "broker/log/log.h"
 #include "broker/protocol/generated/metadata_request.h"
 #include "broker/protocol/generated/metadata_response.h"
 #include "broker/protocol/kerr.h"
@@ -39,7 +40,7 @@ static bool fill_topic(sesp_req *rq, mtopic *t, sesp_topic *tp)
         ps[i].error_code = SESP_KERR_NONE;
         ps[i].partition_index = i;
         ps[i].leader_id = node;
-        ps[i].leader_epoch = 0;
+        ps[i].leader_epoch = SESP_LOG_LEADER_EPOCH;
         ps[i].replica_nodes = nodes;
         ps[i].replica_nodes_count = 1;
         ps[i].isr_nodes = nodes;

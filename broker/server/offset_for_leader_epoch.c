@@ -52,11 +52,11 @@ void sesp_h_offset_for_leader_epoch(sesp_req *rq)
             sesp_log *log = tp ? sesp_topic_log(tp, p->partition) : NULL;
             if (!log) {
                 o->error_code = SESP_KERR_UNKNOWN_TOPIC_OR_PARTITION;
-            } else if (v >= 2 && p->current_leader_epoch > 0) {
+            } else if (v >= 2 && p->current_leader_epoch > SESP_LOG_LEADER_EPOCH) {
                 o->error_code = SESP_KERR_UNKNOWN_LEADER_EPOCH; /* the client knows a newer leader than us */
-            } else if (p->leader_epoch <= 0) {
+            } else if (p->leader_epoch <= SESP_LOG_LEADER_EPOCH) {
                 o->error_code = SESP_KERR_NONE;
-                o->leader_epoch = 0;
+                o->leader_epoch = SESP_LOG_LEADER_EPOCH;
                 o->end_offset = sesp_log_end_offset(log);
             } else {
                 o->error_code = SESP_KERR_NONE; /* a later epoch: undefined (-1, -1) */

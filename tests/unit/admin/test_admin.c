@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <librdkafka/rdkafka.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@
 #include "broker/server/server.h"
 
 static char g_dir[256];
+static char g_dir2[256];   /* a second log dir, once the two-dirs test has made it */
 static sesp_config g_cfg;
 static sesp_server *g_srv;
 static char g_boot[64];
@@ -63,9 +65,11 @@ static int admin_ext(sesp_server *s, void *ud, char *err, size_t errlen)
 static int start_server(void)
 {
     char err[256];
+    char dirs[520];
+    snprintf(dirs, sizeof dirs, "%s%s%s", g_dir, g_dir2[0] ? "," : "", g_dir2);
     sesp_config_init(&g_cfg);
     if (sesp_config_set(&g_cfg, "listeners", "PLAINTEXT://127.0.0.1:0", err, sizeof err) ||
-        sesp_config_set(&g_cfg, "log.dirs", g_dir, err, sizeof err) ||
+        sesp_config_set(&g_cfg, "log.dirs", dirs, err, sizeof err) ||
         sesp_config_set(&g_cfg, "num.network.threads", "1", err, sizeof err) ||
         sesp_config_set(&g_cfg, "log.segment.bytes", "1024", err, sizeof err) ||
         sesp_config_set(&g_cfg, "node.id", "3", err, sizeof err) || sesp_config_finish(&g_cfg, err, sizeof err)) {
@@ -812,6 +816,59 @@ static void test_raw_describe_log_dirs(void)
     sesp_arena_free(&a);
 }
 
+/* With two log dirs, partitions are spread over both and each directory's
+ * entry lists exactly the partitions living in it.  Runs last: the server
+ * keeps both dirs from here on. */
+static void test_describe_log_dirs_two_dirs(void)
+{
+    snprintf(g_dir2, sizeof g_dir2, "/tmp/sesp-admin-test2.XXXXXX");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_dir2));
+    stop_server();
+    CU_ASSERT_EQUAL_FATAL(start_server(), 0);
+    rd_kafka_t *rk = client();
+    char msg[256];
+    CU_ASSERT_EQUAL(create_topic(rk, "spread", 6, -1, false, NULL, msg, sizeof msg), 0);
+    rd_kafka_destroy(rk);
+    raw_connect();
+    sesp_arena a;
+    sesp_arena_init(&a, 0);
+    sesp_kmsg_describe_log_dirs_request req;
+    sesp_kmsg_describe_log_dirs_request_init(&req);
+    req.topics = NULL;
+    req.topics_count = -1;
+    sesp_kmsg_describe_log_dirs_response resp;
+    uint8_t *f = RAW(35, 4, sesp_kmsg_describe_log_dirs_request_encode, &req,
+                     sesp_kmsg_describe_log_dirs_response_decode, &resp, &a);
+    CU_ASSERT_EQUAL_FATAL(resp.results_count, 2);
+    int seen[6] = {0};
+    for (int d = 0; d < 2; d++) {
+        const sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result *r = &resp.results[d];
+        char real[PATH_MAX];
+        CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(d ? g_dir2 : g_dir, real));
+        CU_ASSERT(sesp_kstr_eq(r->log_dir, real));
+        bool orders = false;
+        for (int32_t i = 0; i < r->topics_count; i++) {
+            orders |= sesp_kstr_eq(r->topics[i].name, "orders");
+            if (!sesp_kstr_eq(r->topics[i].name, "spread"))
+                continue;
+            for (int32_t j = 0; j < r->topics[i].partitions_count; j++) {
+                int32_t p = r->topics[i].partitions[j].partition_index;
+                CU_ASSERT_FATAL(p >= 0 && p < 6);
+                seen[p]++;
+                char path[600];
+                struct stat st;
+                snprintf(path, sizeof path, "%s/spread-%d", d ? g_dir2 : g_dir, p);
+                CU_ASSERT(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+            }
+        }
+        /* the older topics stay in the first dir, listed only there */
+        CU_ASSERT(orders == (d == 0));
+    }
+    for (int p = 0; p < 6; p++)
+        CU_ASSERT_EQUAL(seen[p], 1);
+    free(f);
+    sesp_arena_free(&a);
+}
 
 /* Creates one topic by raw CreateTopics v4; returns the error code. */
 static int16_t raw_create(ctopic *t)
@@ -1206,6 +1263,7 @@ int main(void)
     CU_add_test(s, "raw describe log dirs", test_raw_describe_log_dirs);
     CU_add_test(s, "raw error paths", test_raw_errors);
     CU_add_test(s, "raw every version", test_raw_all_versions);
+    CU_add_test(s, "describe log dirs over two dirs", test_describe_log_dirs_two_dirs);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
@@ -1213,8 +1271,8 @@ int main(void)
     if (raw_fd >= 0)
         close(raw_fd);
     stop_server();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", g_dir, g_dir2);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", g_dir);
     return failed ? 1 : 0;

@@ -98,6 +98,7 @@ static void check_contains(sesp_log *l, int64_t off)
     CU_ASSERT_EQUAL(sesp_batch_parse_header(b, len, &h), 0);
     CU_ASSERT_EQUAL(sesp_batch_size(&h), (int64_t)len);
     CU_ASSERT(h.base_offset <= off && off <= sesp_batch_last_offset(&h));
+    CU_ASSERT_EQUAL(h.partition_leader_epoch, SESP_LOG_LEADER_EPOCH); /* stamped by the append */
     free(b);
 }
 
