@@ -9,8 +9,55 @@
 #include "common/crc32c.h"
 #include "common/err.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Each thread keeps one decompression buffer for the iterators it runs, so
+ * validating a compressed batch on the produce path neither allocates nor
+ * faults in fresh pages: that cost was as large as the decompression
+ * itself.  An iterator borrows the buffer for its lifetime (a second
+ * iterator on the same thread meanwhile gets its own), and only buffers up
+ * to SCRATCH_KEEP are kept for the next one. */
+#define SCRATCH_KEEP ((size_t)8 << 20)
+
+typedef struct scratch {
+    uint8_t *p;
+    size_t cap;
+    bool lent;
+} scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static bool scratch_ok;
+
+static void scratch_destroy(void *v)
+{
+    scratch *sc = v;
+    free(sc->p);
+    free(sc);
+}
+
+static void scratch_init(void) { scratch_ok = pthread_key_create(&scratch_key, scratch_destroy) == 0; }
+
+/* This thread's buffer if it is free (NULL otherwise: use a private one). */
+static scratch *scratch_borrow(void)
+{
+    pthread_once(&scratch_once, scratch_init);
+    if (!scratch_ok)
+        return NULL;
+    scratch *sc = pthread_getspecific(scratch_key);
+    if (!sc) {
+        if (!(sc = calloc(1, sizeof *sc)) || pthread_setspecific(scratch_key, sc) != 0) {
+            free(sc);
+            return NULL;
+        }
+    }
+    if (sc->lent)
+        return NULL;
+    sc->lent = true;
+    return sc;
+}
 
 int sesp_batch_parse_header(const uint8_t *p, size_t len, sesp_batch_header *h)
 {
@@ -77,9 +124,18 @@ int sesp_batch_iter_init(sesp_batch_iter *it, const uint8_t *p, size_t len, size
     size_t body_len = size - SESP_BATCH_HEADER_SIZE;
     int codec = it->h.attributes & SESP_BATCH_ATTR_CODEC_MASK;
     if (codec != SESP_CODEC_NONE) {
-        size_t n;
-        rc = sesp_decompress(codec, body, body_len, max_decompressed ? max_decompressed : SESP_BATCH_MAX_DECOMPRESSED,
-                             &it->owned, &n);
+        size_t n, cap = 0;
+        it->lent = scratch_borrow();
+        if (it->lent) {
+            it->owned = it->lent->p;
+            cap = it->lent->cap;
+        }
+        rc = sesp_decompress_into(codec, body, body_len,
+                                  max_decompressed ? max_decompressed : SESP_BATCH_MAX_DECOMPRESSED, &it->owned, &cap, &n);
+        if (it->lent) {
+            it->lent->p = it->owned; /* realloc may have moved it */
+            it->lent->cap = cap;
+        }
         if (rc)
             goto out;
         sesp_bufr_init(&it->r, it->owned, n);
@@ -171,8 +227,19 @@ int sesp_batch_iter_next(sesp_batch_iter *it, sesp_record *rec)
 
 void sesp_batch_iter_free(sesp_batch_iter *it)
 {
-    free(it->owned);
+    scratch *sc = it->lent;
+    if (sc) {
+        sc->lent = false;
+        if (sc->cap > SCRATCH_KEEP) {
+            free(sc->p);
+            sc->p = NULL;
+            sc->cap = 0;
+        }
+    } else {
+        free(it->owned);
+    }
     it->owned = NULL;
+    it->lent = NULL;
 }
 
 int sesp_record_next_header(sesp_bufr *r, sesp_record_hdr *out) { return next_header(r, out); }

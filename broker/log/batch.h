@@ -106,6 +106,7 @@ typedef struct sesp_record {
 typedef struct sesp_batch_iter {
     sesp_batch_header h;
     uint8_t *owned;             /* decompressed records, if compressed */
+    struct scratch *lent;       /* the thread's buffer owned points into, if borrowed */
     sesp_bufr r;
     int32_t remaining;
     int32_t prev_delta;         /* offsetDelta of the previous record */

@@ -208,18 +208,35 @@ static int unzstd(const uint8_t *in, size_t in_len, outbuf *o)
     return rc;
 }
 
+static int decode(int codec, const uint8_t *in, size_t in_len, outbuf *o)
+{
+    switch (codec) {
+    case SESP_CODEC_GZIP: return gunzip(in, in_len, o);
+    case SESP_CODEC_SNAPPY: return unsnappy(in, in_len, o);
+    case SESP_CODEC_LZ4: return unlz4(in, in_len, o);
+    case SESP_CODEC_ZSTD: return unzstd(in, in_len, o);
+    default: return SESP_ERR_UNSUPPORTED;
+    }
+}
+
 int sesp_decompress(int codec, const uint8_t *in, size_t in_len, size_t max_out, uint8_t **out, size_t *out_len)
 {
     outbuf o = {NULL, 0, 0, max_out};
-    int rc;
-    switch (codec) {
-    case SESP_CODEC_GZIP: rc = gunzip(in, in_len, &o); break;
-    case SESP_CODEC_SNAPPY: rc = unsnappy(in, in_len, &o); break;
-    case SESP_CODEC_LZ4: rc = unlz4(in, in_len, &o); break;
-    case SESP_CODEC_ZSTD: rc = unzstd(in, in_len, &o); break;
-    default: rc = SESP_ERR_UNSUPPORTED; break;
-    }
-    return ob_finish(&o, rc, out, out_len);
+    return ob_finish(&o, decode(codec, in, in_len, &o), out, out_len);
+}
+
+int sesp_decompress_into(int codec, const uint8_t *in, size_t in_len, size_t max_out, uint8_t **buf, size_t *cap,
+                         size_t *out_len)
+{
+    /* ob_room's invariant: the capacity never exceeds max + 1. */
+    outbuf o = {*buf, 0, *cap <= max_out ? *cap : max_out + 1, max_out};
+    int rc = decode(codec, in, in_len, &o);
+    if (rc == 0 && o.len > o.max)
+        rc = SESP_ERR_TOO_LARGE;
+    *buf = o.p;
+    *cap = o.cap;
+    *out_len = rc ? 0 : o.len;
+    return rc;
 }
 
 static int gzip_c(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len)

@@ -17,6 +17,12 @@
  * buffer (*out, free()); more than max_out bytes -> SESP_ERR_TOO_LARGE, bad
  * input -> SESP_ERR_CORRUPT, unknown codec -> SESP_ERR_UNSUPPORTED. */
 int sesp_decompress(int codec, const uint8_t *in, size_t in_len, size_t max_out, uint8_t **out, size_t *out_len);
+/* As sesp_decompress, into a caller's buffer kept across calls (*buf
+ * malloc'ed or NULL, *cap its size): it is grown with realloc as needed and
+ * stays the caller's, whatever the result.  On the produce path this spares
+ * a fresh allocation, and its page faults, per batch. */
+int sesp_decompress_into(int codec, const uint8_t *in, size_t in_len, size_t max_out, uint8_t **buf, size_t *cap,
+                         size_t *out_len);
 /* Compresses into a malloc'ed buffer; flags: SESP_COMPRESS_*. */
 int sesp_compress(int codec, int flags, const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len);
 

@@ -207,6 +207,66 @@ static void test_decompression_bomb(void)
     free(zeros);
 }
 
+/* One buffer reused across decompressions: a big one first, a bomb that
+ * must not grow it past the limit, a small one, and garbage; the buffer
+ * stays the caller's every time and the iterators' thread buffer too. */
+static void test_decompress_into_reuse(void)
+{
+    size_t big = 1u << 20;
+    uint8_t *text = malloc(big);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    for (size_t i = 0; i < big; i++)
+        text[i] = (uint8_t)('a' + (i * 7 + i / 977) % 26);
+    for (int c = SESP_CODEC_GZIP; c <= SESP_CODEC_ZSTD; c++) {
+        uint8_t *z, *buf = NULL;
+        size_t zn, cap = 0, on = 1;
+        CU_ASSERT_EQUAL_FATAL(sesp_compress(c, 0, text, big, &z, &zn), 0);
+        CU_ASSERT_EQUAL(sesp_decompress_into(c, z, zn, big, &buf, &cap, &on), 0);
+        CU_ASSERT_EQUAL(on, big);
+        CU_ASSERT(cap >= big && cap <= big + 1);
+        CU_ASSERT(buf && memcmp(buf, text, big) == 0);
+        CU_ASSERT_EQUAL(sesp_decompress_into(c, z, zn, 4096, &buf, &cap, &on), SESP_ERR_TOO_LARGE);
+        CU_ASSERT(cap <= big + 1);
+        CU_ASSERT_EQUAL(on, 0);
+        uint8_t *zs;
+        size_t zsn;
+        CU_ASSERT_EQUAL_FATAL(sesp_compress(c, 0, text + 100, 300, &zs, &zsn), 0);
+        uint8_t *before = buf;
+        CU_ASSERT_EQUAL(sesp_decompress_into(c, zs, zsn, big, &buf, &cap, &on), 0);
+        CU_ASSERT(on == 300 && memcmp(buf, text + 100, 300) == 0);
+        CU_ASSERT_PTR_EQUAL(buf, before); /* no reallocation for a smaller output */
+        CU_ASSERT_NOT_EQUAL(sesp_decompress_into(c, zs, zsn / 2, big, &buf, &cap, &on), 0);
+        free(zs);
+        free(z);
+        free(buf);
+    }
+    /* Two iterators at once on one thread each see their own records. */
+    sesp_batch_record_in in1 = {.key = NULL, .key_len = -1, .value = text, .value_len = 5000, .timestamp = 1};
+    sesp_batch_record_in in2 = {.key = NULL, .key_len = -1, .value = text + 1, .value_len = 7000, .timestamp = 1};
+    sesp_batch_build_opts o;
+    sesp_batch_build_opts_init(&o);
+    o.codec = SESP_CODEC_LZ4;
+    uint8_t *b1, *b2;
+    size_t n1, n2;
+    CU_ASSERT_EQUAL_FATAL(sesp_batch_build(&o, &in1, 1, &b1, &n1), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_batch_build(&o, &in2, 1, &b2, &n2), 0);
+    for (int round = 0; round < 2; round++) {
+        sesp_batch_iter i1, i2;
+        sesp_record r1, r2;
+        CU_ASSERT_EQUAL_FATAL(sesp_batch_iter_init(&i1, b1, n1, 0), 0);
+        CU_ASSERT_EQUAL_FATAL(sesp_batch_iter_init(&i2, b2, n2, 0), 0);
+        CU_ASSERT_EQUAL(sesp_batch_iter_next(&i1, &r1), 1);
+        CU_ASSERT_EQUAL(sesp_batch_iter_next(&i2, &r2), 1);
+        CU_ASSERT(r1.value_len == 5000 && memcmp(r1.value, text, 5000) == 0);
+        CU_ASSERT(r2.value_len == 7000 && memcmp(r2.value, text + 1, 7000) == 0);
+        sesp_batch_iter_free(&i1);
+        sesp_batch_iter_free(&i2);
+    }
+    free(b1);
+    free(b2);
+    free(text);
+}
+
 static void test_garbage_compressed(void)
 {
     uint8_t junk[300];
@@ -237,6 +297,7 @@ int main(void)
     CU_add_test(s, "header errors", test_header_errors);
     CU_add_test(s, "decompression bomb", test_decompression_bomb);
     CU_add_test(s, "garbage compressed", test_garbage_compressed);
+    CU_add_test(s, "decompress into a reused buffer", test_decompress_into_reuse);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();
