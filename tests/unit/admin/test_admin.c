@@ -752,6 +752,17 @@ static void test_raw_describe_cluster(void)
     }
 }
 
+/* DescribeLogDirs of every topic at version v; returns the frame to free. */
+static uint8_t *describe_all_log_dirs(int16_t v, sesp_kmsg_describe_log_dirs_response *resp, sesp_arena *a)
+{
+    sesp_kmsg_describe_log_dirs_request req;
+    sesp_kmsg_describe_log_dirs_request_init(&req);
+    req.topics = NULL;
+    req.topics_count = -1;
+    return RAW(35, v, sesp_kmsg_describe_log_dirs_request_encode, &req, sesp_kmsg_describe_log_dirs_response_decode,
+               resp, a);
+}
+
 static void test_raw_describe_log_dirs(void)
 {
     raw_connect();
@@ -760,11 +771,8 @@ static void test_raw_describe_log_dirs(void)
         sesp_arena_init(&a, 0);
         sesp_kmsg_describe_log_dirs_request req;
         sesp_kmsg_describe_log_dirs_request_init(&req);
-        req.topics = NULL;
-        req.topics_count = -1;
         sesp_kmsg_describe_log_dirs_response resp;
-        uint8_t *f = RAW(35, v, sesp_kmsg_describe_log_dirs_request_encode, &req,
-                         sesp_kmsg_describe_log_dirs_response_decode, &resp, &a);
+        uint8_t *f = describe_all_log_dirs(v, &resp, &a);
         CU_ASSERT_EQUAL_FATAL(resp.results_count, 1);
         sesp_kmsg_describe_log_dirs_response_describe_log_dirs_result *r = &resp.results[0];
         CU_ASSERT_EQUAL(r->error_code, 0);
@@ -832,13 +840,8 @@ static void test_describe_log_dirs_two_dirs(void)
     raw_connect();
     sesp_arena a;
     sesp_arena_init(&a, 0);
-    sesp_kmsg_describe_log_dirs_request req;
-    sesp_kmsg_describe_log_dirs_request_init(&req);
-    req.topics = NULL;
-    req.topics_count = -1;
     sesp_kmsg_describe_log_dirs_response resp;
-    uint8_t *f = RAW(35, 4, sesp_kmsg_describe_log_dirs_request_encode, &req,
-                     sesp_kmsg_describe_log_dirs_response_decode, &resp, &a);
+    uint8_t *f = describe_all_log_dirs(4, &resp, &a);
     CU_ASSERT_EQUAL_FATAL(resp.results_count, 2);
     int seen[6] = {0};
     for (int d = 0; d < 2; d++) {
