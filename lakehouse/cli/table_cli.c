@@ -1,6 +1,7 @@
 /*
  * `sesp table`: the command-line face of lakehouse/delta.
  *   create URI --schema JSON [--partition-by a,b] [--config k=v]... [--name N]
+ *   set-properties URI --config k=v...           ALTER TABLE SET TBLPROPERTIES
  *   append URI --input FILE|- [--partition-by a,b] [--app-id ID --txn-version N] [--merge-schema]
  *   scan URI [--version N | --timestamp T]      rows as JSON lines
  *   describe URI [--version N]                   schema, partitions, files, sizes
@@ -46,6 +47,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: sesp table COMMAND URI [options]\n"
             "  create URI --schema JSON [--partition-by a,b] [--config k=v]... [--name N]\n"
+            "  set-properties URI --config k=v...\n"
             "  append URI --input FILE|- [--partition-by a,b] [--app-id ID --txn-version N] [--merge-schema]\n"
             "  scan URI [--version N | --timestamp MS|ISO-8601]\n"
             "  describe URI [--version N]\n"
@@ -202,10 +204,21 @@ static int cmd_describe(cli *c, sesp_delta_table *t)
     for (size_t i = 0; i < snap->metadata.configuration.n; i++)
         json_object_set_new(config, snap->metadata.configuration.items[i].key,
                             snap->metadata.configuration.items[i].value ? json_string(snap->metadata.configuration.items[i].value) : json_null());
-    json_t *out = json_pack("{s:I,s:s,s:o,s:o,s:{s:i,s:i},s:o,s:I,s:I,s:o,s:o,s:o}",
+    json_t *proto = json_pack("{s:i,s:i}", "minReaderVersion", snap->protocol.min_reader, "minWriterVersion", snap->protocol.min_writer);
+    if (snap->protocol.has_reader_features) {
+        json_t *l = json_array();
+        for (size_t i = 0; i < snap->protocol.n_reader_features; i++) json_array_append_new(l, json_string(snap->protocol.reader_features[i]));
+        json_object_set_new(proto, "readerFeatures", l);
+    }
+    if (snap->protocol.has_writer_features) {
+        json_t *l = json_array();
+        for (size_t i = 0; i < snap->protocol.n_writer_features; i++) json_array_append_new(l, json_string(snap->protocol.writer_features[i]));
+        json_object_set_new(proto, "writerFeatures", l);
+    }
+    json_t *out = json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:I,s:I,s:o,s:o,s:o}",
                             "version", (json_int_t)snap->version, "id", snap->metadata.id,
                             "schema", sesp_delta_schema_to_json(snap->schema), "partitionColumns", parts,
-                            "protocol", "minReaderVersion", snap->protocol.min_reader, "minWriterVersion", snap->protocol.min_writer,
+                            "protocol", proto,
                             "configuration", config, "numFiles", (json_int_t)snap->nfiles, "sizeBytes", (json_int_t)total,
                             "numRecords", rows_known ? json_integer(rows) : json_null(), "partitions", playout, "files", files);
     char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -344,6 +357,12 @@ static int run(cli *c)
         rc = sesp_delta_table_create(t, c->schema, c->part, c->npart, &cfg, c->name);
         if (rc) exit_code = fail(t, "create", rc);
         else printf("{\"operation\":\"CREATE TABLE\",\"version\":0}\n");
+    } else if (!strcmp(c->cmd, "set-properties")) {
+        if (!c->nconfig) { fprintf(stderr, "sesp table set-properties: --config k=v is required\n"); exit_code = 2; goto out; }
+        sesp_delta_map cfg = {c->config, c->nconfig};
+        rc = sesp_delta_table_set_properties(t, &cfg, &res);
+        if (rc) exit_code = fail(t, "set-properties", rc);
+        else print_result("SET TBLPROPERTIES", &res);
     } else if (!strcmp(c->cmd, "append") || !strcmp(c->cmd, "merge")) {
         if (!c->input) { fprintf(stderr, "sesp table %s: --input is required\n", c->cmd); exit_code = 2; goto out; }
         json_t *rows = read_rows(c->input);

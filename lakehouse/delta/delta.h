@@ -8,9 +8,10 @@
  *   - log + snapshot: commits `_delta_log/%020d.json` written put-if-absent
  *     with optimistic concurrency and conflict checks; table state rebuilt from
  *     the newest Parquet checkpoint plus later commits, at a version or a time;
- *   - table: create, append rows (JSON objects, schema enforcement/evolution,
- *     Hive partition directories, per-file stats, idempotent txn), scan,
- *     OPTIMIZE, VACUUM, DELETE, MERGE, RESTORE, history.
+ *   - table: create, append rows (JSON objects, schema enforcement/evolution
+ *     and type widening, Hive partition directories, per-file stats,
+ *     idempotent txn), scan, OPTIMIZE, VACUUM, DELETE, MERGE, RESTORE, table
+ *     properties, history.
  * Memory: decoded actions live in an arena owned by whoever decoded them (a
  * snapshot owns its own).  Functions return 0 or a negative SESP_ERR_*; a
  * description of the last failure is in sesp_delta_table_error().
@@ -68,15 +69,42 @@ const char *sesp_delta_kind_name(sesp_delta_kind k);
 bool sesp_delta_type_equal(const sesp_delta_type *a, const sesp_delta_type *b);
 /* Field of a struct by name, or NULL. */
 const sesp_delta_field *sesp_delta_struct_field(const sesp_delta_type *st, const char *name);
+/* What sesp_delta_schema_merge does with an incoming type wider than the
+ * table's. */
+typedef enum sesp_delta_widening {
+    SESP_DELTA_WIDEN_NEVER,     /* an error naming the column (saying when the table could widen it) */
+    SESP_DELTA_WIDEN_TABLE,     /* typeWidening: the changes sesp_delta_type_widens allows, each recorded
+                                   in delta.typeChanges of the nearest struct field */
+    SESP_DELTA_WIDEN_INFER,     /* schema inference: integers widen up to long, any number to double */
+} sesp_delta_widening;
 /* Schema evolution: a table schema plus an incoming one gives the merged
  * schema.  New columns (anywhere in nested structs) must be nullable and are
  * appended; values of a narrower type fit a wider column (integer into
- * long, any number into double).  allow_widening (used by inference) also
- * widens the column itself (byte->...->long->double); table writes never do,
- * as the protocol needs the typeWidening feature for it.  Anything else is an
- * error naming the column. */
-int sesp_delta_schema_merge(const sesp_delta_type *table, const sesp_delta_type *incoming, bool allow_widening,
+ * long, any number into double); a wider incoming type is handled as widen
+ * says.  Anything else is an error naming the column. */
+int sesp_delta_schema_merge(const sesp_delta_type *table, const sesp_delta_type *incoming, sesp_delta_widening widen,
                             sesp_delta_type **merged, char *err, size_t errlen);
+/* True if the typeWidening feature lets a column of type from become type to
+ * and SESP can read files written before the change: byte -> short ->
+ * integer -> long, float -> double, byte/short/integer -> double, date ->
+ * timestamp_ntz, decimal precision increases at the same scale, and integers
+ * to decimals of scale 0 wide enough for them.  (The protocol also allows
+ * decimal scale increases; SESP refuses those, reading and writing.) */
+bool sesp_delta_type_widens(const sesp_delta_type *from, const sesp_delta_type *to);
+/* The types rows need: table with every column widened, within what
+ * sesp_delta_type_widens allows, as far as its values need (an integer beyond
+ * int32 needs long, a real in an integer column double, a float beyond
+ * float's range double, a timestamp in a date column timestamp_ntz, more
+ * integer digits a wider decimal, up to precision 18), plus, with
+ * add_columns, new nullable columns inferred from the rows.  Values no
+ * allowed type holds are left to the write's validation to refuse. */
+int sesp_delta_schema_fit(const sesp_delta_type *table, const json_t *rows, bool add_columns, sesp_delta_type **out,
+                          char *err, size_t errlen);
+/* Readers' check of every delta.typeChanges entry in schema: MALFORMED for a
+ * bad entry, UNSUPPORTED for a change SESP cannot read (message names the
+ * column). */
+int sesp_delta_schema_check_type_changes(const sesp_delta_type *schema, char *err, size_t errlen);
+bool sesp_delta_schema_has_type_changes(const sesp_delta_type *schema);
 /* Infers a schema from JSON rows (objects): integers -> long, reals ->
  * double, strings -> string, booleans -> boolean, objects -> struct, arrays
  * -> array; every column nullable.  Conflicting types are an error (long and
@@ -287,7 +315,15 @@ typedef struct sesp_delta_result {
     int64_t rows_written, rows_deleted;
 } sesp_delta_result;
 
-/* rows: a JSON array of objects (column name -> value). */
+/* ALTER TABLE SET TBLPROPERTIES: sets (or replaces) configuration keys in a
+ * metaData commit, upgrading the protocol when a property turns a table
+ * feature on (delta.enableTypeWidening=true adds typeWidening). */
+int sesp_delta_table_set_properties(sesp_delta_table *t, const sesp_delta_map *props, sesp_delta_result *res);
+
+/* rows: a JSON array of objects (column name -> value).  A value wider than
+ * its column (see sesp_delta_schema_fit) widens the column in the same commit
+ * when the table property delta.enableTypeWidening is true, and is refused
+ * otherwise; MERGE does the same. */
 int sesp_delta_table_append(sesp_delta_table *t, const json_t *rows, const sesp_delta_append_opts *o,
                             sesp_delta_result *res);
 

@@ -1,7 +1,7 @@
 /*
  * Private to lakehouse/delta: helpers shared between its files (log file
  * names, the Parquet mapping of Delta types, JSON row <-> Parquet value
- * conversion, stats).  Not part of the public surface.
+ * conversion, stats, the pieces of schema handling that widen.c shares).  Not part of the public surface.
  */
 #ifndef SESP_DELTA_IMPL_H
 #define SESP_DELTA_IMPL_H
@@ -16,6 +16,20 @@
 void sesp_delta_commit_key(int64_t version, char *buf, size_t cap);
 void sesp_delta_checkpoint_key(int64_t version, char *buf, size_t cap);
 int64_t sesp_delta_now_ms(void);
+
+/* 1 byte, 2 short, 3 integer, 4 long, 0 for the other kinds. */
+int sesp_delta_int_rank(sesp_delta_kind k);
+/* A primitive type name ("long", "decimal(10,2)") into t. */
+int sesp_delta_parse_primitive(const char *s, sesp_delta_type *t, char *err, size_t errlen);
+/* Gives fields still without a type (only nulls seen) the type string. */
+int sesp_delta_type_fill_unknown(sesp_delta_type *t);
+/* Appends {fromType, toType[, fieldPath]} to owner's delta.typeChanges. */
+int sesp_delta_record_type_change(sesp_delta_field *owner, const char *field_path, const sesp_delta_type *from,
+                                  const sesp_delta_type *to);
+/* Whole-string YYYY-MM-DD into days since the epoch. */
+bool sesp_delta_parse_date(const char *s, int64_t *days);
+/* ISO-8601 date or date-time (optional fraction and offset) into microseconds. */
+bool sesp_delta_parse_timestamp(const char *s, int64_t *micros);
 
 /* Adds the Parquet schema of a Delta struct's fields (skipping names in
  * skip[]) under parquet node parent. */

@@ -6,6 +6,7 @@
  * a value of the wrong JSON type, out of range, or a null in a non-nullable
  * column is refused with an error naming the column.
  */
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -111,7 +112,7 @@ static bool parse_date(const char *s, int64_t *days, int *consumed)
     return true;
 }
 
-static bool parse_timestamp(const char *s, int64_t *micros)
+bool sesp_delta_parse_timestamp(const char *s, int64_t *micros)
 {
     int64_t days;
     int n;
@@ -142,6 +143,12 @@ static bool parse_timestamp(const char *s, int64_t *micros)
     if (*p) return false;
     *micros = us;
     return true;
+}
+
+bool sesp_delta_parse_date(const char *s, int64_t *days)
+{
+    int n;
+    return parse_date(s, days, &n) && !s[n];
 }
 
 static json_t *date_json(int64_t days)
@@ -260,6 +267,7 @@ int sesp_delta_json_to_pq(const sesp_delta_type *t, bool nullable, const json_t 
     case SESP_DT_FLOAT:
     case SESP_DT_DOUBLE:
         if (!json_is_number(v)) return wrong(err, errlen, col, t, "expected a number");
+        if (t->kind == SESP_DT_FLOAT && fabs(json_number_value(v)) > FLT_MAX) return wrong(err, errlen, col, t, "number out of range");
         *out = t->kind == SESP_DT_FLOAT ? sesp_pqv_float((float)json_number_value(v)) : sesp_pqv_double(json_number_value(v));
         return 0;
     case SESP_DT_BOOLEAN:
@@ -278,7 +286,7 @@ int sesp_delta_json_to_pq(const sesp_delta_type *t, bool nullable, const json_t 
     case SESP_DT_TIMESTAMP:
     case SESP_DT_TIMESTAMP_NTZ:
         if (json_is_integer(v)) x = json_integer_value(v);
-        else if (!json_is_string(v) || !parse_timestamp(json_string_value(v), &x))
+        else if (!json_is_string(v) || !sesp_delta_parse_timestamp(json_string_value(v), &x))
             return wrong(err, errlen, col, t, "expected an ISO-8601 timestamp or microseconds");
         *out = sesp_pqv_i64(x);
         return 0;
@@ -369,7 +377,10 @@ json_t *sesp_delta_pq_to_json(const sesp_delta_type *t, const sesp_pq_value *v)
     case SESP_DT_TIMESTAMP:
     case SESP_DT_TIMESTAMP_NTZ:
         if (v->kind == SESP_PQV_INT64) return t->kind == SESP_DT_LONG ? json_integer(v->u.i64) : ts_json(v->u.i64, t->kind == SESP_DT_TIMESTAMP);
-        if (v->kind == SESP_PQV_INT32) return json_integer(v->u.i32);   /* widened column, older file */
+        /* a widened column read from a file older than the change: byte,
+         * short or integer into long, a date into timestamp_ntz (midnight) */
+        if (v->kind == SESP_PQV_INT32 && t->kind == SESP_DT_LONG) return json_integer(v->u.i32);
+        if (v->kind == SESP_PQV_INT32 && t->kind == SESP_DT_TIMESTAMP_NTZ) return ts_json((int64_t)v->u.i32 * 86400000000LL, false);
         break;
     case SESP_DT_INTEGER:
     case SESP_DT_SHORT:
@@ -380,6 +391,8 @@ json_t *sesp_delta_pq_to_json(const sesp_delta_type *t, const sesp_pq_value *v)
     case SESP_DT_DOUBLE:
         if (v->kind == SESP_PQV_FLOAT) return isfinite(v->u.f) ? json_real(v->u.f) : json_null();
         if (v->kind == SESP_PQV_DOUBLE) return isfinite(v->u.d) ? json_real(v->u.d) : json_null();
+        /* widened from byte, short or integer: older files hold INT32 */
+        if (v->kind == SESP_PQV_INT32 && t->kind == SESP_DT_DOUBLE) return json_real(v->u.i32);
         break;
     case SESP_DT_BOOLEAN:
         if (v->kind == SESP_PQV_BOOL) return json_boolean(v->u.b);
@@ -441,7 +454,7 @@ json_t *sesp_delta_partition_value_to_json(const sesp_delta_type *type, const ch
     case SESP_DT_TIMESTAMP:
     case SESP_DT_TIMESTAMP_NTZ: {
         int64_t us;
-        return parse_timestamp(value, &us) ? ts_json(us, type->kind == SESP_DT_TIMESTAMP) : json_string(value);
+        return sesp_delta_parse_timestamp(value, &us) ? ts_json(us, type->kind == SESP_DT_TIMESTAMP) : json_string(value);
     }
     default: return json_string(value);
     }

@@ -1,6 +1,7 @@
 /*
  * Copy-on-write table operations: DELETE by predicate and MERGE by key
- * rewrite the affected files (remove + add, dataChange=true), OPTIMIZE
+ * rewrite the affected files (remove + add, dataChange=true; MERGE widens
+ * columns for its incoming rows like an append does), OPTIMIZE
  * bin-packs small files per partition (dataChange=false), RESTORE re-adds an
  * older version's files, and VACUUM deletes unreferenced data files past the
  * retention (using the tombstone's deletion time for recently removed files,
@@ -183,6 +184,14 @@ int sesp_delta_table_merge(sesp_delta_table *t, const json_t *rows, const char *
     actlist l = {0};
     int64_t now = sesp_delta_table_now(t);
     int64_t matched = 0;
+    /* incoming values may widen columns (typeWidening): every file this
+     * merge writes, rewritten old rows included, gets the new schema */
+    sesp_delta_type *widened = NULL;
+    sesp_delta_action evolve[2];
+    size_t nevolve = 0;
+    if (!rc) rc = sesp_delta_evolve_schema(t, snap, rows, false, &a, &widened, evolve, &nevolve);
+    for (size_t k = 0; k < nevolve && !rc; k++) rc = al_push(&l, evolve[k]);
+    const sesp_delta_type *schema = widened ? widened : snap->schema;
     for (size_t f = 0; f < snap->nfiles && !rc; f++) {
         rowbuf all = {0}, keep = {0};
         rc = sesp_delta_read_file(t, snap, snap->files[f], collect, &all);
@@ -199,7 +208,7 @@ int sesp_delta_table_merge(sesp_delta_table *t, const json_t *rows, const char *
             sesp_delta_add *adds = NULL;
             size_t nadds = 0;
             if (!rc && keep.n)
-                rc = sesp_delta_write_rows(t, snap->schema, snap->metadata.partition_columns, snap->metadata.npartition_columns,
+                rc = sesp_delta_write_rows(t, schema, snap->metadata.partition_columns, snap->metadata.npartition_columns,
                                            keep.rows, keep.n, true, 0, &a, &adds, &nadds);
             for (size_t k = 0; k < nadds && !rc; k++) rc = al_push(&l, (sesp_delta_action){.kind = SESP_DA_ADD, .u.add = adds[k]});
             res->files_added += nadds;
@@ -214,7 +223,7 @@ int sesp_delta_table_merge(sesp_delta_table *t, const json_t *rows, const char *
         sesp_delta_add *adds = NULL;
         size_t nadds = 0;
         if (!rc && in.n)
-            rc = sesp_delta_write_rows(t, snap->schema, snap->metadata.partition_columns, snap->metadata.npartition_columns,
+            rc = sesp_delta_write_rows(t, schema, snap->metadata.partition_columns, snap->metadata.npartition_columns,
                                        in.rows, in.n, true, 0, &a, &adds, &nadds);
         for (size_t k2 = 0; k2 < nadds && !rc; k2++) rc = al_push(&l, (sesp_delta_action){.kind = SESP_DA_ADD, .u.add = adds[k2]});
         res->files_added += nadds;
@@ -232,6 +241,7 @@ int sesp_delta_table_merge(sesp_delta_table *t, const json_t *rows, const char *
             if (l.v[x].kind == SESP_DA_ADD) sesp_delta_discard_files(t, &l.v[x].u.add, 1);
     }
     free(l.v);
+    sesp_delta_type_free(widened);
     json_decref(incoming);
     json_decref(order);
     sesp_arena_free(&a);

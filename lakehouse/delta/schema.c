@@ -3,7 +3,8 @@
  * into a type tree (every node checked: known type names, decimal(p,s) within
  * 1..38, field names non-empty and unique per struct, bounded nesting), its
  * serialisation back, schema inference from JSON rows, and schema evolution
- * (merge) for appends.
+ * (merge) for appends.  Which type changes the protocol allows, and what rows
+ * need, is widen.c's business; merge applies and records them.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "delta.h"
+#include "delta_impl.h"
 
 #define MAX_DEPTH 32
 
@@ -98,6 +99,12 @@ static int parse_prim(const char *s, sesp_delta_type *t, const char *where, char
         return SESP_ERR_UNSUPPORTED;
     }
     return fail(err, errlen, "%s: unknown type %s", where, s);
+}
+
+int sesp_delta_parse_primitive(const char *s, sesp_delta_type *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof(*t));
+    return parse_prim(s, t, s, err, errlen);
 }
 
 static int parse_struct(const json_t *j, int depth, const char *where, sesp_delta_type *t, char *err, size_t errlen)
@@ -258,7 +265,7 @@ const sesp_delta_field *sesp_delta_struct_field(const sesp_delta_type *st, const
     return NULL;
 }
 
-static int int_rank(sesp_delta_kind k)
+int sesp_delta_int_rank(sesp_delta_kind k)
 {
     switch (k) {
     case SESP_DT_BYTE: return 1;
@@ -269,8 +276,17 @@ static int int_rank(sesp_delta_kind k)
     }
 }
 
-/* Merges incoming into a clone of table (in place on *dst). */
-static int merge_into(sesp_delta_type *dst, const sesp_delta_type *in, bool widen, const char *where, char *err, size_t errlen)
+typedef struct mctx {
+    sesp_delta_widening widen;
+    char *err;
+    size_t errlen;
+} mctx;
+
+/* Merges in into dst (a clone of the table's type).  owner is the nearest
+ * struct field above dst and path the way from it down to dst through array
+ * elements and map keys/values: where the protocol records a type change. */
+static int merge_into(sesp_delta_type *dst, const sesp_delta_type *in, mctx *c, const char *where,
+                      sesp_delta_field *owner, const char *path)
 {
     if (!in) return 0;   /* inference saw only nulls */
     if (dst->kind == SESP_DT_STRUCT && in->kind == SESP_DT_STRUCT) {
@@ -286,7 +302,7 @@ static int merge_into(sesp_delta_type *dst, const sesp_delta_type *in, bool wide
                 continue;
             }
             if (of) {
-                int rc = merge_into(of->type, nf->type, widen, sub, err, errlen);
+                int rc = merge_into(of->type, nf->type, c, sub, of, "");
                 if (rc) return rc;
                 continue;
             }
@@ -304,40 +320,60 @@ static int merge_into(sesp_delta_type *dst, const sesp_delta_type *in, bool wide
         }
         return 0;
     }
+    char sub[256];
     if (dst->kind == SESP_DT_ARRAY && in->kind == SESP_DT_ARRAY) {
         if (!dst->element) {
             if (in->element && !(dst->element = sesp_delta_type_clone(in->element))) return SESP_ERR_NOMEM;
             return 0;
         }
-        return merge_into(dst->element, in->element, widen, where, err, errlen);
+        snprintf(sub, sizeof(sub), "%s%selement", path, *path ? "." : "");
+        return merge_into(dst->element, in->element, c, where, owner, sub);
     }
     if (dst->kind == SESP_DT_MAP && in->kind == SESP_DT_MAP) {
-        int rc = merge_into(dst->key, in->key, widen, where, err, errlen);
-        return rc ? rc : merge_into(dst->value, in->value, widen, where, err, errlen);
+        snprintf(sub, sizeof(sub), "%s%skey", path, *path ? "." : "");
+        int rc = merge_into(dst->key, in->key, c, where, owner, sub);
+        snprintf(sub, sizeof(sub), "%s%svalue", path, *path ? "." : "");
+        return rc ? rc : merge_into(dst->value, in->value, c, where, owner, sub);
     }
     if (sesp_delta_type_equal(dst, in)) return 0;
     /* an incoming narrower integer fits the wider table column as is */
-    if (int_rank(dst->kind) && int_rank(in->kind) && int_rank(in->kind) <= int_rank(dst->kind)) return 0;
-    if (dst->kind == SESP_DT_DOUBLE && (in->kind == SESP_DT_FLOAT || int_rank(in->kind))) return 0;
-    /* widen: inference mode (rows of one batch may mix 1 and 1.5) */
-    if (widen && ((int_rank(dst->kind) && int_rank(in->kind) > int_rank(dst->kind)) ||
-                  (dst->kind == SESP_DT_FLOAT && in->kind == SESP_DT_DOUBLE) ||
-                  (int_rank(dst->kind) && (in->kind == SESP_DT_DOUBLE || in->kind == SESP_DT_FLOAT)))) {
+    int rd = sesp_delta_int_rank(dst->kind), ri = sesp_delta_int_rank(in->kind);
+    if (rd && ri && ri <= rd) return 0;
+    if (dst->kind == SESP_DT_DOUBLE && (in->kind == SESP_DT_FLOAT || ri)) return 0;
+    /* inference: rows of one batch may mix 1 and 1.5 */
+    if (c->widen == SESP_DELTA_WIDEN_INFER && ((rd && ri > rd) || (dst->kind == SESP_DT_FLOAT && in->kind == SESP_DT_DOUBLE) ||
+                                                (rd && (in->kind == SESP_DT_DOUBLE || in->kind == SESP_DT_FLOAT)))) {
         dst->kind = in->kind;
         return 0;
     }
-    if (err && errlen)
-        snprintf(err, errlen, "column %s: cannot write %s into a %s column", *where ? where : "(root)",
-                 sesp_delta_kind_name(in->kind), sesp_delta_kind_name(dst->kind));
+    bool widens = owner && sesp_delta_type_widens(dst, in);
+    if (widens && c->widen == SESP_DELTA_WIDEN_TABLE) {
+        int rc = sesp_delta_record_type_change(owner, path, dst, in);
+        if (rc) return rc;
+        dst->kind = in->kind;
+        dst->precision = in->precision;
+        dst->scale = in->scale;
+        return 0;
+    }
+    char tn[2][40];
+    for (int k = 0; k < 2; k++) {
+        const sesp_delta_type *x = k ? dst : in;
+        if (x->kind == SESP_DT_DECIMAL) snprintf(tn[k], sizeof(tn[k]), "decimal(%d,%d)", x->precision, x->scale);
+        else snprintf(tn[k], sizeof(tn[k]), "%s", sesp_delta_kind_name(x->kind));
+    }
+    if (c->err && c->errlen)
+        snprintf(c->err, c->errlen, "column %s: cannot write %s into a %s column%s", *where ? where : "(root)", tn[0], tn[1],
+                 widens ? "; to widen the column instead, set the table property delta.enableTypeWidening=true" : "");
     return SESP_ERR_INVALID_ARG;
 }
 
-int sesp_delta_schema_merge(const sesp_delta_type *table, const sesp_delta_type *incoming, bool allow_widening,
+int sesp_delta_schema_merge(const sesp_delta_type *table, const sesp_delta_type *incoming, sesp_delta_widening widen,
                             sesp_delta_type **merged, char *err, size_t errlen)
 {
     *merged = sesp_delta_type_clone(table);
     if (!*merged) return SESP_ERR_NOMEM;
-    int rc = merge_into(*merged, incoming, allow_widening, "", err, errlen);
+    mctx c = {widen, err, errlen};
+    int rc = merge_into(*merged, incoming, &c, "", NULL, "");
     if (rc) { sesp_delta_type_free(*merged); *merged = NULL; }
     return rc;
 }
@@ -364,7 +400,7 @@ static int infer_object(const json_t *obj, int depth, const char *where, sesp_de
             if (!t) continue;   /* null: no information */
             if (!have->type) { have->type = t; continue; }
             sesp_delta_type *m = NULL;
-            rc = sesp_delta_schema_merge(have->type, t, true, &m, err, errlen);
+            rc = sesp_delta_schema_merge(have->type, t, SESP_DELTA_WIDEN_INFER, &m, err, errlen);
             sesp_delta_type_free(t);
             if (rc) {
                 if (err && errlen) snprintf(err, errlen, "column %s: rows disagree on its type", sub);
@@ -414,7 +450,7 @@ static int infer_value(const json_t *v, int depth, const char *where, sesp_delta
             if (!et) continue;
             if (!t->element) { t->element = et; continue; }
             sesp_delta_type *m = NULL;
-            rc = sesp_delta_schema_merge(t->element, et, true, &m, err, errlen);
+            rc = sesp_delta_schema_merge(t->element, et, SESP_DELTA_WIDEN_INFER, &m, err, errlen);
             if (!rc) { sesp_delta_type_free(t->element); t->element = m; }
             sesp_delta_type_free(et);
             if (rc) break;
@@ -426,22 +462,22 @@ static int infer_value(const json_t *v, int depth, const char *where, sesp_delta
 }
 
 /* Columns only ever seen as null (or empty arrays) default to string. */
-static int fill_unknown(sesp_delta_type *t)
+int sesp_delta_type_fill_unknown(sesp_delta_type *t)
 {
     if (t->kind == SESP_DT_STRUCT) {
         for (size_t i = 0; i < t->nfields; i++) {
             if (!t->fields[i].type) {
                 if (!(t->fields[i].type = calloc(1, sizeof(sesp_delta_type)))) return SESP_ERR_NOMEM;
                 t->fields[i].type->kind = SESP_DT_STRING;
-            } else if (fill_unknown(t->fields[i].type)) return SESP_ERR_NOMEM;
+            } else if (sesp_delta_type_fill_unknown(t->fields[i].type)) return SESP_ERR_NOMEM;
         }
     } else if (t->kind == SESP_DT_ARRAY) {
         if (!t->element) {
             if (!(t->element = calloc(1, sizeof(sesp_delta_type)))) return SESP_ERR_NOMEM;
             t->element->kind = SESP_DT_STRING;
-        } else return fill_unknown(t->element);
+        } else return sesp_delta_type_fill_unknown(t->element);
     } else if (t->kind == SESP_DT_MAP) {
-        return fill_unknown(t->value);
+        return sesp_delta_type_fill_unknown(t->value);
     }
     return 0;
 }
@@ -461,7 +497,7 @@ int sesp_delta_schema_infer(const json_t *rows, sesp_delta_type **out, char *err
         if ((rc = infer_object(row, 0, "", st, err, errlen))) break;
     }
     if (!rc && !st->nfields) rc = fail(err, errlen, "cannot infer a schema from rows without columns%s%s", NULL, NULL);
-    if (!rc) rc = fill_unknown(st);
+    if (!rc) rc = sesp_delta_type_fill_unknown(st);
     if (rc) { sesp_delta_type_free(st); return rc; }
     *out = st;
     return 0;

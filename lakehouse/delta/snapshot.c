@@ -3,7 +3,8 @@
  * wanted version, then every later commit in order (versions must be
  * contiguous), replayed into a path-keyed hash of active files and
  * tombstones plus the latest protocol, metadata and txn version per appId.
- * Readers refuse tables whose protocol needs features we do not implement.
+ * Readers refuse tables whose protocol needs features we do not implement
+ * and schemas recording type changes (typeWidening) they cannot read.
  * Time travel by timestamp picks the newest commit whose timestamp
  * (commitInfo.timestamp, else the commit file's mtime) is <= the time asked.
  */
@@ -123,7 +124,9 @@ static int check_protocol(const sesp_delta_protocol *p, char *err, size_t errlen
     if (p->min_reader == 3) {
         for (size_t i = 0; i < p->n_reader_features; i++) {
             const char *f = p->reader_features[i];
-            if (strcmp(f, "timestampNtz") && strcmp(f, "vacuumProtocolCheck")) {
+            /* typeWidening-preview is the same protocol under its preview name */
+            if (strcmp(f, "timestampNtz") && strcmp(f, "vacuumProtocolCheck") && strcmp(f, "typeWidening") &&
+                strcmp(f, "typeWidening-preview")) {
                 snprintf(err, errlen, "table needs reader feature %s, which SESP does not support", f);
                 return SESP_ERR_UNSUPPORTED;
             }
@@ -217,6 +220,8 @@ static int build(sesp_objstore *s, const sesp_delta_version_info *vers, size_t n
         snprintf(err, errlen, "schemaString: %s", sub);
         goto out;
     }
+    /* readers must refuse type changes they cannot convert older files for */
+    if ((rc = sesp_delta_schema_check_type_changes(snap->schema, err, errlen))) goto out;
     size_t nf = 0, nt = 0;
     for (size_t i = 0; i < r.cap; i++) { nf += r.tab[i].add != NULL; nt += r.tab[i].remove != NULL; }
     snap->files = sesp_arena_calloc(&snap->arena, nf + 1, sizeof(*snap->files));

@@ -2,7 +2,11 @@
  * Delta tables: create, append (schema enforcement and evolution, Hive-style
  * partition directories, per-file stats, idempotent txn), scan and time
  * travel, and the maintenance hook (checkpoint every delta.checkpointInterval
- * commits, then log clean-up).  Data files are Parquet written through
+ * commits, then log clean-up).  It also owns the writer side of the protocol:
+ * which features SESP can write, and the upgrade to reader 3 / writer 7 when
+ * the metadata starts using a table feature (timestampNtz, typeWidening: a
+ * write whose values need a wider column widens it in the same commit when
+ * delta.enableTypeWidening is true).  Data files are Parquet written through
  * lakehouse/parquet straight into the object store's streaming writer; a
  * commit that fails leaves its data files unreferenced (they are deleted on
  * the spot when possible, VACUUM gets the rest).  Rewrites (DELETE, MERGE,
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/rand.h>
 
@@ -448,7 +453,7 @@ int sesp_delta_check_writable(sesp_delta_table *t, const sesp_delta_snapshot *sn
     if (p->min_writer == 7)
         for (size_t i = 0; i < p->n_writer_features; i++) {
             const char *f = p->writer_features[i];
-            if (strcmp(f, "appendOnly") && strcmp(f, "invariants") && strcmp(f, "timestampNtz"))
+            if (strcmp(f, "appendOnly") && strcmp(f, "invariants") && strcmp(f, "timestampNtz") && strcmp(f, "typeWidening"))
                 return sesp_delta_table_seterr(t, SESP_ERR_UNSUPPORTED, "table needs writer feature %s, which SESP does not support", f);
         }
     /* SESP does not evaluate SQL invariants, so it must not write such tables */
@@ -460,7 +465,190 @@ int sesp_delta_check_writable(sesp_delta_table *t, const sesp_delta_snapshot *sn
     return 0;
 }
 
-/* ---- create ---- */
+/* ---- table features ---- */
+
+static bool has_kind(const sesp_delta_type *t, sesp_delta_kind k)
+{
+    if (!t) return false;
+    if (t->kind == k) return true;
+    for (size_t i = 0; i < t->nfields; i++)
+        if (has_kind(t->fields[i].type, k)) return true;
+    return has_kind(t->element, k) || has_kind(t->key, k) || has_kind(t->value, k);
+}
+
+static bool config_true(const sesp_delta_map *m, const char *key)
+{
+    const char *v = sesp_delta_map_get(m, key, NULL);
+    return v && !strcasecmp(v, "true");
+}
+
+static bool str_listed(const char *const *l, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(l[i], s)) return true;
+    return false;
+}
+
+/* Adds name to a feature list copied into the arena (the old list may live
+ * in a snapshot's arena). */
+static int add_feature(sesp_arena *a, const char ***list, size_t *n, const char *name)
+{
+    if (str_listed(*list, *n, name)) return 0;
+    const char **nl = sesp_arena_calloc(a, *n + 2, sizeof(*nl));
+    if (!nl) return SESP_ERR_NOMEM;
+    if (*n) memcpy(nl, *list, *n * sizeof(*nl));
+    nl[(*n)++] = name;
+    *list = nl;
+    return 0;
+}
+
+int sesp_delta_protocol_for(const sesp_delta_protocol *cur, const sesp_delta_type *schema, const sesp_delta_map *config,
+                            sesp_arena *a, sesp_delta_protocol *out, bool *changed)
+{
+    *out = *cur;
+    *changed = false;
+    /* reader-writer features the metadata uses */
+    const char *need[2];
+    size_t nneed = 0;
+    if (has_kind(schema, SESP_DT_TIMESTAMP_NTZ)) need[nneed++] = "timestampNtz";
+    if (config_true(config, "delta.enableTypeWidening") || sesp_delta_schema_has_type_changes(schema)) need[nneed++] = "typeWidening";
+    size_t missing = 0;
+    for (size_t i = 0; i < nneed; i++)
+        missing += cur->min_reader < 3 || cur->min_writer < 7 || !str_listed(cur->reader_features, cur->n_reader_features, need[i]) ||
+                   !str_listed(cur->writer_features, cur->n_writer_features, need[i]);
+    if (!missing) return 0;
+    if (cur->min_reader < 3) {
+        out->reader_features = NULL;
+        out->n_reader_features = 0;
+    }
+    if (cur->min_writer < 7) {
+        /* writer version 7 lists every feature: keep what the legacy version
+         * gave the table (SESP only writes versions up to 2) */
+        out->writer_features = NULL;
+        out->n_writer_features = 0;
+        if (cur->min_writer >= 2) {
+            if (add_feature(a, &out->writer_features, &out->n_writer_features, "appendOnly") ||
+                add_feature(a, &out->writer_features, &out->n_writer_features, "invariants"))
+                return SESP_ERR_NOMEM;
+        }
+    }
+    out->min_reader = 3;
+    out->min_writer = 7;
+    out->has_reader_features = out->has_writer_features = true;
+    for (size_t i = 0; i < nneed; i++)
+        if (add_feature(a, &out->reader_features, &out->n_reader_features, need[i]) ||
+            add_feature(a, &out->writer_features, &out->n_writer_features, need[i]))
+            return SESP_ERR_NOMEM;
+    *changed = true;
+    return 0;
+}
+
+static bool widening_enabled(const sesp_delta_snapshot *snap)
+{
+    return config_true(&snap->metadata.configuration, "delta.enableTypeWidening");
+}
+
+int sesp_delta_evolve_schema(sesp_delta_table *t, const sesp_delta_snapshot *snap, const json_t *rows, bool add_columns,
+                             sesp_arena *a, sesp_delta_type **schema_out, sesp_delta_action acts[2], size_t *nacts)
+{
+    *schema_out = NULL;
+    *nacts = 0;
+    if (!json_array_size(rows)) return 0;
+    char err[512] = "";
+    sesp_delta_type *need = NULL, *merged = NULL;
+    char *ss = NULL;
+    int rc = sesp_delta_schema_fit(snap->schema, rows, add_columns, &need, err, sizeof(err));
+    if (!rc) rc = sesp_delta_schema_merge(snap->schema, need, widening_enabled(snap) ? SESP_DELTA_WIDEN_TABLE : SESP_DELTA_WIDEN_NEVER,
+                                          &merged, err, sizeof(err));
+    if (rc) {
+        sesp_delta_table_seterr(t, rc, "%s%s", add_columns ? "schema evolution refused: " : "", err);
+        goto out;
+    }
+    /* type_equal ignores field metadata, but a recorded type change always
+     * comes with the type change itself */
+    if (sesp_delta_type_equal(merged, snap->schema)) goto out;
+    if (!(ss = sesp_delta_schema_to_string(merged))) { rc = SESP_ERR_NOMEM; goto out; }
+    sesp_delta_protocol p;
+    bool upgrade = false;
+    if ((rc = sesp_delta_protocol_for(&snap->protocol, merged, &snap->metadata.configuration, a, &p, &upgrade))) goto out;
+    if (upgrade) acts[(*nacts)++] = (sesp_delta_action){.kind = SESP_DA_PROTOCOL, .u.protocol = p};
+    sesp_delta_action md = {.kind = SESP_DA_METADATA, .u.metadata = snap->metadata};
+    if (!(md.u.metadata.schema_string = sesp_arena_strndup(a, ss, strlen(ss)))) { rc = SESP_ERR_NOMEM; goto out; }
+    acts[(*nacts)++] = md;
+    *schema_out = merged;
+    merged = NULL;
+out:
+    free(ss);
+    sesp_delta_type_free(need);
+    sesp_delta_type_free(merged);
+    return rc;
+}
+
+/* ---- create and table properties ---- */
+
+static int check_config(sesp_delta_table *t, const sesp_delta_map *cfg)
+{
+    for (size_t i = 0; i < cfg->n; i++) {
+        int64_t ms;
+        const char *k = cfg->items[i].key, *v = cfg->items[i].value;
+        if (!v) return sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "configuration %s has no value", k);
+        if (!strcmp(k, "delta.checkpointInterval") && atoi(v) <= 0)
+            return sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "delta.checkpointInterval must be a positive integer");
+        if ((!strcmp(k, "delta.logRetentionDuration") || !strcmp(k, "delta.deletedFileRetentionDuration")) && sesp_delta_parse_interval(v, &ms))
+            return sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "%s: bad interval %s", k, v);
+        if ((!strcmp(k, "delta.enableTypeWidening") || !strcmp(k, "delta.appendOnly")) && strcasecmp(v, "true") && strcasecmp(v, "false"))
+            return sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "%s must be true or false", k);
+    }
+    return 0;
+}
+
+int sesp_delta_table_set_properties(sesp_delta_table *t, const sesp_delta_map *props, sesp_delta_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->version = -1;
+    int rc = check_config(t, props);
+    if (rc) return rc;
+    sesp_delta_snapshot *snap = NULL;
+    if ((rc = sesp_delta_table_snapshot(t, -1, &snap))) return rc;
+    sesp_arena a;
+    sesp_arena_init(&a, 0);
+    json_t *params = json_object();
+    if ((rc = sesp_delta_check_writable(t, snap, false))) goto out;
+    const sesp_delta_map *old = &snap->metadata.configuration;
+    sesp_delta_map cfg = {sesp_arena_calloc(&a, old->n + props->n + 1, sizeof(sesp_delta_kv)), 0};
+    if (!cfg.items) { rc = SESP_ERR_NOMEM; goto out; }
+    for (size_t i = 0; i < old->n; i++) cfg.items[cfg.n++] = old->items[i];
+    for (size_t i = 0; i < props->n; i++) {
+        size_t k = 0;
+        while (k < cfg.n && strcmp(cfg.items[k].key, props->items[i].key)) k++;
+        if (k == cfg.n) cfg.n++;
+        cfg.items[k] = props->items[i];
+        json_object_set_new(params, props->items[i].key, json_string(props->items[i].value));
+    }
+    sesp_delta_action acts[2];
+    size_t na = 0;
+    sesp_delta_protocol p;
+    bool upgrade = false;
+    if ((rc = sesp_delta_protocol_for(&snap->protocol, snap->schema, &cfg, &a, &p, &upgrade))) goto out;
+    if (upgrade) acts[na++] = (sesp_delta_action){.kind = SESP_DA_PROTOCOL, .u.protocol = p};
+    acts[na] = (sesp_delta_action){.kind = SESP_DA_METADATA, .u.metadata = snap->metadata};
+    acts[na++].u.metadata.configuration = cfg;
+    char err[512] = "";
+    json_t *op = json_pack("{s:O}", "properties", params);
+    sesp_delta_txn_read rd = {0};
+    rc = sesp_delta_commit(t->s, snap->version, acts, na, &rd, "SET TBLPROPERTIES", op, &res->version, err, sizeof(err));
+    json_decref(op);
+    if (rc) {
+        sesp_delta_table_seterr(t, rc, "SET TBLPROPERTIES commit failed: %s", err);
+        res->version = -1;
+    } else if (sesp_delta_table_maintain(t, res->version))
+        fprintf(stderr, "delta: maintenance after version %lld: %s\n", (long long)res->version, t->err);
+out:
+    json_decref(params);
+    sesp_arena_free(&a);
+    sesp_delta_snapshot_free(snap);
+    return rc;
+}
 
 int sesp_delta_table_create(sesp_delta_table *t, const char *schema_json, const char *const *partition_cols,
                             size_t npart, const sesp_delta_map *configuration, const char *name)
@@ -468,8 +656,14 @@ int sesp_delta_table_create(sesp_delta_table *t, const char *schema_json, const 
     char err[512] = "";
     sesp_delta_type *schema = NULL;
     char *schema_string = NULL;
+    sesp_arena pa;
+    sesp_arena_init(&pa, 0);
     int rc = sesp_delta_schema_parse(schema_json, strlen(schema_json), &schema, err, sizeof(err));
-    if (rc) return sesp_delta_table_seterr(t, rc, "%s", err);
+    if (!rc) rc = sesp_delta_schema_check_type_changes(schema, err, sizeof(err));
+    if (rc) {
+        sesp_delta_table_seterr(t, rc, "%s", err);
+        goto out;
+    }
     for (size_t k = 0; k < npart && !rc; k++) {
         const sesp_delta_field *f = sesp_delta_struct_field(schema, partition_cols[k]);
         if (!f) rc = sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "partition column %s is not in the schema", partition_cols[k]);
@@ -480,16 +674,7 @@ int sesp_delta_table_create(sesp_delta_table *t, const char *schema_json, const 
     }
     if (npart && npart >= schema->nfields && !rc) rc = sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "every column is a partition column");
     if (rc) goto out;
-    if (configuration)
-        for (size_t i = 0; i < configuration->n && !rc; i++) {
-            int64_t ms;
-            const char *k = configuration->items[i].key, *v = configuration->items[i].value;
-            if (!v) rc = sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "configuration %s has no value", k);
-            else if (!strcmp(k, "delta.checkpointInterval") && atoi(v) <= 0)
-                rc = sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "delta.checkpointInterval must be a positive integer");
-            else if ((!strcmp(k, "delta.logRetentionDuration") || !strcmp(k, "delta.deletedFileRetentionDuration")) && sesp_delta_parse_interval(v, &ms))
-                rc = sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "%s: bad interval %s", k, v);
-        }
+    if (configuration) rc = check_config(t, configuration);
     if (rc) goto out;
     sesp_delta_snapshot *existing = NULL;
     rc = sesp_delta_snapshot_load(t->s, -1, &existing, err, sizeof(err));
@@ -500,8 +685,12 @@ int sesp_delta_table_create(sesp_delta_table *t, const char *schema_json, const 
     if (!schema_string) { rc = SESP_ERR_NOMEM; goto out; }
     char id[37];
     sesp_delta_uuid(id);
+    sesp_delta_map no_config = {0};
+    sesp_delta_protocol legacy = {.min_reader = 1, .min_writer = 2}, proto;
+    bool featured;
+    if ((rc = sesp_delta_protocol_for(&legacy, schema, configuration ? configuration : &no_config, &pa, &proto, &featured))) goto out;
     sesp_delta_action acts[2] = {
-        {.kind = SESP_DA_PROTOCOL, .u.protocol = {.min_reader = 1, .min_writer = 2}},
+        {.kind = SESP_DA_PROTOCOL, .u.protocol = proto},
         {.kind = SESP_DA_METADATA, .u.metadata = {.id = id, .name = name, .format_provider = "parquet",
                                                   .schema_string = schema_string, .partition_columns = (const char **)partition_cols,
                                                   .npartition_columns = npart, .has_created_time = true,
@@ -519,6 +708,7 @@ int sesp_delta_table_create(sesp_delta_table *t, const char *schema_json, const 
 out:
     free(schema_string);
     sesp_delta_type_free(schema);
+    sesp_arena_free(&pa);
     return rc;
 }
 
@@ -564,7 +754,6 @@ int sesp_delta_table_append(sesp_delta_table *t, const json_t *rows, const sesp_
     char err[512] = "";
     sesp_delta_snapshot *snap = NULL;
     sesp_delta_type *merged = NULL, *incoming = NULL;
-    char *schema_string = NULL;
     json_t **rv = NULL;
     sesp_arena a;
     sesp_arena_init(&a, 0);
@@ -589,29 +778,19 @@ int sesp_delta_table_append(sesp_delta_table *t, const json_t *rows, const sesp_
         res->version = snap->version;
         goto out;
     }
-    const sesp_delta_type *schema = snap->schema;
-    if (o->merge_schema && json_array_size(rows)) {
-        if ((rc = sesp_delta_schema_infer(rows, &incoming, err, sizeof(err)))) { sesp_delta_table_seterr(t, rc, "%s", err); goto out; }
-        if ((rc = sesp_delta_schema_merge(snap->schema, incoming, false, &merged, err, sizeof(err)))) {
-            sesp_delta_table_seterr(t, rc, "schema evolution refused: %s", err);
-            goto out;
-        }
-        if (!sesp_delta_type_equal(merged, snap->schema)) schema = merged;
-    }
+    sesp_delta_action evolve[2];
+    size_t nevolve = 0;
+    if ((rc = sesp_delta_evolve_schema(t, snap, rows, o->merge_schema, &a, &merged, evolve, &nevolve))) goto out;
+    const sesp_delta_type *schema = merged ? merged : snap->schema;
     size_t nrows = 0;
     if (!(rv = row_array(rows, &nrows))) { rc = SESP_ERR_NOMEM; goto out; }
     if ((rc = sesp_delta_write_rows(t, schema, snap->metadata.partition_columns, snap->metadata.npartition_columns, rv, nrows,
                                     true, 0, &a, &adds, &nadds)))
         goto out;
-    sesp_delta_action *acts = sesp_arena_calloc(&a, nadds + 3, sizeof(*acts));
+    sesp_delta_action *acts = sesp_arena_calloc(&a, nadds + 4, sizeof(*acts));
     if (!acts) { rc = SESP_ERR_NOMEM; goto out; }
     size_t na = 0;
-    if (schema != snap->schema) {
-        if (!(schema_string = sesp_delta_schema_to_string(schema))) { rc = SESP_ERR_NOMEM; goto out; }
-        acts[na].kind = SESP_DA_METADATA;
-        acts[na].u.metadata = snap->metadata;
-        acts[na++].u.metadata.schema_string = schema_string;
-    }
+    for (size_t i = 0; i < nevolve; i++) acts[na++] = evolve[i];
     if (o->app_id)
         acts[na++] = (sesp_delta_action){.kind = SESP_DA_TXN, .u.txn = {.app_id = o->app_id, .version = o->txn_version,
                                                                        .has_last_updated = true, .last_updated = sesp_delta_table_now(t)}};
@@ -644,7 +823,6 @@ int sesp_delta_table_append(sesp_delta_table *t, const json_t *rows, const sesp_
         fprintf(stderr, "delta: maintenance after version %lld: %s\n", (long long)res->version, t->err);
 out:
     free(rv);
-    free(schema_string);
     sesp_delta_type_free(merged);
     sesp_delta_type_free(incoming);
     sesp_delta_snapshot_free(snap);

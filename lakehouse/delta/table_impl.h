@@ -29,6 +29,20 @@ int sesp_delta_read_file(sesp_delta_table *t, const sesp_delta_snapshot *snap, c
 /* Refuses writes to tables whose writer protocol or properties SESP cannot
  * honour; removes_data: the operation removes rows (appendOnly forbids it). */
 int sesp_delta_check_writable(sesp_delta_table *t, const sesp_delta_snapshot *snap, bool removes_data);
+/* The protocol a table with this schema and configuration needs: cur plus
+ * the reader-writer features they use (timestampNtz, typeWidening), moving
+ * to reader 3 / writer 7 with the features a legacy writer version implied
+ * kept in the list.  Lists are allocated in a; *changed if out != cur. */
+int sesp_delta_protocol_for(const sesp_delta_protocol *cur, const sesp_delta_type *schema, const sesp_delta_map *config,
+                            sesp_arena *a, sesp_delta_protocol *out, bool *changed);
+/* Schema evolution for writing rows: the table's schema widened where the
+ * values need it (if delta.enableTypeWidening is true, else an error naming
+ * the column) and, with add_columns, with new nullable columns.  When it
+ * changes, *schema_out is the new schema (caller frees) and acts[0..*nacts)
+ * the protocol upgrade (if needed) and metaData actions to commit with the
+ * data (strings in a). */
+int sesp_delta_evolve_schema(sesp_delta_table *t, const sesp_delta_snapshot *snap, const json_t *rows, bool add_columns,
+                             sesp_arena *a, sesp_delta_type **schema_out, sesp_delta_action acts[2], size_t *nacts);
 /* Deletes the data files of a commit that did not happen (best effort). */
 void sesp_delta_discard_files(sesp_delta_table *t, const sesp_delta_add *adds, size_t n);
 

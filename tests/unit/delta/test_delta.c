@@ -141,7 +141,7 @@ static void test_schema(void)
     /* evolution: a new nullable column is added, a type change names the column */
     const char *add = "{\"type\":\"struct\",\"fields\":[{\"name\":\"z\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}}]}";
     CU_ASSERT_EQUAL_FATAL(sesp_delta_schema_parse(add, strlen(add), &in, err, sizeof(err)), 0);
-    CU_ASSERT_EQUAL_FATAL(sesp_delta_schema_merge(t, in, false, &m, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_schema_merge(t, in, SESP_DELTA_WIDEN_NEVER, &m, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL(m->nfields, 5);
     CU_ASSERT_STRING_EQUAL(m->fields[4].name, "z");
     CU_ASSERT(m->fields[4].nullable);
@@ -149,7 +149,7 @@ static void test_schema(void)
     sesp_delta_type_free(in);
     const char *chg = "{\"type\":\"struct\",\"fields\":[{\"name\":\"a\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}}]}";
     CU_ASSERT_EQUAL_FATAL(sesp_delta_schema_parse(chg, strlen(chg), &in, err, sizeof(err)), 0);
-    CU_ASSERT_EQUAL(sesp_delta_schema_merge(t, in, false, &m, err, sizeof(err)), SESP_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(sesp_delta_schema_merge(t, in, SESP_DELTA_WIDEN_NEVER, &m, err, sizeof(err)), SESP_ERR_INVALID_ARG);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "column a"));
     sesp_delta_type_free(in);
     sesp_delta_type_free(t);
