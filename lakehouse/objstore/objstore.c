@@ -51,8 +51,9 @@ int sesp_objstore_opts_set(sesp_objstore_opts *o, const char *key, const char *v
         if (parse_bool(value, &b)) return SESP_ERR_INVALID_ARG;
         o->s3_path_style = b ? 1 : 2;
     } else if (!strcmp(key, "s3.conditional-put")) {
-        if (!strcmp(value, "supported")) o->s3_conditional_put = 0;
-        else if (!strcmp(value, "unsupported")) o->s3_conditional_put = 1;
+        if (!strcmp(value, "auto")) o->s3_conditional_put = SESP_S3_CONDITIONAL_PUT_AUTO;
+        else if (!strcmp(value, "supported")) o->s3_conditional_put = SESP_S3_CONDITIONAL_PUT_SUPPORTED;
+        else if (!strcmp(value, "unsupported")) o->s3_conditional_put = SESP_S3_CONDITIONAL_PUT_UNSUPPORTED;
         else return SESP_ERR_INVALID_ARG;
     } else if (!strcmp(key, "s3.lock-path")) o->s3_lock_path = value;
     else if (!strcmp(key, "webhdfs.user")) o->webhdfs_user = value;

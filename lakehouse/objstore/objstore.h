@@ -19,6 +19,12 @@
 typedef struct sesp_objstore sesp_objstore;
 typedef struct sesp_objwriter sesp_objwriter;
 
+/* s3_conditional_put: AUTO (default) probes the store on the first
+ * put_if_absent of a handle; a store found to ignore If-None-Match is then
+ * treated as UNSUPPORTED: put_if_absent needs s3_lock_path, or fails with
+ * SESP_ERR_UNSUPPORTED.  SUPPORTED trusts the store without probing. */
+enum { SESP_S3_CONDITIONAL_PUT_AUTO = 0, SESP_S3_CONDITIONAL_PUT_UNSUPPORTED = 1, SESP_S3_CONDITIONAL_PUT_SUPPORTED = 2 };
+
 /* Tunables.  Zero/NULL means "default or environment".  Environment used by
  * S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
  * AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL / SESP_S3_ENDPOINT,
@@ -27,8 +33,8 @@ typedef struct sesp_objstore_opts {
     const char *s3_endpoint;      /* e.g. http://127.0.0.1:4568 */
     const char *s3_region;
     int s3_path_style;            /* -1/0 = auto (path style for custom endpoints), 1 = force, 2 = virtual-hosted */
-    int s3_conditional_put;       /* 0 = supported (If-None-Match: *), 1 = unsupported */
-    const char *s3_lock_path;     /* local lock file serialising put_if_absent when conditional put is unsupported */
+    int s3_conditional_put;       /* SESP_S3_CONDITIONAL_PUT_*: does the store enforce If-None-Match: * ? */
+    const char *s3_lock_path;     /* local lock file serialising put_if_absent when it does not */
     int max_attempts;             /* 0 = 6 */
     int retry_base_ms;            /* 0 = 100 */
     int retry_max_ms;             /* 0 = 5000 */
@@ -40,7 +46,7 @@ typedef struct sesp_objstore_opts {
 } sesp_objstore_opts;
 
 /* Sets one option from "key=value" text: s3.endpoint, s3.region,
- * s3.path-style (true|false), s3.conditional-put (supported|unsupported),
+ * s3.path-style (true|false), s3.conditional-put (auto|supported|unsupported),
  * s3.lock-path, retry.max-attempts, retry.base-ms, retry.max-ms, timeout-ms,
  * part-size, webhdfs.user.  Strings are borrowed (must outlive the store). */
 int sesp_objstore_opts_set(sesp_objstore_opts *o, const char *key, const char *value);

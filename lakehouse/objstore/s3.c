@@ -4,12 +4,19 @@
  * tokens (the XML is read with a small bounded tag scanner, never trusted
  * further than "text between two tags"), multipart upload for the streaming
  * writer, and put_if_absent through `If-None-Match: *` (412 = someone else's
- * object).  For stores that ignore conditional puts (s3.conditional-put =
- * unsupported) put_if_absent refuses to run unless a lock file is configured,
- * which then serialises writers on this host around a HEAD + PUT.  A
- * conditional put whose first attempt failed mid-flight and whose retry gets
- * 412 may be our own object: it is read back and compared before reporting
- * EXISTS, so a retried Delta commit is neither lost nor doubled.
+ * object).  Some S3-compatible stores accept that header and ignore it, which
+ * would let two writers both "create" the same Delta commit.  So by default
+ * (s3.conditional-put = auto) the first put_if_absent of a handle probes the
+ * store once: it writes a uniquely named object next to the key (plainly, so
+ * a retried request cannot meet its own object), puts it again with
+ * If-None-Match, expects 412, deletes it and remembers the answer.  A store
+ * that ignores the header (or that declared so: s3.conditional-put =
+ * unsupported) gets put_if_absent only with a lock file (s3.lock-path), which
+ * serialises writers on this host around a HEAD + PUT; without one it is
+ * refused with an error saying why.  s3.conditional-put = supported skips the
+ * probe.  A conditional put whose first attempt failed mid-flight and whose
+ * retry gets 412 may be our own object: it is read back and compared before
+ * reporting EXISTS, so a retried Delta commit is neither lost nor doubled.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "common/err.h"
@@ -36,7 +44,10 @@ typedef struct s3 {
     char *sigv4;
     char *userpwd;
     char *token_hdr;
+    int cas;           /* conditional puts, from the probe: CAS_UNKNOWN, CAS_ENFORCED, CAS_IGNORED */
 } s3;
+
+enum { CAS_UNKNOWN, CAS_ENFORCED, CAS_IGNORED };
 
 typedef struct s3_writer {
     uint8_t *buf;
@@ -200,15 +211,75 @@ static int put_locked(sesp_objstore *s, const char *key, const void *data, size_
     return rc;
 }
 
+static int s3_del(sesp_objstore *s, const char *key);
+
+/* Does the store enforce If-None-Match: * ?  Sets b->cas, or fails with the
+ * store's error (the answer is then asked again next time). */
+static int probe_cas(sesp_objstore *s, const char *key)
+{
+    s3 *b = s->impl;
+    uint8_t rnd[8];
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        for (size_t i = 0; i < sizeof(rnd); i++) rnd[i] = (uint8_t)rand();
+    /* next to the key: the caller can write there, and for a Delta commit it
+     * is _delta_log/, whose readers skip names that are not versions */
+    const char *slash = strrchr(key, '/');
+    char *probe = dupf("%.*s.sesp-cas-probe-%02x%02x%02x%02x%02x%02x%02x%02x", slash ? (int)(slash - key + 1) : 0, key,
+                       rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    char *url = probe ? obj_url(b, probe, NULL) : NULL;
+    static const char body[] = "sesp: does this store enforce If-None-Match: * ?\n";
+    int rc = url ? s3_put_plain(s, probe, body, sizeof(body) - 1, NULL, NULL) : SESP_ERR_NOMEM;
+    for (int tries = 0; !rc && b->cas == CAS_UNKNOWN; tries++) {
+        /* The object exists now, so every attempt of this request, retries
+         * included, must get 412 from a store that enforces the header. */
+        sesp_http_resp r = {.body_max = SMALL_BODY_MAX};
+        rc = do_req(s, "PUT", url, body, sizeof(body) - 1, "If-None-Match: *", NULL, &r, NULL);
+        if (r.status == 412) b->cas = CAS_ENFORCED, rc = 0;
+        else if (r.status / 100 == 2 || r.status == 501) b->cas = CAS_IGNORED, rc = 0;   /* 501: header not implemented */
+        else if (r.status == 409 && tries < 5) {
+            /* "a conditional request is in progress": not on a fresh name, but ask again */
+            struct timespec ts = {0, 50000000L * (tries + 1)};
+            nanosleep(&ts, NULL);
+            rc = 0;
+        } else if (!rc) rc = status_err(s, "PUT (conditional put probe)", probe, &r);
+        sesp_http_resp_free(&r);
+    }
+    if (probe) {
+        char saved[sizeof(s->err)];
+        memcpy(saved, s->err, sizeof(saved));
+        s3_del(s, probe);   /* best effort: a leftover probe is a small hidden object */
+        memcpy(s->err, saved, sizeof(saved));
+    }
+    if (rc && rc != SESP_ERR_NOMEM) {
+        char why[sizeof(s->err)];
+        memcpy(why, s->err, sizeof(why));
+        sesp_objstore_seterr(s, rc, "probing whether the S3 store enforces If-None-Match: %s", why);
+    }
+    free(url);
+    free(probe);
+    return rc;
+}
+
 static int s3_put(sesp_objstore *s, const char *key, const void *data, size_t len, bool if_absent)
 {
     if (!if_absent) return s3_put_plain(s, key, data, len, NULL, NULL);
-    if (s->opts.s3_conditional_put == 1) {
-        if (!s->opts.s3_lock_path)
+    s3 *b = s->impl;
+    int mode = s->opts.s3_conditional_put;
+    if (mode == SESP_S3_CONDITIONAL_PUT_AUTO && b->cas == CAS_UNKNOWN) {
+        int rc = probe_cas(s, key);
+        if (rc) return rc;
+    }
+    if (mode == SESP_S3_CONDITIONAL_PUT_UNSUPPORTED || (mode == SESP_S3_CONDITIONAL_PUT_AUTO && b->cas == CAS_IGNORED)) {
+        if (s->opts.s3_lock_path) return put_locked(s, key, data, len);
+        if (mode == SESP_S3_CONDITIONAL_PUT_UNSUPPORTED)
             return sesp_objstore_seterr(s, SESP_ERR_UNSUPPORTED,
                                         "this S3 store is configured without conditional puts (s3.conditional-put="
                                         "unsupported) and no s3.lock-path is set: refusing an unsafe put-if-absent of %s", key);
-        return put_locked(s, key, data, len);
+        return sesp_objstore_seterr(s, SESP_ERR_UNSUPPORTED,
+                                    "the S3 store at %s ignores If-None-Match: * (a probe's conditional put over an existing "
+                                    "object succeeded), so concurrent writers could both create %s: set s3.lock-path to a "
+                                    "lock file shared by all writers (one host only), or s3.conditional-put=supported if "
+                                    "the store does enforce it", s->uri, key);
     }
     int attempts = 0, rc = 0;
     for (int conflict_tries = 0; conflict_tries < 5; conflict_tries++) {
