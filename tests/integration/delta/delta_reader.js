@@ -3,7 +3,10 @@
 // _delta_log, picks the newest checkpoint at or below the wanted version
 // (read with DuckDB), replays the later JSON commits (add/remove/txn/
 // metaData/protocol) and reads the active data files with DuckDB, adding
-// partition columns from the log's partitionValues.
+// partition columns from the log's partitionValues.  It honours the
+// typeWidening reader feature: a column whose schema field records
+// delta.typeChanges is CAST to the table's current type, so files written
+// before the change (narrower Parquet types) read as the wider type.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -98,6 +101,9 @@ async function logVersions(store) {
   return { commits, checkpoints };
 }
 
+// Reader features this reader implements (timestampNtz: DuckDB reads it natively).
+const READER_FEATURES = new Set(['typeWidening', 'timestampNtz']);
+
 // Returns {version, checkpoint, protocol, metaData, files: Map(path -> add), txns, commitTimestamps}
 async function snapshot(store, wanted) {
   const { commits, checkpoints } = await logVersions(store);
@@ -139,7 +145,11 @@ async function snapshot(store, wanted) {
     }
   }
   if (!state.metaData || !state.protocol) throw new Error('no metaData/protocol');
-  if (state.protocol.minReaderVersion !== 1) throw new Error('unexpected reader version');
+  const p = state.protocol;
+  if (p.minReaderVersion === 3) {
+    const unknown = (p.readerFeatures || []).filter((f) => !READER_FEATURES.has(f));
+    if (unknown.length) throw new Error(`unsupported reader features ${unknown.join(',')}`);
+  } else if (p.minReaderVersion !== 1) throw new Error(`unexpected reader version ${p.minReaderVersion}`);
   return state;
 }
 
@@ -157,6 +167,47 @@ function partitionValue(type, s) {
   return s;
 }
 
+// The DuckDB type of a primitive Delta type, null for the others.
+function duckType(t) {
+  if (typeof t !== 'string') return null;
+  const m = t.match(/^decimal\((\d+),\s*(\d+)\)$/);
+  if (m) return `DECIMAL(${m[1]},${m[2]})`;
+  return { byte: 'TINYINT', short: 'SMALLINT', integer: 'INTEGER', long: 'BIGINT', float: 'FLOAT', double: 'DOUBLE',
+           date: 'DATE', timestamp_ntz: 'TIMESTAMP', timestamp: 'TIMESTAMP WITH TIME ZONE', string: 'VARCHAR', boolean: 'BOOLEAN',
+           binary: 'BLOB' }[t] || null;
+}
+const ident = (s) => `"${s.replace(/"/g, '""')}"`;
+
+// Column names and DuckDB types of one Parquet file.
+async function fileColumns(file) {
+  const r = await (await conn()).runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlStr(file)}, hive_partitioning=false)`);
+  return r.getRowObjectsJson().map((x) => ({ name: x.column_name, type: x.column_type }));
+}
+
+// The SELECT list reading one file as the table's schema: columns whose type
+// changed (delta.typeChanges) are cast to the current type.  Checks that
+// every primitive column then has the table's type, so a file the casts do
+// not cover fails here instead of passing for its JSON text.
+async function selectList(file, schema) {
+  const widened = new Map();
+  for (const f of schema.fields) {
+    const changes = f.metadata && f.metadata['delta.typeChanges'];
+    if (!changes || !changes.length) continue;
+    if (changes.some((c) => c.fieldPath)) throw new Error(`column ${f.name}: nested type changes are not handled here`);
+    const dt = duckType(f.type);
+    if (!dt) throw new Error(`column ${f.name}: type change to ${JSON.stringify(f.type)}`);
+    widened.set(f.name, dt);
+  }
+  const cols = (await fileColumns(file)).map((c) => (widened.has(c.name) ? `CAST(${ident(c.name)} AS ${widened.get(c.name)}) AS ${ident(c.name)}` : ident(c.name))).join(', ');
+  const r = await (await conn()).runAndReadAll(`DESCRIBE SELECT ${cols} FROM read_parquet(${sqlStr(file)}, hive_partitioning=false)`);
+  for (const c of r.getRowObjectsJson()) {
+    const f = schema.fields.find((x) => x.name === c.column_name);
+    const want = f && duckType(f.type);
+    if (want && c.column_type !== want) throw new Error(`${file}: column ${c.column_name} reads as ${c.column_type}, the table says ${want}`);
+  }
+  return cols;
+}
+
 // All rows of the snapshot as plain objects.
 async function readRows(store, snap) {
   const schema = JSON.parse(snap.metaData.schemaString);
@@ -166,7 +217,8 @@ async function readRows(store, snap) {
   for (const add of snap.files.values()) {
     const key = decodeURIComponent(add.path);
     const file = await store.localPath(key);
-    const r = await c.runAndReadAll(`SELECT to_json(t) AS j FROM read_parquet(${sqlStr(file)}, hive_partitioning=false) t`);
+    const cols = await selectList(file, schema);
+    const r = await c.runAndReadAll(`SELECT to_json(t) AS j FROM (SELECT ${cols} FROM read_parquet(${sqlStr(file)}, hive_partitioning=false)) t`);
     const got = r.getRowObjectsJson().map((x) => JSON.parse(x.j));
     const stats = add.stats ? JSON.parse(add.stats) : null;
     if (stats && stats.numRecords !== got.length) throw new Error(`${add.path}: stats say ${stats.numRecords} rows, file has ${got.length}`);
@@ -178,4 +230,4 @@ async function readRows(store, snap) {
   return rows;
 }
 
-module.exports = { localStore, s3Store, snapshot, readRows, commitTimestamp, logVersions };
+module.exports = { localStore, s3Store, snapshot, readRows, commitTimestamp, logVersions, fileColumns };

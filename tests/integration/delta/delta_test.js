@@ -1,9 +1,11 @@
 // Integration test of `sesp table` (lakehouse/delta + objstore) against an
 // independent Delta reader (delta_reader.js + DuckDB): local tables through
 // appends, checkpoints, optimize, delete, merge, time travel, restore and
-// vacuum; concurrent writers; and the same on S3 (s3rver) behind a
-// failure-injecting proxy (5xx, SlowDown, connection resets, responses lost
-// after the write landed) that also enforces `If-None-Match: *`.
+// vacuum; concurrent writers; type widening (typeWidening table feature);
+// and the same on S3 (s3rver) behind a failure-injecting proxy (5xx,
+// SlowDown, connection resets, responses lost after the write landed) that
+// also enforces `If-None-Match: *`, plus s3rver alone, which ignores it: the
+// conditional-put probe must refuse to commit there without a lock file.
 // Usage: node delta_test.js SESP_BIN.  Exits non-zero on any mismatch.
 'use strict';
 const fs = require('fs');
@@ -198,6 +200,120 @@ async function concurrentWriters(label, uri, store, opts, model) {
   }
 }
 
+// ---- type widening ----
+const WSCHEMA = JSON.stringify({ type: 'struct', fields: [
+  { name: 'id', type: 'long', nullable: false, metadata: {} },
+  { name: 'n', type: 'integer', nullable: true, metadata: {} },
+  { name: 's', type: 'short', nullable: true, metadata: {} },
+  { name: 'f', type: 'float', nullable: true, metadata: {} },
+  { name: 'x', type: 'integer', nullable: true, metadata: {} },
+  { name: 'd', type: 'date', nullable: true, metadata: {} },
+  { name: 'country', type: 'string', nullable: true, metadata: {} },
+] });
+// dates and timestamps as "YYYY-MM-DD HH:MM:SS" whoever printed them (model, sesp, DuckDB)
+function normTime(rows) {
+  return rows.map((r) => {
+    if (typeof r.d !== 'string') return r;
+    let d = r.d.replace('T', ' ').replace(/\.0+$/, '');
+    if (d.length === 10) d += ' 00:00:00';
+    return { ...r, d };
+  });
+}
+async function wverify(store, uri, model, label, version) {
+  const snap = await reader.snapshot(store, version);
+  const rows = normTime(await reader.readRows(store, snap));
+  const want = normTime(model);
+  check(same(rows, want), `${label}: independent reader: ${same(rows, want) ? '' : diff(rows, want)}`);
+  const args = ['scan', uri];
+  if (version !== undefined && version !== null) args.push('--version', String(version));
+  const cli = normTime((await ok(args)).out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)));
+  check(same(cli, want), `${label}: sesp table scan: ${same(cli, want) ? '' : diff(cli, want)}`);
+  return snap;
+}
+const fieldOf = (metaData, name) => JSON.parse(metaData.schemaString).fields.find((f) => f.name === name);
+const commitActions = async (store, v) => (await store.get(`_delta_log/${String(v).padStart(20, '0')}.json`)).toString()
+  .split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+
+async function typeWidening(tmp) {
+  const dir = path.join(tmp, 'widening');
+  const uri = `file://${dir}`;
+  const store = reader.localStore(dir);
+  const model = new Map();
+  const put = (rows) => { for (const r of rows) model.set(r.id, r); };
+  await ok(['create', uri, '--schema', WSCHEMA, '--partition-by', 'country', '--config', 'delta.enableTypeWidening=true',
+            '--config', 'delta.checkpointInterval=3']);
+  let proto = JSON.parse((await ok(['describe', uri])).out).protocol;
+  check(proto.minReaderVersion === 3 && proto.minWriterVersion === 7 && proto.readerFeatures.includes('typeWidening') &&
+        proto.writerFeatures.includes('typeWidening'), `widening: the table is created with the typeWidening feature ${JSON.stringify(proto)}`);
+  const narrow = [{ id: 1, n: 5, s: 3, f: 1.5, x: 7, d: '2024-01-01', country: 'fr' },
+                  { id: 2, n: -6, s: -300, f: -2.25, x: 0, d: '1999-12-31', country: 'us' }];
+  await ok(['append', uri, '--input', '-'], { input: jsonl(narrow) });
+  put(narrow);
+  const v1 = [...model.values()];
+  await wverify(store, uri, v1, 'widening: narrow append');
+  // values that need wider columns: integer -> long, short -> integer, float -> double, integer -> double, date -> timestamp_ntz
+  const wide = [{ id: 3, n: 3000000000, s: 70000, f: 1e300, x: 2.5, d: '2024-01-02T03:04:05', country: 'fr' }];
+  let r = await ok(['append', uri, '--input', '-'], { input: jsonl(wide) });
+  check(JSON.parse(r.out).version === 2, 'widening: the wide append is version 2');
+  put(wide);
+  const acts = await commitActions(store, 2);
+  const md = acts.find((a) => a.metaData);
+  const want = { n: ['integer', 'long'], s: ['short', 'integer'], f: ['float', 'double'], x: ['integer', 'double'], d: ['date', 'timestamp_ntz'] };
+  for (const [col, [from, to]] of Object.entries(want)) {
+    const f = md && fieldOf(md.metaData, col);
+    const tc = f && f.metadata['delta.typeChanges'];
+    check(f && f.type === to && tc && tc.length === 1 && tc[0].fromType === from && tc[0].toType === to && !tc[0].fieldPath,
+          `widening: version 2 widens ${col} ${from} -> ${to} and records it (${JSON.stringify(f)})`);
+  }
+  check(md && !fieldOf(md.metaData, 'id').metadata['delta.typeChanges'], 'widening: unchanged columns record nothing');
+  const p2 = acts.find((a) => a.protocol);
+  check(p2 && p2.protocol.readerFeatures.includes('timestampNtz') && p2.protocol.readerFeatures.includes('typeWidening') &&
+        p2.protocol.writerFeatures.includes('appendOnly'), `widening: version 2 adds timestampNtz, keeps the rest ${JSON.stringify(p2)}`);
+  check(acts.some((a) => a.add) && acts.some((a) => a.commitInfo && a.commitInfo.isBlindAppend === false), 'widening: data in the same commit');
+  await wverify(store, uri, [...model.values()], 'widening: after the wide append');
+  // another narrow append is version 3: a checkpoint, read back by both readers
+  const more = [{ id: 4, n: 8, s: 1, f: 0.5, x: 3, d: '2024-01-03', country: 'us' }];
+  await ok(['append', uri, '--input', '-'], { input: jsonl(more) });
+  put(more);
+  let snap = await wverify(store, uri, [...model.values()], 'widening: from checkpoint 3');
+  check(snap.checkpoint === 3, `widening: the reader started from checkpoint 3 (${snap.checkpoint})`);
+  // OPTIMIZE rewrites the old files with the wide types
+  await ok(['optimize', uri]);
+  snap = await wverify(store, uri, [...model.values()], 'widening: after optimize');
+  const fr = [...snap.files.values()].find((a) => a.partitionValues.country === 'fr');
+  const cols = fr ? await reader.fileColumns(await store.localPath(decodeURIComponent(fr.path))) : [];
+  const typeOf = (c) => (cols.find((x) => x.name === c) || {}).type;
+  check(typeOf('n') === 'BIGINT' && typeOf('s') === 'INTEGER' && typeOf('f') === 'DOUBLE' && typeOf('x') === 'DOUBLE' && typeOf('d') === 'TIMESTAMP',
+        `widening: the optimized file has the wide types ${JSON.stringify(cols)}`);
+  // DELETE on a widened column, MERGE with a value that widens s again (integer -> long)
+  await ok(['delete', uri, '--where', 'n > 100']);
+  model.delete(3);
+  await wverify(store, uri, [...model.values()], 'widening: after delete');
+  const upd = [{ id: 2, n: -6, s: 5000000000, f: -2.25, x: 1.25, d: '2000-01-01T12:00:00', country: 'us' }];
+  await ok(['merge', uri, '--input', '-', '--key', 'id'], { input: jsonl(upd) });
+  put(upd);
+  snap = await wverify(store, uri, [...model.values()], 'widening: after merge');
+  const tc = fieldOf(snap.metaData, 's').metadata['delta.typeChanges'];
+  check(tc.length === 2 && tc[1].fromType === 'integer' && tc[1].toType === 'long', `widening: s has two recorded changes ${JSON.stringify(tc)}`);
+  // time travel to before the change: the narrow schema, no casts
+  await wverify(store, uri, v1, 'widening: version 1', 1);
+
+  // without the property the write is refused and names the column
+  const dir2 = path.join(tmp, 'no-widening');
+  const uri2 = `file://${dir2}`;
+  await ok(['create', uri2, '--schema', WSCHEMA]);
+  await ok(['append', uri2, '--input', '-'], { input: jsonl(narrow) });
+  r = await run(['append', uri2, '--input', '-'], { input: jsonl([{ id: 9, n: 3000000000, country: 'fr' }]) });
+  check(r.code !== 0 && /column n/.test(r.err) && /delta\.enableTypeWidening/.test(r.err), `widening: refused without the property: ${r.err.trim()}`);
+  const d2 = JSON.parse((await ok(['describe', uri2])).out);
+  check(d2.version === 1 && d2.protocol.minReaderVersion === 1, 'widening: the refused write committed nothing');
+  // ... until the property is set
+  await ok(['set-properties', uri2, '--config', 'delta.enableTypeWidening=true']);
+  await ok(['append', uri2, '--input', '-'], { input: jsonl([{ id: 9, n: 3000000000, country: 'fr' }]) });
+  await wverify(reader.localStore(dir2), uri2, [...narrow, { id: 9, n: 3000000000, s: null, f: null, x: null, d: null, country: 'fr' }],
+                'widening: after set-properties');
+}
+
 // ---- S3: s3rver + failure-injecting proxy ----
 function freePort() {
   return new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
@@ -280,6 +396,8 @@ async function main() {
     const bad = await run(['append', inf, '--input', '-'], { input: '{"k": "not a number"}\n' });
     check(bad.code !== 0 && /column k/.test(bad.err), `schema enforcement names the column: ${bad.err.trim()}`);
 
+    await typeWidening(tmp);
+
     // WebHDFS (fake namenode/datanode over a directory, read back directly)
     const hdfsRoot = path.join(tmp, 'hdfs');
     fs.mkdirSync(hdfsRoot);
@@ -318,8 +436,12 @@ async function main() {
     const s3store = reader.s3Store(`http://127.0.0.1:${s3port}`, 'lake', 'tables/t1');
     const s3uri = 's3://lake/tables/t1';
     try {
+      // auto (the default): each process probes the store once; the proxy
+      // enforces If-None-Match, so no lock is needed
       const res = await lifecycle('s3', s3uri, s3store, { env, extra });
       check(proxy.ctl.injected > 20, `the proxy injected failures (${proxy.ctl.injected})`);
+      const probes = (await s3store.list('_delta_log/')).filter((o) => o.key.includes('.sesp-cas-probe-'));
+      check(probes.length === 0, `conditional-put probes are deleted (${probes.map((o) => o.key).join(',')})`);
       await concurrentWriters('s3', s3uri, s3store, { env, extra }, res.model);
       // a 12 MiB data file goes up as a multipart upload (5 MiB parts), through the failures
       const big = makeBigRows(12000, 1000);
@@ -349,6 +471,24 @@ async function main() {
                          '--store-opt', `s3.lock-path=${path.join(tmp, 's3.lock')}`];
       await ok(['create', lockUri, '--schema', SCHEMA, ...lockExtra], { env });
       await concurrentWriters('s3 with lock file', lockUri, lockStore, { env, extra: lockExtra }, new Map());
+      // straight at s3rver, which ignores If-None-Match: auto mode finds out
+      // and refuses to commit without a lock, leaving nothing behind ...
+      const rawExtra = ['--store-opt', `s3.endpoint=http://127.0.0.1:${s3port}`];
+      const noLockStore = reader.s3Store(`http://127.0.0.1:${s3port}`, 'lake', 'tables/nolock');
+      const r3 = await run(['create', 's3://lake/tables/nolock', '--schema', SCHEMA, ...rawExtra], { env });
+      check(r3.code !== 0 && /ignores If-None-Match/.test(r3.err) && /s3\.lock-path/.test(r3.err),
+            `auto mode on a store ignoring If-None-Match fails clearly: ${r3.err.trim().split('\n').pop()}`);
+      const left = (await noLockStore.list('')).map((o) => o.key);
+      check(left.length === 0, `the refused commit left nothing (${left.join(',')})`);
+      const r4 = await run(['append', 's3://lake/tables/nolock', '--input', '-', ...rawExtra], { env, input: jsonl(makeRows(1)) });
+      check(r4.code !== 0 && /ignores If-None-Match/.test(r4.err), `auto mode refuses appends there too: ${r4.err.trim().split('\n').pop()}`);
+      // ... and with a lock file commits through it
+      const autoUri = 's3://lake/tables/autolock';
+      const autoStore = reader.s3Store(`http://127.0.0.1:${s3port}`, 'lake', 'tables/autolock');
+      const autoExtra = [...rawExtra, '--store-opt', `s3.lock-path=${path.join(tmp, 's3-auto.lock')}`];
+      await ok(['create', autoUri, '--schema', SCHEMA, ...autoExtra], { env });
+      await concurrentWriters('s3 auto mode with lock file', autoUri, autoStore, { env, extra: autoExtra }, new Map());
+      check((await autoStore.list('_delta_log/')).every((o) => !o.key.includes('.sesp-cas-probe-')), 'auto mode with lock: probes deleted');
     } finally {
       proxy.server.close();
       await s3.close();
