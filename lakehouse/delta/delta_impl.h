@@ -21,6 +21,9 @@ int64_t sesp_delta_now_ms(void);
 int sesp_delta_int_rank(sesp_delta_kind k);
 /* A primitive type name ("long", "decimal(10,2)") into t. */
 int sesp_delta_parse_primitive(const char *s, sesp_delta_type *t, char *err, size_t errlen);
+/* The inferred type of one JSON value, without defaulting: NULL for null,
+ * and untyped parts (only nulls, empty arrays) stay NULL inside. */
+int sesp_delta_infer_type(const json_t *v, const char *where, sesp_delta_type **out, char *err, size_t errlen);
 /* Gives fields still without a type (only nulls seen) the type string. */
 int sesp_delta_type_fill_unknown(sesp_delta_type *t);
 /* Appends {fromType, toType[, fieldPath]} to owner's delta.typeChanges. */

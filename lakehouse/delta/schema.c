@@ -461,6 +461,11 @@ static int infer_value(const json_t *v, int depth, const char *where, sesp_delta
     return 0;
 }
 
+int sesp_delta_infer_type(const json_t *v, const char *where, sesp_delta_type **out, char *err, size_t errlen)
+{
+    return infer_value(v, 0, where, out, err, errlen);
+}
+
 /* Columns only ever seen as null (or empty arrays) default to string. */
 int sesp_delta_type_fill_unknown(sesp_delta_type *t)
 {

@@ -215,30 +215,26 @@ static int fit_value(sesp_delta_type *cur, const sesp_delta_type *t, const json_
 
 /* A column that is not in the table: inferred from v and merged with what
  * earlier rows said about it.  A null says nothing yet (the column is added
- * untyped and becomes a string if nothing else comes). */
+ * untyped and becomes a string if nothing else comes, as in inference). */
 static int fit_new_column(sesp_delta_type *cur, const char *name, const json_t *v, const char *where, char *err,
                           size_t errlen)
 {
+    /* parts only nulls or empty arrays have shown stay untyped until the end,
+     * so that a later row can still type them */
     sesp_delta_type *vt = NULL;
-    if (!json_is_null(v)) {
-        json_t *one = json_pack("[{s:O}]", name, (json_t *)v);
-        sesp_delta_type *inf = NULL;
-        int rc = one ? sesp_delta_schema_infer(one, &inf, err, errlen) : SESP_ERR_NOMEM;
-        json_decref(one);
-        if (rc) return rc;
-        vt = inf->fields[0].type;
-        inf->fields[0].type = NULL;
-        sesp_delta_type_free(inf);
-    }
+    char sub[256];
+    snprintf(sub, sizeof(sub), "%s%s%s", where, *where ? "." : "", name);
+    int rc = sesp_delta_infer_type(v, sub, &vt, err, errlen);
+    if (rc) return rc;
     sesp_delta_field *f = (sesp_delta_field *)sesp_delta_struct_field(cur, name);
     if (f && !f->type) { f->type = vt; return 0; }
     if (f) {
         if (!vt) return 0;
         sesp_delta_type *merged = NULL;
-        int rc = sesp_delta_schema_merge(f->type, vt, SESP_DELTA_WIDEN_INFER, &merged, err, errlen);
+        rc = sesp_delta_schema_merge(f->type, vt, SESP_DELTA_WIDEN_INFER, &merged, err, errlen);
         sesp_delta_type_free(vt);
         if (rc) {
-            snprintf(err, errlen, "column %s%s%s: rows disagree on its type", where, *where ? "." : "", name);
+            snprintf(err, errlen, "column %s: rows disagree on its type", sub);
             return rc;
         }
         sesp_delta_type_free(f->type);

@@ -234,9 +234,13 @@ static int probe_cas(sesp_objstore *s, const char *key)
          * included, must get 412 from a store that enforces the header. */
         sesp_http_resp r = {.body_max = SMALL_BODY_MAX};
         rc = do_req(s, "PUT", url, body, sizeof(body) - 1, "If-None-Match: *", NULL, &r, NULL);
-        if (r.status == 412) b->cas = CAS_ENFORCED, rc = 0;
-        else if (r.status / 100 == 2 || r.status == 501) b->cas = CAS_IGNORED, rc = 0;   /* 501: header not implemented */
-        else if (r.status == 409 && tries < 5) {
+        if (r.status == 412) {
+            b->cas = CAS_ENFORCED;
+            rc = 0;
+        } else if (r.status / 100 == 2 || r.status == 501) {   /* 501: the header is not implemented */
+            b->cas = CAS_IGNORED;
+            rc = 0;
+        } else if (r.status == 409 && tries < 5) {
             /* "a conditional request is in progress": not on a fresh name, but ask again */
             struct timespec ts = {0, 50000000L * (tries + 1)};
             nanosleep(&ts, NULL);

@@ -229,6 +229,11 @@ static void test_fit(void)
                "{\"type\":\"struct\",\"fields\":[{\"name\":\"x\",\"type\":\"byte\",\"nullable\":true,\"metadata\":{}},"
                "{\"name\":\"y\",\"type\":\"boolean\",\"nullable\":true,\"metadata\":{}}]}");
     expect_fit("[{\"z\":1},{\"z\":\"x\"}]", true, "z", "error");
+    /* what only nulls or empty arrays showed stays open for later rows */
+    expect_fit("[{\"z\":[]},{\"z\":[1]}]", true, "z", "{\"type\":\"array\",\"elementType\":\"long\",\"containsNull\":true}");
+    expect_fit("[{\"z\":[]}]", true, "z", "{\"type\":\"array\",\"elementType\":\"string\",\"containsNull\":true}");
+    expect_fit("[{\"z\":{\"a\":null}},{\"z\":{\"a\":1}}]", true, "z",
+               "{\"type\":\"struct\",\"fields\":[{\"name\":\"a\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}}]}");
 }
 
 static void test_check_changes(void)
