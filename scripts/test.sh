@@ -3,7 +3,8 @@
 #   1. install dependencies (scripts/install-deps.sh),
 #   2. build with AddressSanitizer + UndefinedBehaviorSanitizer and run the unit tests (ctest),
 #   3. build the libFuzzer targets with clang and run each for SESP_FUZZ_SECONDS (default 60),
-#   4. build the release binary and run the integration tests against it.
+#   4. build the release binary and run the integration tests against it,
+#   5. run the wire-facing integration tests again against the ASan + UBSan broker.
 # Environment: SESP_FUZZ_SECONDS=N, SESP_SKIP_FUZZ=1, SESP_SKIP_INTEGRATION=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,20 @@ if [ "${SESP_SKIP_INTEGRATION:-0}" != 1 ]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build build -j"$jobs"
   bash tests/integration/run.sh build || status=1
+fi
+
+if [ "${SESP_SKIP_INTEGRATION:-0}" != 1 ]; then
+  # Real clients and hand-made frames against the sanitized broker: a memory
+  # error or a leak aborts it, and the test sees the broker die.
+  echo "=== integration tests against the ASan + UBSan broker"
+  for t in broker/test_bad_frames broker/test_kcat broker/test_python_clients broker/test_kafkajs broker/test_admin \
+           groups/test_bad_requests groups/test_churn groups/test_static; do
+    if SESP_BIN="$PWD/build-asan/bin/sesp" bash "tests/integration/$t.sh" >"build-asan/$(basename "$t").log" 2>&1; then
+      echo "  ok   $t (asan)"
+    else
+      echo "  FAIL $t (asan)"; tail -40 "build-asan/$(basename "$t").log"; status=1
+    fi
+  done
 fi
 
 [ $status -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"
