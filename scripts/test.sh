@@ -4,7 +4,7 @@
 #   2. build with AddressSanitizer + UndefinedBehaviorSanitizer and run the unit tests (ctest),
 #   3. build the libFuzzer targets with clang and run each for SESP_FUZZ_SECONDS (default 60),
 #   4. build the release binary and run the integration tests against it,
-#   5. run the wire-facing integration tests again against the ASan + UBSan broker.
+#   5. run the wire-facing broker tests and the Parquet/Delta tests again against the ASan + UBSan binary.
 # Environment: SESP_FUZZ_SECONDS=N, SESP_SKIP_FUZZ=1, SESP_SKIP_INTEGRATION=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,13 +57,20 @@ fi
 if [ "${SESP_SKIP_INTEGRATION:-0}" != 1 ]; then
   # Real clients and hand-made frames against the sanitized broker: a memory
   # error or a leak aborts it, and the test sees the broker die.
-  echo "=== integration tests against the ASan + UBSan broker"
+  echo "=== integration tests against the ASan + UBSan binary"
   for t in broker/test_bad_frames broker/test_kcat broker/test_python_clients broker/test_kafkajs broker/test_admin \
            groups/test_bad_requests groups/test_churn groups/test_static; do
     if SESP_BIN="$PWD/build-asan/bin/sesp" bash "tests/integration/$t.sh" >"build-asan/$(basename "$t").log" 2>&1; then
       echo "  ok   $t (asan)"
     else
       echo "  FAIL $t (asan)"; tail -40 "build-asan/$(basename "$t").log"; status=1
+    fi
+  done
+  for r in parquet delta; do
+    if bash "tests/integration/$r/run.sh" build-asan >"build-asan/$r.log" 2>&1; then
+      echo "  ok   $r/run.sh (asan)"
+    else
+      echo "  FAIL $r/run.sh (asan)"; tail -40 "build-asan/$r.log"; status=1
     fi
   done
 fi
