@@ -1,7 +1,8 @@
 /*
  * Private to lakehouse/delta: helpers shared between its files (log file
  * names, the Parquet mapping of Delta types, JSON row <-> Parquet value
- * conversion, stats, the pieces of schema handling that widen.c shares).  Not part of the public surface.
+ * conversion, per-file stats, the pieces of schema handling that widen.c
+ * shares).  Not part of the public surface.
  */
 #ifndef SESP_DELTA_IMPL_H
 #define SESP_DELTA_IMPL_H
@@ -33,6 +34,29 @@ int sesp_delta_record_type_change(sesp_delta_field *owner, const char *field_pat
 bool sesp_delta_parse_date(const char *s, int64_t *days);
 /* ISO-8601 date or date-time (optional fraction and offset) into microseconds. */
 bool sesp_delta_parse_timestamp(const char *s, int64_t *micros);
+/* Days since the epoch -> proleptic Gregorian year, month, day. */
+void sesp_delta_civil_from_days(int64_t days, int *y, unsigned *m, unsigned *d);
+/* Unscaled decimal x at scale as plain digits ("-12.50"); 80 bytes always suffice. */
+void sesp_delta_decimal_text(int64_t x, int scale, char *out, size_t cap);
+
+/* A JSON row value as json_to_pq reads it (false where it would refuse the
+ * value): a date (YYYY-MM-DD or days) as days since the epoch, a timestamp
+ * (ISO-8601 or microseconds) as microseconds, a decimal (string or number)
+ * as its unscaled value at scale within precision. */
+bool sesp_delta_json_to_days(const json_t *v, int64_t *days);
+bool sesp_delta_json_to_micros(const json_t *v, int64_t *micros);
+bool sesp_delta_json_to_decimal(const json_t *v, int precision, int scale, int64_t *unscaled);
+
+/* Spark's default string prefix for stats (spark.databricks.io.skipping.stringPrefixLength). */
+#define SESP_DELTA_STATS_PREFIX_DEFAULT 32
+/* The table property delta.dataSkippingStringPrefixLength (a positive
+ * integer) of config, else the default. */
+int sesp_delta_stats_prefix_length(const sesp_delta_map *config);
+/* The stats JSON of an add action for a data file holding rows[0..n)
+ * (validated against schema), partition columns part[] left out, string
+ * bounds cut to prefix code points.  *out: malloc'ed text. */
+int sesp_delta_file_stats(const sesp_delta_type *schema, const char *const *part, size_t npart, json_t *const *rows,
+                          size_t n, int prefix, char **out);
 
 /* Adds the Parquet schema of a Delta struct's fields (skipping names in
  * skip[]) under parquet node parent. */

@@ -89,7 +89,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+void sesp_delta_civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -155,7 +155,7 @@ static json_t *date_json(int64_t days)
 {
     int y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    sesp_delta_civil_from_days(days, &y, &m, &d);
     char buf[32];
     snprintf(buf, sizeof(buf), "%04d-%02u-%02u", y, m, d);
     return json_string(buf);
@@ -167,7 +167,7 @@ static json_t *ts_json(int64_t us, bool utc)
     int64_t rem = us - days * 86400000000LL;
     int y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    sesp_delta_civil_from_days(days, &y, &m, &d);
     char buf[64];
     snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%06d%s", y, m, d, (int)(rem / 3600000000LL),
              (int)(rem / 60000000LL % 60), (int)(rem / 1000000LL % 60), (int)(rem % 1000000LL), utc ? "Z" : "");
@@ -207,15 +207,44 @@ static bool parse_decimal(const json_t *v, int p, int s, int64_t *out)
     return true;
 }
 
-static json_t *decimal_json(int64_t x, int scale)
+/* The conversions json_to_pq applies, shared with the per-file stats so
+ * that both accept exactly the same inputs and agree on their values. */
+bool sesp_delta_json_to_days(const json_t *v, int64_t *days)
 {
-    char digits[64], out[80];
+    int64_t x;
+    if (json_is_integer(v)) x = json_integer_value(v);
+    else if (!json_is_string(v) || !sesp_delta_parse_date(json_string_value(v), &x)) return false;
+    if (x < INT32_MIN || x > INT32_MAX) return false;
+    *days = x;
+    return true;
+}
+
+bool sesp_delta_json_to_micros(const json_t *v, int64_t *micros)
+{
+    if (json_is_integer(v)) { *micros = json_integer_value(v); return true; }
+    return json_is_string(v) && sesp_delta_parse_timestamp(json_string_value(v), micros);
+}
+
+bool sesp_delta_json_to_decimal(const json_t *v, int precision, int scale, int64_t *unscaled)
+{
+    return parse_decimal(v, precision, scale, unscaled);
+}
+
+void sesp_delta_decimal_text(int64_t x, int scale, char *out, size_t cap)
+{
+    char digits[64];
     uint64_t ux = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
     if (scale < 0 || scale > 38) scale = 0;
     snprintf(digits, sizeof(digits), "%0*" PRIu64, (scale + 1) & 63, ux);
     size_t n = strlen(digits);
-    if (scale) snprintf(out, sizeof(out), "%s%.*s.%s", x < 0 ? "-" : "", (int)(n - (size_t)scale), digits, digits + n - scale);
-    else snprintf(out, sizeof(out), "%s%s", x < 0 ? "-" : "", digits);
+    if (scale) snprintf(out, cap, "%s%.*s.%s", x < 0 ? "-" : "", (int)(n - (size_t)scale), digits, digits + n - scale);
+    else snprintf(out, cap, "%s%s", x < 0 ? "-" : "", digits);
+}
+
+static json_t *decimal_json(int64_t x, int scale)
+{
+    char out[80];
+    sesp_delta_decimal_text(x, scale, out, sizeof(out));
     return json_string(out);
 }
 
@@ -274,24 +303,19 @@ int sesp_delta_json_to_pq(const sesp_delta_type *t, bool nullable, const json_t 
         if (!json_is_boolean(v)) return wrong(err, errlen, col, t, "expected a boolean");
         *out = sesp_pqv_bool(json_is_true(v));
         return 0;
-    case SESP_DT_DATE: {
-        int n;
-        if (json_is_integer(v)) x = json_integer_value(v);
-        else if (!json_is_string(v) || !parse_date(json_string_value(v), &x, &n) || json_string_value(v)[n])
-            return wrong(err, errlen, col, t, "expected a YYYY-MM-DD date");
-        if (x < INT32_MIN || x > INT32_MAX) return wrong(err, errlen, col, t, "date out of range");
+    case SESP_DT_DATE:
+        /* a five-digit year stays far inside int32 days: only integers overflow */
+        if (!sesp_delta_json_to_days(v, &x))
+            return wrong(err, errlen, col, t, json_is_integer(v) ? "date out of range" : "expected a YYYY-MM-DD date");
         *out = sesp_pqv_i32((int32_t)x);
         return 0;
-    }
     case SESP_DT_TIMESTAMP:
     case SESP_DT_TIMESTAMP_NTZ:
-        if (json_is_integer(v)) x = json_integer_value(v);
-        else if (!json_is_string(v) || !sesp_delta_parse_timestamp(json_string_value(v), &x))
-            return wrong(err, errlen, col, t, "expected an ISO-8601 timestamp or microseconds");
+        if (!sesp_delta_json_to_micros(v, &x)) return wrong(err, errlen, col, t, "expected an ISO-8601 timestamp or microseconds");
         *out = sesp_pqv_i64(x);
         return 0;
     case SESP_DT_DECIMAL:
-        if (!parse_decimal(v, t->precision, t->scale, &x)) return wrong(err, errlen, col, t, "not a decimal that fits");
+        if (!sesp_delta_json_to_decimal(v, t->precision, t->scale, &x)) return wrong(err, errlen, col, t, "not a decimal that fits");
         *out = t->precision <= 9 ? sesp_pqv_i32((int32_t)x) : sesp_pqv_i64(x);
         return 0;
     case SESP_DT_STRUCT: {

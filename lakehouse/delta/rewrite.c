@@ -113,8 +113,7 @@ int sesp_delta_table_delete(sesp_delta_table *t, sesp_delta_pred_fn pred, void *
             sesp_delta_add *adds = NULL;
             size_t nadds = 0;
             if (!rc && keep.n)
-                rc = sesp_delta_write_rows(t, snap->schema, snap->metadata.partition_columns, snap->metadata.npartition_columns,
-                                           keep.rows, keep.n, true, 0, &a, &adds, &nadds);
+                rc = sesp_delta_write_rows(t, snap, snap->schema, keep.rows, keep.n, true, 0, &a, &adds, &nadds);
             for (size_t k = 0; k < nadds && !rc; k++) rc = al_push(&l, (sesp_delta_action){.kind = SESP_DA_ADD, .u.add = adds[k]});
             res->files_added += nadds;
         }
@@ -208,8 +207,7 @@ int sesp_delta_table_merge(sesp_delta_table *t, const json_t *rows, const char *
             sesp_delta_add *adds = NULL;
             size_t nadds = 0;
             if (!rc && keep.n)
-                rc = sesp_delta_write_rows(t, schema, snap->metadata.partition_columns, snap->metadata.npartition_columns,
-                                           keep.rows, keep.n, true, 0, &a, &adds, &nadds);
+                rc = sesp_delta_write_rows(t, snap, schema, keep.rows, keep.n, true, 0, &a, &adds, &nadds);
             for (size_t k = 0; k < nadds && !rc; k++) rc = al_push(&l, (sesp_delta_action){.kind = SESP_DA_ADD, .u.add = adds[k]});
             res->files_added += nadds;
         }
@@ -223,8 +221,7 @@ int sesp_delta_table_merge(sesp_delta_table *t, const json_t *rows, const char *
         sesp_delta_add *adds = NULL;
         size_t nadds = 0;
         if (!rc && in.n)
-            rc = sesp_delta_write_rows(t, schema, snap->metadata.partition_columns, snap->metadata.npartition_columns,
-                                       in.rows, in.n, true, 0, &a, &adds, &nadds);
+            rc = sesp_delta_write_rows(t, snap, schema, in.rows, in.n, true, 0, &a, &adds, &nadds);
         for (size_t k2 = 0; k2 < nadds && !rc; k2++) rc = al_push(&l, (sesp_delta_action){.kind = SESP_DA_ADD, .u.add = adds[k2]});
         res->files_added += nadds;
         res->rows_written = (int64_t)in.n;
@@ -297,8 +294,7 @@ int sesp_delta_table_optimize(sesp_delta_table *t, uint64_t target_bytes, sesp_d
         sesp_delta_add *adds = NULL;
         size_t nadds = 0;
         if (!rc)
-            rc = sesp_delta_write_rows(t, snap->schema, snap->metadata.partition_columns, snap->metadata.npartition_columns,
-                                       all.rows, all.n, false, all.n + 1, &a, &adds, &nadds);
+            rc = sesp_delta_write_rows(t, snap, snap->schema, all.rows, all.n, false, all.n + 1, &a, &adds, &nadds);
         for (size_t k = 0; k < nb && !rc; k++) rc = al_push(&l, remove_of(snap->files[bin[k]], false, now));
         for (size_t k = 0; k < nadds && !rc; k++) rc = al_push(&l, (sesp_delta_action){.kind = SESP_DA_ADD, .u.add = adds[k]});
         if (!rc) { res->files_removed += nb; res->files_added += nadds; }

@@ -1,16 +1,16 @@
 /*
  * Delta tables: create, append (schema enforcement and evolution, Hive-style
- * partition directories, per-file stats, idempotent txn), scan and time
- * travel, and the maintenance hook (checkpoint every delta.checkpointInterval
- * commits, then log clean-up).  It also owns the writer side of the protocol:
- * which features SESP can write, and the upgrade to reader 3 / writer 7 when
- * the metadata starts using a table feature (timestampNtz, typeWidening: a
- * write whose values need a wider column widens it in the same commit when
- * delta.enableTypeWidening is true).  Data files are Parquet written through
- * lakehouse/parquet straight into the object store's streaming writer; a
- * commit that fails leaves its data files unreferenced (they are deleted on
- * the spot when possible, VACUUM gets the rest).  Rewrites (DELETE, MERGE,
- * OPTIMIZE, RESTORE) live in rewrite.c.
+ * partition directories, per-file stats computed by stats.c, idempotent txn),
+ * scan and time travel, and the maintenance hook (checkpoint every
+ * delta.checkpointInterval commits, then log clean-up).  It also owns the
+ * writer side of the protocol: which features SESP can write, and the upgrade
+ * to reader 3 / writer 7 when the metadata starts using a table feature
+ * (timestampNtz, typeWidening: a write whose values need a wider column
+ * widens it in the same commit when delta.enableTypeWidening is true).  Data
+ * files are Parquet written through lakehouse/parquet straight into the
+ * object store's streaming writer; a commit that fails leaves its data files
+ * unreferenced (they are deleted on the spot when possible, VACUUM gets the
+ * rest).  Rewrites (DELETE, MERGE, OPTIMIZE, RESTORE) live in rewrite.c.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -151,84 +151,6 @@ static char *partition_string(const sesp_delta_type *ty, const json_t *v)
     return NULL;
 }
 
-/* ---- stats ---- */
-
-static bool stat_kind(sesp_delta_kind k)
-{
-    return k == SESP_DT_STRING || k == SESP_DT_LONG || k == SESP_DT_INTEGER || k == SESP_DT_SHORT || k == SESP_DT_BYTE ||
-           k == SESP_DT_FLOAT || k == SESP_DT_DOUBLE || k == SESP_DT_DATE;
-}
-
-static int cmp_json(const json_t *a, const json_t *b)
-{
-    if (json_is_string(a) && json_is_string(b)) return strcmp(json_string_value(a), json_string_value(b));
-    double x = json_number_value(a), y = json_number_value(b);
-    return x < y ? -1 : x > y;
-}
-
-/* Fills min/max/nulls objects for the values of one column (n of them). */
-static void column_stats(const sesp_delta_type *ty, const char *name, const json_t **vals, size_t n,
-                         json_t *mins, json_t *maxs, json_t *nulls)
-{
-    if (ty->kind == SESP_DT_STRUCT) {
-        const json_t **sub = malloc((n + 1) * sizeof(*sub));
-        if (!sub) return;
-        json_t *cmin = json_object(), *cmax = json_object(), *cnull = json_object();
-        for (size_t f = 0; f < ty->nfields; f++) {
-            for (size_t i = 0; i < n; i++) sub[i] = json_is_object(vals[i]) ? json_object_get(vals[i], ty->fields[f].name) : NULL;
-            column_stats(ty->fields[f].type, ty->fields[f].name, sub, n, cmin, cmax, cnull);
-        }
-        free(sub);
-        if (json_object_size(cmin)) json_object_set(mins, name, cmin);
-        if (json_object_size(cmax)) json_object_set(maxs, name, cmax);
-        json_object_set(nulls, name, cnull);
-        json_decref(cmin);
-        json_decref(cmax);
-        json_decref(cnull);
-        return;
-    }
-    int64_t nn = 0;
-    const json_t *mn = NULL, *mx = NULL;
-    bool usable = stat_kind(ty->kind);
-    for (size_t i = 0; i < n; i++) {
-        const json_t *v = vals[i];
-        if (!v || json_is_null(v)) { nn++; continue; }
-        if (!usable) continue;
-        if (ty->kind == SESP_DT_DATE && !json_is_string(v)) { usable = false; continue; }
-        if ((ty->kind == SESP_DT_FLOAT || ty->kind == SESP_DT_DOUBLE) && !json_is_number(v)) { usable = false; continue; }
-        if (json_is_string(v) && json_string_length(v) > 64) { usable = false; continue; }
-        if (!mn || cmp_json(v, mn) < 0) mn = v;
-        if (!mx || cmp_json(v, mx) > 0) mx = v;
-    }
-    json_object_set_new(nulls, name, json_integer(nn));
-    if (usable && mn) {
-        json_t *a = json_deep_copy(mn), *b = json_deep_copy(mx);
-        if ((ty->kind == SESP_DT_FLOAT || ty->kind == SESP_DT_DOUBLE) && json_is_integer(a)) { json_t *r = json_real((double)json_integer_value(a)); json_decref(a); a = r; }
-        if ((ty->kind == SESP_DT_FLOAT || ty->kind == SESP_DT_DOUBLE) && json_is_integer(b)) { json_t *r = json_real((double)json_integer_value(b)); json_decref(b); b = r; }
-        json_object_set_new(mins, name, a);
-        json_object_set_new(maxs, name, b);
-    }
-}
-
-static char *file_stats(const sesp_delta_type *schema, const char *const *part, size_t npart, json_t *const *rows, size_t n)
-{
-    json_t *mins = json_object(), *maxs = json_object(), *nulls = json_object();
-    const json_t **vals = malloc((n + 1) * sizeof(*vals));
-    if (!vals) return NULL;
-    for (size_t f = 0; f < schema->nfields; f++) {
-        bool is_part = false;
-        for (size_t k = 0; k < npart; k++) is_part |= !strcmp(part[k], schema->fields[f].name);
-        if (is_part) continue;
-        for (size_t i = 0; i < n; i++) vals[i] = json_object_get(rows[i], schema->fields[f].name);
-        column_stats(schema->fields[f].type, schema->fields[f].name, vals, n, mins, maxs, nulls);
-    }
-    free(vals);
-    json_t *st = json_pack("{s:I,s:o,s:o,s:o}", "numRecords", (json_int_t)n, "minValues", mins, "maxValues", maxs, "nullCount", nulls);
-    char *s = json_dumps(st, JSON_COMPACT);
-    json_decref(st);
-    return s;
-}
-
 /* ---- writing data files ---- */
 
 typedef struct objsink {
@@ -246,8 +168,8 @@ static bool is_partition(const char *const *part, size_t npart, const char *name
 
 /* Writes one Parquet file with rows[0..n) under dir; fills *add (strings in a). */
 static int write_one_file(sesp_delta_table *t, const sesp_delta_type *schema, const char *const *part, size_t npart,
-                          const char *dir, const sesp_delta_map *pvals, json_t *const *rows, size_t n, bool data_change,
-                          sesp_arena *a, sesp_delta_add *add)
+                          int stats_prefix, const char *dir, const sesp_delta_map *pvals, json_t *const *rows, size_t n,
+                          bool data_change, sesp_arena *a, sesp_delta_add *add)
 {
     char uuid[37], err[512] = "";
     sesp_delta_uuid(uuid);
@@ -302,8 +224,8 @@ static int write_one_file(sesp_delta_table *t, const sesp_delta_type *schema, co
     ow = NULL;
     if (rc) { sesp_delta_table_seterr(t, rc, "%s: %s", key, sesp_objstore_error(t->s)); goto out; }
     path = key_to_path(key);
-    stats = file_stats(schema, part, npart, rows, n);
-    if (!path || !stats) { rc = SESP_ERR_NOMEM; goto out; }
+    if (!path) { rc = SESP_ERR_NOMEM; goto out; }
+    if ((rc = sesp_delta_file_stats(schema, part, npart, rows, n, stats_prefix, &stats))) goto out;
     memset(add, 0, sizeof(*add));
     add->path = sesp_arena_strndup(a, path, strlen(path));
     add->stats = sesp_arena_strndup(a, stats, strlen(stats));
@@ -329,10 +251,13 @@ typedef struct pgroup {
     size_t n, cap;
 } pgroup;
 
-int sesp_delta_write_rows(sesp_delta_table *t, const sesp_delta_type *schema, const char *const *part, size_t npart,
+int sesp_delta_write_rows(sesp_delta_table *t, const sesp_delta_snapshot *snap, const sesp_delta_type *schema,
                           json_t *const *rows, size_t nrows, bool data_change, size_t max_rows_per_file,
                           sesp_arena *a, sesp_delta_add **adds_out, size_t *nadds_out)
 {
+    const char *const *part = snap->metadata.partition_columns;
+    size_t npart = snap->metadata.npartition_columns;
+    int stats_prefix = sesp_delta_stats_prefix_length(&snap->metadata.configuration);
     *adds_out = NULL;
     *nadds_out = 0;
     if (!max_rows_per_file) max_rows_per_file = t->opts.target_file_rows;
@@ -406,8 +331,8 @@ int sesp_delta_write_rows(sesp_delta_table *t, const sesp_delta_type *schema, co
     for (size_t k = 0; k < ng && !rc; k++) {
         for (size_t off = 0; off < groups[k].n && !rc; off += max_rows_per_file) {
             size_t cnt = groups[k].n - off < max_rows_per_file ? groups[k].n - off : max_rows_per_file;
-            rc = write_one_file(t, schema, part, npart, groups[k].dir, &groups[k].pvals, groups[k].rows + off, cnt,
-                                data_change, a, &adds[nadds]);
+            rc = write_one_file(t, schema, part, npart, stats_prefix, groups[k].dir, &groups[k].pvals, groups[k].rows + off,
+                                cnt, data_change, a, &adds[nadds]);
             if (!rc) nadds++;
         }
     }
@@ -598,6 +523,12 @@ static int check_config(sesp_delta_table *t, const sesp_delta_map *cfg)
             return sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "%s: bad interval %s", k, v);
         if ((!strcmp(k, "delta.enableTypeWidening") || !strcmp(k, "delta.appendOnly")) && strcasecmp(v, "true") && strcasecmp(v, "false"))
             return sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "%s must be true or false", k);
+        if (!strcmp(k, "delta.dataSkippingStringPrefixLength")) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || n <= 0 || n > 1000000)
+                return sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "%s must be a positive integer", k);
+        }
     }
     return 0;
 }
@@ -784,8 +715,7 @@ int sesp_delta_table_append(sesp_delta_table *t, const json_t *rows, const sesp_
     const sesp_delta_type *schema = merged ? merged : snap->schema;
     size_t nrows = 0;
     if (!(rv = row_array(rows, &nrows))) { rc = SESP_ERR_NOMEM; goto out; }
-    if ((rc = sesp_delta_write_rows(t, schema, snap->metadata.partition_columns, snap->metadata.npartition_columns, rv, nrows,
-                                    true, 0, &a, &adds, &nadds)))
+    if ((rc = sesp_delta_write_rows(t, snap, schema, rv, nrows, true, 0, &a, &adds, &nadds)))
         goto out;
     sesp_delta_action *acts = sesp_arena_calloc(&a, nadds + 4, sizeof(*acts));
     if (!acts) { rc = SESP_ERR_NOMEM; goto out; }

@@ -17,10 +17,11 @@ struct sesp_delta_table {
 int sesp_delta_table_seterr(sesp_delta_table *t, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int64_t sesp_delta_table_now(const sesp_delta_table *t);
 void sesp_delta_uuid(char out[37]);
-/* Validates rows against schema, groups them by partition and writes data
- * files of at most max_rows_per_file rows (0 = table default).  Add actions
- * (strings in a) in *adds_out. */
-int sesp_delta_write_rows(sesp_delta_table *t, const sesp_delta_type *schema, const char *const *part, size_t npart,
+/* Validates rows against schema (snap's, or the one a write evolves it to),
+ * groups them by snap's partition columns and writes data files of at most
+ * max_rows_per_file rows (0 = table default), with stats as snap's table
+ * properties ask.  Add actions (strings in a) in *adds_out. */
+int sesp_delta_write_rows(sesp_delta_table *t, const sesp_delta_snapshot *snap, const sesp_delta_type *schema,
                           json_t *const *rows, size_t nrows, bool data_change, size_t max_rows_per_file,
                           sesp_arena *a, sesp_delta_add **adds_out, size_t *nadds_out);
 /* Calls fn with each row of one data file (partition columns filled in). */
