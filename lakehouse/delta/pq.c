@@ -200,9 +200,10 @@ static bool parse_decimal(const json_t *v, int p, int s, int64_t *out)
         x *= 10;
         if (x) digits++;
     }
+    /* every int64 has at most 19 digits: only smaller precisions can overflow */
     int64_t lim = 1;
-    for (int i = 0; i < p; i++) lim *= 10;
-    if (x >= lim) return false;
+    for (int i = 0; i < p && i < 18; i++) lim *= 10;
+    if (p <= 18 && x >= lim) return false;
     *out = neg ? -x : x;
     return true;
 }
