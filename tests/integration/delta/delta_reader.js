@@ -3,10 +3,12 @@
 // _delta_log, picks the newest checkpoint at or below the wanted version
 // (read with DuckDB), replays the later JSON commits (add/remove/txn/
 // metaData/protocol) and reads the active data files with DuckDB, adding
-// partition columns from the log's partitionValues.  It honours the
-// typeWidening reader feature: a column whose schema field records
-// delta.typeChanges is CAST to the table's current type, so files written
-// before the change (narrower Parquet types) read as the wider type.
+// partition columns from the log's partitionValues and checking each file's
+// stats (numRecords, nullCount, minValues/maxValues) against what DuckDB
+// reads from it.  It honours the typeWidening reader feature: a column whose
+// schema field records delta.typeChanges is CAST to the table's current
+// type, so files written before the change (narrower Parquet types) read as
+// the wider type.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -208,6 +210,189 @@ async function selectList(file, schema) {
   return cols;
 }
 
+// ---- per-file stats (PROTOCOL.md "Per-file Statistics") ----
+// Every bound a file's stats give must hold for every value DuckDB reads
+// from that file (minValues <= value <= maxValues, compared as the column's
+// type: instants, exact decimals, UTF-8 byte order), and nullCount must be
+// the number of nulls.  Bounds may be missing; numbers are kept as their
+// JSON text so 18-digit decimals and longs are compared exactly.
+
+// A JSON number kept as its text.
+class Num { constructor(text) { this.num = text; } }
+
+// JSON.parse, but numbers come back as Num.
+function parseJsonRaw(text) {
+  let i = 0;
+  const ws = () => { while (i < text.length && ' \t\r\n'.includes(text[i])) i++; };
+  const val = () => {
+    ws();
+    const ch = text[i];
+    if (ch === '{') {
+      i++;
+      const o = {};
+      ws();
+      if (text[i] === '}') { i++; return o; }
+      for (;;) {
+        ws();
+        const k = val();
+        ws();
+        if (text[i++] !== ':') throw new Error(`stats JSON: ':' expected at ${i}`);
+        o[k] = val();
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i++] === '}') return o;
+        throw new Error(`stats JSON: ',' or '}' expected at ${i}`);
+      }
+    }
+    if (ch === '[') {
+      i++;
+      const a = [];
+      ws();
+      if (text[i] === ']') { i++; return a; }
+      for (;;) {
+        a.push(val());
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i++] === ']') return a;
+        throw new Error(`stats JSON: ',' or ']' expected at ${i}`);
+      }
+    }
+    if (ch === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const str = JSON.parse(text.slice(i, j + 1));
+      i = j + 1;
+      return str;
+    }
+    const m = /^(?:true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
+    if (!m) throw new Error(`stats JSON: bad token at ${i}`);
+    i += m[0].length;
+    if (m[0] === 'true') return true;
+    if (m[0] === 'false') return false;
+    if (m[0] === 'null') return null;
+    return new Num(m[0]);
+  };
+  const out = val();
+  ws();
+  if (i !== text.length) throw new Error('stats JSON: trailing text');
+  return out;
+}
+
+// Exact decimal text ("-12.5", "1E-7") -> unscaled BigInt at scale.
+function unscaled(text, scale) {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) throw new Error(`not a decimal: ${text}`);
+  const frac = m[3] || '';
+  const shift = scale - frac.length + Number(m[4] || 0);
+  let v = BigInt(m[2] + frac);
+  if (shift >= 0) v *= 10n ** BigInt(shift);
+  else {
+    const d = 10n ** BigInt(-shift);
+    if (v % d) throw new Error(`${text} has more than ${scale} decimals`);
+    v /= d;
+  }
+  return m[1] ? -v : v;
+}
+
+// "YYYY-MM-DD[THH:MM:SS[.f]][Z|+hh:mm]" -> microseconds since the epoch (BigInt).
+function isoMicros(text) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?$/.exec(text);
+  if (!m) throw new Error(`not a timestamp: ${text}`);
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] || 0), Number(m[5] || 0), Number(m[6] || 0));
+  let us = BigInt(ms) * 1000n + BigInt(((m[7] || '') + '000000').slice(0, 6));
+  if (m[8] && m[8] !== 'Z') {
+    const off = BigInt((Number(m[8].slice(1, 3)) * 60 + Number(m[8].slice(4, 6))) * 60) * 1000000n;
+    us += m[8][0] === '+' ? -off : off;
+  }
+  return us;
+}
+
+const utf8cmp = (a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+const num = (j) => { if (!(j instanceof Num)) throw new Error(`${JSON.stringify(j)} is not a number`); return j.num; };
+const str = (j) => { if (typeof j !== 'string') throw new Error(`${JSON.stringify(j)} is not a string`); return j; };
+
+// How one primitive type's values are read (SQL over column expression e)
+// and compared, stats side and file side.
+function statKind(type) {
+  const dec = typeof type === 'string' && type.match(/^decimal\((\d+),\s*(\d+)\)$/);
+  const big = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  if (dec) {
+    const scale = Number(dec[2]);
+    return { sql: (e) => `CAST(${e} AS VARCHAR)`, file: (v) => unscaled(v, scale), stat: (j) => unscaled(num(j), scale), cmp: big };
+  }
+  switch (type) {
+    case 'byte': case 'short': case 'integer': case 'long':
+      return { sql: (e) => `CAST(${e} AS VARCHAR)`, file: (v) => BigInt(v), stat: (j) => BigInt(num(j)), cmp: big };
+    case 'float': case 'double':
+      return { sql: (e) => `CAST(${e} AS DOUBLE)`, file: Number, stat: (j) => Number(num(j)), cmp: (a, b) => a - b };
+    case 'date':
+      return { sql: (e) => `CAST((${e}) - DATE '1970-01-01' AS VARCHAR)`, file: (v) => BigInt(v) * 86400000000n, stat: (j) => isoMicros(str(j)), cmp: big };
+    case 'timestamp': case 'timestamp_ntz':
+      return { sql: (e) => `CAST(epoch_us(${e}) AS VARCHAR)`, file: (v) => BigInt(v), stat: (j) => isoMicros(str(j)), cmp: big };
+    case 'string':
+      return { sql: (e) => e, file: (v) => v, stat: str, cmp: utf8cmp };
+    default:
+      return null;   // boolean, binary, arrays, maps: nullCount only
+  }
+}
+
+// Leaf columns through structs: [{path: [names], type}]
+function leaves(fields, prefix = []) {
+  const out = [];
+  for (const f of fields) {
+    if (f.type && typeof f.type === 'object' && f.type.type === 'struct') out.push(...leaves(f.type.fields, [...prefix, f.name]));
+    else out.push({ path: [...prefix, f.name], type: f.type });
+  }
+  return out;
+}
+const dig = (o, path) => path.reduce((x, k) => (x && typeof x === 'object' && !(x instanceof Num) && Object.hasOwn(x, k) ? x[k] : undefined), o);
+
+let statsChecked = 0;   // bounds and null counts checked so far
+
+// Throws if a stats bound or null count of the file at `file` (read through
+// the select list cols) does not hold.
+async function checkFileStats(file, cols, schema, partitionColumns, addPath, statsText) {
+  const stats = parseJsonRaw(statsText);
+  const ls = leaves(schema.fields).filter((l) => !(l.path.length === 1 && partitionColumns.includes(l.path[0])));
+  if (!ls.length) return;
+  const expr = (p) => p.slice(1).reduce((e, k) => `struct_extract(${e}, ${sqlStr(k)})`, ident(p[0]));
+  const sel = ls.map((l, i) => {
+    const k = statKind(l.type);
+    return `${k ? k.sql(expr(l.path)) : `(${expr(l.path)}) IS NULL`} AS c${i}`;
+  }).join(', ');
+  const r = await (await conn()).runAndReadAll(`SELECT ${sel} FROM (SELECT ${cols} FROM read_parquet(${sqlStr(file)}, hive_partitioning=false)) t`);
+  const rows = r.getRowObjectsJson();
+  ls.forEach((l, i) => {
+    const name = l.path.join('.');
+    const k = statKind(l.type);
+    const isNull = (row) => (k ? row[`c${i}`] === null : row[`c${i}`] === true);
+    const nc = dig(stats.nullCount, l.path);
+    if (nc !== undefined) {
+      const nulls = rows.filter(isNull).length;
+      if (!(nc instanceof Num) || BigInt(nc.num) !== BigInt(nulls)) throw new Error(`${addPath}: nullCount of ${name} is ${nc && nc.num}, the file has ${nulls} nulls`);
+      statsChecked++;
+    }
+    if (!k) return;
+    for (const [which, sign] of [['minValues', 1], ['maxValues', -1]]) {
+      const b = dig(stats[which], l.path);
+      if (b === undefined || b === null) continue;
+      const bound = k.stat(b);
+      for (const row of rows) {
+        if (isNull(row)) continue;
+        const v = k.file(row[`c${i}`]);
+        if (sign * k.cmp(bound, v) > 0) throw new Error(`${addPath}: ${which}.${name} = ${JSON.stringify(b)} does not bound the value ${row[`c${i}`]}`);
+      }
+      statsChecked++;
+    }
+  });
+}
+
+// The id column of one data file, as numbers.
+async function fileIds(file) {
+  const r = await (await conn()).runAndReadAll(`SELECT CAST(id AS VARCHAR) AS id FROM read_parquet(${sqlStr(file)}, hive_partitioning=false)`);
+  return r.getRowObjectsJson().map((x) => Number(x.id));
+}
+
 // All rows of the snapshot as plain objects.
 async function readRows(store, snap) {
   const schema = JSON.parse(snap.metaData.schemaString);
@@ -222,6 +407,7 @@ async function readRows(store, snap) {
     const got = r.getRowObjectsJson().map((x) => JSON.parse(x.j));
     const stats = add.stats ? JSON.parse(add.stats) : null;
     if (stats && stats.numRecords !== got.length) throw new Error(`${add.path}: stats say ${stats.numRecords} rows, file has ${got.length}`);
+    if (stats) await checkFileStats(file, cols, schema, snap.metaData.partitionColumns, add.path, add.stats);
     for (const row of got) {
       for (const p of snap.metaData.partitionColumns) row[p] = partitionValue(types[p], add.partitionValues[p]);
       rows.push(row);
@@ -230,4 +416,5 @@ async function readRows(store, snap) {
   return rows;
 }
 
-module.exports = { localStore, s3Store, snapshot, readRows, commitTimestamp, logVersions, fileColumns };
+module.exports = { localStore, s3Store, snapshot, readRows, commitTimestamp, logVersions, fileColumns, fileIds, parseJsonRaw, isoMicros, unscaled,
+                   statsChecked: () => statsChecked };

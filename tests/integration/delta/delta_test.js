@@ -314,6 +314,145 @@ async function typeWidening(tmp) {
                 'widening: after set-properties');
 }
 
+// ---- per-file stats: timestamps, decimals, long strings ----
+const STSCHEMA = JSON.stringify({ type: 'struct', fields: [
+  { name: 'id', type: 'long', nullable: false, metadata: {} },
+  { name: 'p', type: 'string', nullable: true, metadata: {} },
+  { name: 'ts', type: 'timestamp', nullable: true, metadata: {} },
+  { name: 'ntz', type: 'timestamp_ntz', nullable: true, metadata: {} },
+  { name: 'd', type: 'decimal(18,4)', nullable: true, metadata: {} },
+  { name: 'small', type: 'decimal(5,2)', nullable: true, metadata: {} },
+  { name: 's', type: 'string', nullable: true, metadata: {} },
+  { name: 'dt', type: 'date', nullable: true, metadata: {} },
+  { name: 'flag', type: 'boolean', nullable: true, metadata: {} },
+  { name: 'st', type: { type: 'struct', fields: [
+    { name: 't', type: 'timestamp', nullable: true, metadata: {} },
+    { name: 'u', type: 'string', nullable: true, metadata: {} }] }, nullable: true, metadata: {} },
+] });
+// microseconds -> "YYYY-MM-DDTHH:MM:SS.ffffff" (UTC, no zone)
+function isoUs(us) {
+  const ms = us / 1000n - (us % 1000n < 0n ? 1n : 0n);
+  return new Date(Number(ms)).toISOString().slice(0, 23) + String(((us % 1000n) + 1000n) % 1000n).padStart(3, '0');
+}
+// Rows of partition p whose true values (micros, unscaled decimals) go to truth.
+let statsId = 0;
+function statsRows(n, p, truth) {
+  const strs = [
+    (i) => 'é'.repeat(31) + 'ü' + `-${i}-` + 'x'.repeat(40),          // two-byte letters across the cut
+    (i) => '😀'.repeat(20 + (i % 20)) + `${i}`,                         // four-byte
+    (i) => 'x' + '\uffff'.repeat(40) + `${i}`,                           // U+FFFF cannot be raised
+    (i) => `short ${i}`,
+    (i) => '漢字'.repeat(25) + `${i}`,                                     // three-byte
+    (i) => 'z'.repeat(32),                                                // exactly the prefix
+    () => null,
+  ];
+  const rows = [];
+  for (let k = 0; k < n; k++) {
+    const id = ++statsId, i = id;
+    const tsUs = 1704164645123456n + BigInt(i) * 1000777n * (i % 2 ? 1n : -1n);   // sub-millisecond digits
+    let ts;
+    switch (i % 5) {
+      case 0: ts = isoUs(tsUs) + 'Z'; break;
+      case 1: ts = Number(tsUs); break;                                            // microseconds
+      case 2: ts = isoUs(tsUs + 7200000000n) + '+02:00'; break;                   // an offset: same instant
+      case 3: ts = isoUs(-123456789n - BigInt(i)) + 'Z'; break;                   // before 1970
+      default: ts = null;
+    }
+    const tsTrue = ts === null ? null : i % 5 === 3 ? -123456789n - BigInt(i) : tsUs;
+    const ntzUs = 1700000000000001n + BigInt(i) * 999999n;
+    const dU = (i % 2 ? -1n : 1n) * (999999999999999999n - BigInt(i) * 3n);       // 18 digits
+    const dStr = (dU < 0n ? '-' : '') + (dU < 0n ? -dU : dU).toString().replace(/(\d{4})$/, '.$1');
+    const small = ((i * 37) % 20000) - 10000;
+    const sv = strs[i % strs.length](i);
+    rows.push({ id, p, ts, ntz: isoUs(ntzUs).replace('T', ' '), d: i % 6 === 5 ? null : dStr,
+                small: i % 3 ? (small / 100).toFixed(2) : small / 100, s: sv,
+                dt: i % 2 ? `20${10 + (i % 15)}-0${1 + (i % 9)}-1${i % 10}` : 15000 + i, flag: i % 2 === 0,
+                st: i % 4 === 3 ? null : { t: isoUs(tsUs) + 'Z', u: sv } });
+    truth.set(id, { ts: tsTrue, ntz: ntzUs, d: i % 6 === 5 ? null : dU, s: sv });
+  }
+  return rows;
+}
+const cps = (s) => [...s];
+async function statsTable(tmp) {
+  const dir = path.join(tmp, 'stats');
+  const uri = `file://${dir}`;
+  const store = reader.localStore(dir);
+  const truth = new Map();
+  await ok(['create', uri, '--schema', STSCHEMA, '--partition-by', 'p', '--config', 'delta.checkpointInterval=3']);
+  for (const batch of [['a', 'b', 'c'], ['a', 'c'], ['nul', 'top']]) {
+    const rows = batch.flatMap((p) => statsRows(p.length === 1 ? 23 : 5, p, truth));
+    for (const r of rows) {
+      const t = truth.get(r.id);
+      // a file whose ts and s are all null; one whose greatest string has no upper bound within the prefix
+      if (r.p === 'nul') r.ts = r.s = t.ts = t.s = null;
+      if (r.p === 'top') r.s = t.s = r.id % 2 ? 'x' + '\uffff'.repeat(40) + r.id : '\u{10ffff}'.repeat(40) + r.id;
+    }
+    await ok(['append', uri, '--input', '-'], { input: jsonl(rows) });
+  }
+  // each read checks every file's bounds and null counts against DuckDB
+  const label = 'stats';
+  const check1 = async (what) => {
+    const before = reader.statsChecked();
+    const snap = await reader.snapshot(store);
+    const rows = await reader.readRows(store, snap);
+    check(rows.length === truth.size, `${label} ${what}: ${rows.length} rows, want ${truth.size}`);
+    check(reader.statsChecked() - before > snap.files.size * 15, `${label} ${what}: bounds checked (${reader.statsChecked() - before})`);
+    // and the bounds are the tightest the format allows, from the values written
+    for (const add of snap.files.values()) {
+      const st = reader.parseJsonRaw(add.stats);
+      const ids = await reader.fileIds(await store.localPath(decodeURIComponent(add.path)));
+      const vals = (k) => ids.map((id) => truth.get(id)[k]).filter((v) => v !== null);
+      const big = (a) => a.reduce((x, y) => (y < x ? y : x));
+      const bigMax = (a) => a.reduce((x, y) => (y > x ? y : x));
+      const floorMs = (us) => us / 1000n * 1000n - (us % 1000n < 0n ? 1000n : 0n);
+      const ceilMs = (us) => -floorMs(-us);
+      const where = `${label} ${what} ${add.partitionValues.p}`;
+      const tsv = vals('ts');
+      if (tsv.length) {
+        check(st.minValues.ts && reader.isoMicros(st.minValues.ts) === floorMs(big(tsv)) && st.minValues.ts.endsWith('Z'),
+              `${where}: ts min ${st.minValues.ts} is the least value truncated to ms (${big(tsv)})`);
+        check(st.maxValues.ts && reader.isoMicros(st.maxValues.ts) === ceilMs(bigMax(tsv)),
+              `${where}: ts max ${st.maxValues.ts} is the greatest value rounded up to ms (${bigMax(tsv)})`);
+      } else {
+        check(!('ts' in st.minValues) && !('ts' in st.maxValues) && Number(st.nullCount.ts.num) === ids.length,
+              `${where}: an all-null ts has no bounds and nullCount ${ids.length} (${add.stats})`);
+      }
+      const ntz = vals('ntz');
+      check(st.minValues.ntz && !st.minValues.ntz.endsWith('Z') && reader.isoMicros(st.minValues.ntz) === floorMs(big(ntz)) &&
+            reader.isoMicros(st.maxValues.ntz) === ceilMs(bigMax(ntz)), `${where}: ntz bounds ${st.minValues.ntz} .. ${st.maxValues.ntz}`);
+      const dv = vals('d');
+      if (dv.length) {
+        check(st.minValues.d && reader.unscaled(st.minValues.d.num, 4) === big(dv) && reader.unscaled(st.maxValues.d.num, 4) === bigMax(dv),
+              `${where}: decimal bounds ${st.minValues.d && st.minValues.d.num} .. ${st.maxValues.d && st.maxValues.d.num} are exact`);
+      }
+      const sv = vals('s');
+      if (sv.length) {
+        const lo = sv.reduce((x, y) => (Buffer.compare(Buffer.from(y), Buffer.from(x)) < 0 ? y : x));
+        const hi = sv.reduce((x, y) => (Buffer.compare(Buffer.from(y), Buffer.from(x)) > 0 ? y : x));
+        check(st.minValues.s === cps(lo).slice(0, 32).join(''), `${where}: string min is the least value's first 32 code points`);
+        const mx = st.maxValues.s;
+        if (cps(hi).slice(0, 33).every((ch) => ch === '\u{10ffff}')) {
+          check(mx === undefined, `${where}: no string max when nothing sorts above the greatest value's prefix (${JSON.stringify(mx)})`);
+        } else {
+          check(typeof mx === 'string' && cps(mx).length <= 32 && Buffer.compare(Buffer.from(mx), Buffer.from(hi)) >= 0 &&
+                (cps(hi).length > 32 || mx === hi), `${where}: string max ${JSON.stringify(mx)} bounds ${JSON.stringify(hi.slice(0, 40))}`);
+        }
+      }
+      check(!('flag' in st.minValues) && 'flag' in st.nullCount, `${where}: boolean has a nullCount only`);
+    }
+    return snap;
+  };
+  let snap = await check1('after appends');
+  check(snap.checkpoint === 3, `${label}: read from checkpoint 3 (${snap.checkpoint})`);
+  await ok(['optimize', uri]);
+  await check1('after optimize');
+  // DELETE rewrites the a and b files without their rows below id 30
+  const r = await ok(['delete', uri, '--where', 'id < 30']);
+  check(JSON.parse(r.out).rowsDeleted === 29, `${label}: delete removed 29 rows (${r.out.trim()})`);
+  for (const id of [...truth.keys()]) if (id < 30) truth.delete(id);
+  await check1('after delete');
+}
+
 // ---- S3: s3rver + failure-injecting proxy ----
 function freePort() {
   return new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
@@ -397,6 +536,7 @@ async function main() {
     check(bad.code !== 0 && /column k/.test(bad.err), `schema enforcement names the column: ${bad.err.trim()}`);
 
     await typeWidening(tmp);
+    await statsTable(tmp);
 
     // WebHDFS (fake namenode/datanode over a directory, read back directly)
     const hdfsRoot = path.join(tmp, 'hdfs');
