@@ -416,5 +416,5 @@ async function readRows(store, snap) {
   return rows;
 }
 
-module.exports = { localStore, s3Store, snapshot, readRows, commitTimestamp, logVersions, fileColumns, fileIds, parseJsonRaw, isoMicros, unscaled,
+module.exports = { localStore, s3Store, snapshot, readRows, commitTimestamp, logVersions, fileColumns, fileIds, parseJsonRaw, isoMicros, unscaled, conn,
                    statsChecked: () => statsChecked };
