@@ -2,7 +2,8 @@
  * Delta types in Parquet: the type mapping of PROTOCOL.md (long -> INT64,
  * timestamp -> INT64 TIMESTAMP(MICROS, UTC), decimal -> INT32/INT64 DECIMAL,
  * array -> 3-level LIST, map -> MAP, ...) and the conversion of JSON row
- * values to and from Parquet values.  Conversion enforces the table schema:
+ * values to and from Parquet values, whose date, timestamp and decimal
+ * parsing the per-file stats share.  Conversion enforces the table schema:
  * a value of the wrong JSON type, out of range, or a null in a non-nullable
  * column is refused with an error naming the column.
  */
