@@ -1,7 +1,7 @@
 /*
  * `sesp broker`: parses the configuration (--config FILE, --set key=value),
- * starts the server, runs the periodic retention / flush timer on the main
- * thread and shuts down gracefully on SIGTERM/SIGINT (in-flight requests
+ * starts the server, runs the periodic retention / flush / producer-expiry
+ * timer on the main thread and shuts down gracefully on SIGTERM/SIGINT (in-flight requests
  * answered, logs closed cleanly, exit 0).
  */
 #include "broker.h"
@@ -25,6 +25,7 @@ typedef struct main_state {
     sesp_server *srv;
     struct event_base *base;
     int64_t retention_every_ms, last_retention;
+    int64_t pid_expiry_every_ms, last_pid_expiry;
 } main_state;
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -45,6 +46,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (retention)
         m->last_retention = now;
     sesp_server_tick(m->srv, now, retention);
+    /* Producer ids expire on their own interval, as in Kafka. */
+    if (now - m->last_pid_expiry >= m->pid_expiry_every_ms) {
+        m->last_pid_expiry = now;
+        sesp_server_expire_producers(m->srv, now);
+    }
 }
 
 /* The modules beyond the core APIs: admin APIs and consumer groups. */
@@ -192,10 +198,14 @@ int sesp_broker_main(int argc, char **argv)
         cleaner_started = true;
     m.retention_every_ms = cfg.log_retention_check_interval_ms;
     m.last_retention = sesp_server_now_ms();
+    m.pid_expiry_every_ms = cfg.producer_id_expiration_check_interval_ms;
+    m.last_pid_expiry = m.last_retention;
     /* Retention at its interval; time-based flush needs a finer tick. */
     int64_t every = cfg.log_retention_check_interval_ms;
     if (cfg.log_flush_interval_ms < every)
         every = cfg.log_flush_interval_ms;
+    if (cfg.producer_id_expiration_check_interval_ms < every)
+        every = cfg.producer_id_expiration_check_interval_ms;
     if (every > 1000)
         every = 1000;
     if (every < 10)

@@ -549,8 +549,8 @@ static bool tracked(const sesp_batch_header *h)
  * entries so later batches see earlier ones.  0: all new, *out and *nout are the
  * updated entries to store after the write; 1: a duplicate (info filled);
  * <0: refused (info filled). */
-static int check_producers(sesp_log *l, const uint8_t *records, size_t len, int64_t next, sesp_pentry **out,
-                           int *nout, sesp_log_append_info *info)
+static int check_producers(sesp_log *l, const uint8_t *records, size_t len, int64_t next, int64_t now_ms,
+                           sesp_pentry **out, int *nout, sesp_log_append_info *info)
 {
     sesp_pentry *sc = NULL;
     int n = 0, cap = 0;
@@ -562,6 +562,10 @@ static int check_producers(sesp_log *l, const uint8_t *records, size_t len, int6
         next += h.records_count;
         if (!tracked(&h))
             continue;
+        /* The state remembers the timestamp the log will hold (expiry and
+         * replay see the same one). */
+        if (l->cfg.log_append_time)
+            h.max_timestamp = now_ms;
         int k = 0;
         while (k < n && sc[k].pid != h.producer_id)
             k++;
@@ -582,6 +586,7 @@ static int check_producers(sesp_log *l, const uint8_t *records, size_t len, int6
                 memset(&sc[n], 0, sizeof sc[n]);
                 sc[n].pid = h.producer_id;
                 sc[n].epoch = -1;
+                sc[n].last_ts = -1;
             }
             n++;
         }
@@ -663,7 +668,7 @@ int sesp_log_append(sesp_log *l, uint8_t *records, size_t len, int64_t now_ms, s
         rc = fail(info, SESP_ERR_RANGE, SESP_LOG_KERR_KAFKA_STORAGE_ERROR, "offset space exhausted");
         goto out;
     }
-    int pc = check_producers(l, records, len, next, &pents, &npents, info);
+    int pc = check_producers(l, records, len, next, now_ms, &pents, &npents, info);
     if (pc != 0) {
         rc = pc < 0 ? pc : 0;
         goto out;
@@ -914,6 +919,14 @@ int sesp_log_apply_retention(sesp_log *l, int64_t now_ms)
 out:
     pthread_mutex_unlock(&l->mu);
     return rc ? rc : deleted;
+}
+
+int sesp_log_expire_producers(sesp_log *l, int64_t now_ms, int64_t expiration_ms)
+{
+    pthread_mutex_lock(&l->mu);
+    size_t n = sesp_pstate_expire(&l->ps, now_ms, expiration_ms);
+    pthread_mutex_unlock(&l->mu);
+    return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
 int sesp_log_flush(sesp_log *l)

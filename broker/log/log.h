@@ -127,6 +127,12 @@ int sesp_log_offset_for_time(sesp_log *l, int64_t ts, int64_t *offset, int64_t *
  * timestamp) or past retention.bytes; also rolls the active segment when
  * segment.ms elapsed.  Returns segments deleted (>= 0) or SESP_ERR_*. */
 int sesp_log_apply_retention(sesp_log *l, int64_t now_ms);
+/* Forgets the idempotent producers whose last batch's max timestamp is
+ * expiration_ms (producer.id.expiration.ms) or more before now_ms, as
+ * Kafka's removeExpiredProducers; their next batch must start a new
+ * sequence (0), anything else gets UNKNOWN_PRODUCER_ID.  Snapshots written
+ * later no longer hold them.  Returns the number forgotten. */
+int sesp_log_expire_producers(sesp_log *l, int64_t now_ms, int64_t expiration_ms);
 int sesp_log_flush(sesp_log *l);               /* fsync data + indexes */
 int sesp_log_maybe_flush_time(sesp_log *l, int64_t now_ms); /* for log.flush.interval.ms */
 /* Moves the log start offset forward (DeleteRecords); deletes segments wholly

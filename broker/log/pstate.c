@@ -1,11 +1,12 @@
 /*
  * Idempotent-producer state of one partition (see pstate.h): the pid hash
  * table, the sequence rules (Kafka's ProducerAppendInfo without
- * transactions) and the snapshot file format.  A snapshot is
+ * transactions), producer expiry, and the snapshot file format.  A snapshot is
  *   "SPST" u32 | version i16 | count i32 | count x entry | crc32c u32
- * with entry = pid i64, epoch i16, nb i8, nb x (first_seq i32, last_seq i32,
- * first_off i64, last_off i64, timestamp i64), all big-endian; the CRC covers
- * everything before it.  A snapshot that does not parse or check is ignored.
+ * with entry = pid i64, epoch i16, last_ts i64, nb i8, nb x (first_seq i32,
+ * last_seq i32, first_off i64, last_off i64, timestamp i64), all big-endian;
+ * the CRC covers everything before it.  Version 1 (still read) had no
+ * last_ts.  A snapshot that does not parse or check is ignored.
  */
 #include "pstate.h"
 #include "common/crc32c.h"
@@ -21,7 +22,8 @@
 #include <unistd.h>
 
 #define SNAP_MAGIC 0x53505354u /* "SPST" */
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2
+#define SNAP_VERSION_NO_LAST_TS 1
 
 void sesp_pstate_init(sesp_pstate *st)
 {
@@ -65,9 +67,9 @@ const sesp_pentry *sesp_pstate_get(const sesp_pstate *st, int64_t pid)
     return e && e->pid == pid ? e : NULL;
 }
 
-static int grow(sesp_pstate *st)
+/* Rehashes into a table of ncap slots (a power of two above count). */
+static int resize(sesp_pstate *st, size_t ncap)
 {
-    size_t ncap = st->cap ? st->cap * 2 : 16;
     sesp_pentry *n = malloc(ncap * sizeof *n);
     if (!n)
         return SESP_ERR_NOMEM;
@@ -84,6 +86,11 @@ static int grow(sesp_pstate *st)
         }
     free(old.slots);
     return 0;
+}
+
+static int grow(sesp_pstate *st)
+{
+    return resize(st, st->cap ? st->cap * 2 : 16);
 }
 
 /* The entry for pid, created empty (epoch -1) if missing. */
@@ -105,6 +112,7 @@ static int get_or_add(sesp_pstate *st, int64_t pid, sesp_pentry **out)
     memset(e, 0, sizeof *e);
     e->pid = pid;
     e->epoch = -1;
+    e->last_ts = -1;
     st->count++;
     *out = e;
     return 0;
@@ -160,6 +168,7 @@ void sesp_pentry_apply(sesp_pentry *e, const sesp_batch_header *h)
     b->first_off = h->base_offset;
     b->last_off = sesp_batch_last_offset(h);
     b->timestamp = h->max_timestamp;
+    e->last_ts = h->max_timestamp;
 }
 
 int sesp_pstate_update(sesp_pstate *st, const sesp_batch_header *h)
@@ -201,6 +210,99 @@ void sesp_pstate_log_start_moved(sesp_pstate *st, int64_t log_start)
                 e->b[keep++] = e->b[j];
         e->nb = (uint8_t)keep;
     }
+}
+
+/* Empties slot i by backward-shift deletion: later entries of the same
+ * probe run move up into the hole when their home slot allows it, so every
+ * remaining entry stays reachable from its home without tombstones. */
+static void remove_at(sesp_pstate *st, size_t i)
+{
+    size_t mask = st->cap - 1;
+    for (size_t j = (i + 1) & mask; st->slots[j].pid >= 0; j = (j + 1) & mask) {
+        size_t home = hash_pid(st->slots[j].pid, st->cap);
+        /* The entry may move to i only if i lies on its probe path [home, j]. */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            st->slots[i] = st->slots[j];
+            i = j;
+        }
+    }
+    st->slots[i].pid = -1;
+    st->count--;
+}
+
+bool sesp_pstate_remove(sesp_pstate *st, int64_t pid)
+{
+    sesp_pentry *e = find_slot(st, pid);
+    if (!e || e->pid != pid)
+        return false;
+    remove_at(st, (size_t)(e - st->slots));
+    return true;
+}
+
+size_t sesp_pstate_expire(sesp_pstate *st, int64_t now_ms, int64_t expiration_ms)
+{
+    if (st->count == 0)
+        return 0;
+    size_t mask = st->cap - 1, start = 0, removed = 0;
+    /* Walk from a free slot: backward shifts then only move entries into
+     * slots not yet visited (or the current one, checked again), and no
+     * probe run wraps past the start.  The load bound keeps a free slot. */
+    while (st->slots[start].pid >= 0)
+        start++;
+    for (size_t k = 1; k < st->cap; k++) {
+        size_t i = (start + k) & mask;
+        while (st->slots[i].pid >= 0) {
+            sesp_pentry *e = &st->slots[i];
+            if (e->last_ts < 0)
+                e->last_ts = now_ms;
+            /* Kafka's test: idle for expiration_ms or longer (a timestamp
+             * in the future is not idle; checked first, the difference
+             * cannot overflow). */
+            if (e->last_ts > now_ms || now_ms - e->last_ts < expiration_ms)
+                break;
+            remove_at(st, i);
+            removed++;
+        }
+    }
+    /* Give memory back after a burst of short-lived producers; a failed
+     * shrink leaves a valid, merely roomy table. */
+    if (removed && st->cap > 16 && st->count * 8 < st->cap) {
+        size_t ncap = 16;
+        while (ncap < st->count * 2)
+            ncap *= 2;
+        resize(st, ncap);
+    }
+    return removed;
+}
+
+static int cmp_plast(const void *a, const void *b)
+{
+    int64_t x = ((const sesp_plast *)a)->pid, y = ((const sesp_plast *)b)->pid;
+    return x < y ? -1 : x > y;
+}
+
+int sesp_pstate_last_offsets(const sesp_pstate *st, sesp_plast **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cnt = 0;
+    for (size_t i = 0; i < st->cap; i++)
+        cnt += st->slots[i].pid >= 0 && st->slots[i].nb > 0;
+    if (cnt == 0)
+        return 0;
+    sesp_plast *v = malloc(cnt * sizeof *v);
+    if (!v)
+        return SESP_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < st->cap; i++) {
+        const sesp_pentry *e = &st->slots[i];
+        if (e->pid >= 0 && e->nb > 0)
+            v[k++] = (sesp_plast){e->pid, e->b[e->nb - 1].last_off};
+    }
+    qsort(v, cnt, sizeof *v, cmp_plast);
+    *out = v;
+    *n = cnt;
+    return 0;
 }
 
 /* ---- snapshots ---- */
@@ -271,7 +373,7 @@ static void snap_path(char *buf, size_t n, const char *dir, int64_t off, const c
 int sesp_pstate_write_snapshot(const sesp_pstate *st, const char *dir, int64_t offset)
 {
     sesp_bufw w;
-    sesp_bufw_init(&w, 64 + st->count * 32, 0);
+    sesp_bufw_init(&w, 64 + st->count * 40, 0);
     sesp_bufw_u32(&w, SNAP_MAGIC);
     sesp_bufw_i16(&w, SNAP_VERSION);
     sesp_bufw_i32(&w, (int32_t)st->count);
@@ -281,6 +383,7 @@ int sesp_pstate_write_snapshot(const sesp_pstate *st, const char *dir, int64_t o
             continue;
         sesp_bufw_i64(&w, e->pid);
         sesp_bufw_i16(&w, e->epoch);
+        sesp_bufw_i64(&w, e->last_ts);
         sesp_bufw_i8(&w, (int8_t)e->nb);
         for (int j = 0; j < e->nb; j++) {
             sesp_bufw_i32(&w, e->b[j].first_seq);
@@ -377,13 +480,15 @@ static int parse_snapshot(sesp_pstate *st, const uint8_t *p, size_t len)
     uint32_t magic = sesp_bufr_u32(&r);
     int16_t ver = sesp_bufr_i16(&r);
     int32_t count = sesp_bufr_i32(&r);
-    if (r.err || magic != SNAP_MAGIC || ver != SNAP_VERSION || count < 0 || count > SESP_PSTATE_MAX_PRODUCERS)
+    if (r.err || magic != SNAP_MAGIC || (ver != SNAP_VERSION && ver != SNAP_VERSION_NO_LAST_TS) || count < 0 ||
+        count > SESP_PSTATE_MAX_PRODUCERS)
         return SESP_ERR_CORRUPT;
     for (int32_t i = 0; i < count && !r.err; i++) {
         sesp_pentry e;
         memset(&e, 0, sizeof e);
         e.pid = sesp_bufr_i64(&r);
         e.epoch = sesp_bufr_i16(&r);
+        e.last_ts = ver == SNAP_VERSION_NO_LAST_TS ? -1 : sesp_bufr_i64(&r);
         int8_t nb = sesp_bufr_i8(&r);
         if (r.err || e.pid < 0 || nb < 0 || nb > SESP_PSTATE_WINDOW)
             return SESP_ERR_CORRUPT;
@@ -397,6 +502,8 @@ static int parse_snapshot(sesp_pstate *st, const uint8_t *p, size_t len)
         }
         if (r.err)
             return SESP_ERR_CORRUPT;
+        if (ver == SNAP_VERSION_NO_LAST_TS && nb > 0)
+            e.last_ts = e.b[nb - 1].timestamp;
         int rc = sesp_pstate_put(st, &e);
         if (rc)
             return rc;

@@ -5,7 +5,9 @@
  * ranges, so a retried batch is recognised and answered with its original
  * offsets, a gap or an old epoch is refused.  Snapshots (NNN.snapshot, NNN =
  * the log offset the state is complete up to) let recovery replay only the
- * batches after them.  Not thread-safe: the owning sesp_log serialises access.
+ * batches after them.  Producers idle for producer.id.expiration.ms are
+ * forgotten (Kafka's removeExpiredProducers).  Not thread-safe: the owning
+ * sesp_log serialises access.
  */
 #ifndef SESP_LOG_PSTATE_H
 #define SESP_LOG_PSTATE_H
@@ -29,6 +31,10 @@ typedef struct sesp_pbatch {
 typedef struct sesp_pentry {
     int64_t pid;                /* -1 = free slot */
     int16_t epoch;
+    /* Max timestamp of the producer's last appended batch (Kafka's
+     * lastTimestamp); outlives b[] when retention removes the batches.
+     * -1 = unknown: expiry then counts from the first check that sees it. */
+    int64_t last_ts;
     uint8_t nb;                 /* batches in b[], oldest first; 0 = known producer whose data was removed */
     sesp_pbatch b[SESP_PSTATE_WINDOW];
 } sesp_pentry;
@@ -69,6 +75,21 @@ int sesp_pstate_put(sesp_pstate *st, const sesp_pentry *e);
 /* The log start moved: batches wholly below it are forgotten (the producer
  * stays known with its epoch, and may continue at any sequence, as Kafka). */
 void sesp_pstate_log_start_moved(sesp_pstate *st, int64_t log_start);
+/* Forgets one producer; false when it was not known. */
+bool sesp_pstate_remove(sesp_pstate *st, int64_t pid);
+/* Forgets every producer whose last_ts is expiration_ms or more before
+ * now_ms (producer.id.expiration.ms); an unknown last_ts (-1) becomes now_ms.
+ * Returns the number removed.  May shrink the table; never fails. */
+size_t sesp_pstate_expire(sesp_pstate *st, int64_t now_ms, int64_t expiration_ms);
+
+/* A producer's last data offset: the last offset of its newest batch still
+ * in the log (Kafka's lastDataOffset), for the cleaner. */
+typedef struct sesp_plast {
+    int64_t pid, last_off;
+} sesp_plast;
+/* Every producer with a batch left, sorted by pid; *out is malloc'ed (NULL
+ * when *n is 0).  0 or SESP_ERR_NOMEM. */
+int sesp_pstate_last_offsets(const sesp_pstate *st, sesp_plast **out, size_t *n);
 
 /* Snapshot files "<dir>/<20-digit offset>.snapshot": written to .tmp,
  * fsync'ed, renamed, directory fsync'ed. */

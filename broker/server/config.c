@@ -42,6 +42,10 @@ static const known_key KEYS[] = {
     {"log.retention.hours", SESP_CONFIG_TYPE_INT, "168", "Retention in hours when ms/minutes are unset."},
     {"log.retention.bytes", SESP_CONFIG_TYPE_LONG, "-1", "Maximum partition size (-1 = unlimited)."},
     {"log.retention.check.interval.ms", SESP_CONFIG_TYPE_LONG, "300000", "How often retention is applied."},
+    {"producer.id.expiration.ms", SESP_CONFIG_TYPE_INT, "86400000",
+     "Forget an idempotent producer this long after its last batch's timestamp."},
+    {"producer.id.expiration.check.interval.ms", SESP_CONFIG_TYPE_INT, "600000",
+     "How often expired producer ids are removed."},
     {"message.max.bytes", SESP_CONFIG_TYPE_INT, "1048588", "Largest record batch accepted."},
     {"socket.request.max.bytes", SESP_CONFIG_TYPE_INT, "104857600", "Largest request accepted."},
     {"log.flush.interval.messages", SESP_CONFIG_TYPE_LONG, "9223372036854775807", "fsync after this many messages."},
@@ -633,6 +637,9 @@ int sesp_config_finish(sesp_config *c, char *err, size_t errlen)
         (rc = get_long(c, "log.retention.bytes", -1, LMAX, &c->log_retention_bytes, err, errlen)) ||
         (rc = get_long(c, "log.retention.check.interval.ms", 1, LMAX, &c->log_retention_check_interval_ms, err,
                        errlen)) ||
+        (rc = get_long(c, "producer.id.expiration.ms", 1, INT32_MAX, &c->producer_id_expiration_ms, err, errlen)) ||
+        (rc = get_long(c, "producer.id.expiration.check.interval.ms", 1, INT32_MAX,
+                       &c->producer_id_expiration_check_interval_ms, err, errlen)) ||
         (rc = get_int(c, "message.max.bytes", 0, INT32_MAX, &c->message_max_bytes, err, errlen)) ||
         (rc = get_int(c, "socket.request.max.bytes", 1, INT32_MAX, &c->socket_request_max_bytes, err, errlen)) ||
         (rc = get_long(c, "log.flush.interval.messages", 1, LMAX, &c->log_flush_interval_messages, err, errlen)) ||

@@ -65,6 +65,8 @@ typedef struct sesp_config {
     int64_t log_retention_ms;          /* -1 = unlimited */
     int64_t log_retention_bytes;       /* -1 = unlimited */
     int64_t log_retention_check_interval_ms;
+    int64_t producer_id_expiration_ms;                  /* Kafka's default: one day */
+    int64_t producer_id_expiration_check_interval_ms;   /* default 600000 */
     int32_t message_max_bytes;
     int32_t socket_request_max_bytes;
     int64_t log_flush_interval_messages;

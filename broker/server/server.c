@@ -1,7 +1,7 @@
 /*
  * The broker server's lifecycle: start (data directories, meta.properties,
  * topic registry with log recovery, API table, listeners), periodic
- * retention/flush, and graceful stop in the order that lets every in-flight
+ * retention/flush/producer expiry, and graceful stop in the order that lets every in-flight
  * request finish before the logs are closed.
  */
 #include "server.h"
@@ -142,6 +142,11 @@ void sesp_server_tick(sesp_server *s, int64_t now_ms, bool retention)
     if (retention)
         sesp_topics_apply_retention(s->topics, now_ms);
     sesp_topics_flush_time(s->topics, now_ms);
+}
+
+void sesp_server_expire_producers(sesp_server *s, int64_t now_ms)
+{
+    sesp_topics_expire_producers(s->topics, now_ms, s->cfg->producer_id_expiration_ms);
 }
 
 void sesp_server_stop(sesp_server *s)

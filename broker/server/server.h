@@ -71,6 +71,9 @@ int sesp_server_attach_groups(sesp_server *s, char *err, size_t errlen);
 int sesp_server_bound_port(sesp_server *s, int i);
 /* Periodic work: retention and time-based flush. */
 void sesp_server_tick(sesp_server *s, int64_t now_ms, bool retention);
+/* Periodic work at producer.id.expiration.check.interval.ms: forgets the
+ * idempotent producers idle for producer.id.expiration.ms. */
+void sesp_server_expire_producers(sesp_server *s, int64_t now_ms);
 /* Graceful stop: parked fetches answered, network drained, logs closed
  * cleanly; frees s.  NULL is a no-op. */
 void sesp_server_stop(sesp_server *s);

@@ -1246,3 +1246,22 @@ int sesp_topics_flush_time(sesp_topics *t, int64_t now_ms)
 {
     return for_each_log(t, now_ms, false);
 }
+
+int sesp_topics_expire_producers(sesp_topics *t, int64_t now_ms, int64_t expiration_ms)
+{
+    sesp_topic **l;
+    size_t n;
+    if (sesp_topics_list(t, &l, &n))
+        return 0;
+    int total = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t np = sesp_topic_partition_count(l[i]);
+        for (int32_t p = 0; p < np; p++) {
+            int rc = sesp_log_expire_producers(sesp_topic_log(l[i], p), now_ms, expiration_ms);
+            if (rc > 0 && total <= INT32_MAX - rc)
+                total += rc;
+        }
+    }
+    sesp_topics_list_free(l, n);
+    return total;
+}

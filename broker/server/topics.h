@@ -169,5 +169,8 @@ const char *sesp_topics_log_dir(const sesp_topics *t);
  * periodic task).  Returns segments deleted. */
 int sesp_topics_apply_retention(sesp_topics *t, int64_t now_ms);
 int sesp_topics_flush_time(sesp_topics *t, int64_t now_ms);
+/* Forgets, in every partition, the idempotent producers idle for
+ * expiration_ms (producer.id.expiration.ms).  Returns producers forgotten. */
+int sesp_topics_expire_producers(sesp_topics *t, int64_t now_ms, int64_t expiration_ms);
 
 #endif
