@@ -12,7 +12,12 @@
  * under the log mutex replace the group's segments by the new one.
  * Tombstones get a delete horizon the first time a pass keeps them (Kafka's
  * KIP-534: attribute bit 0x40, baseTimestamp = horizon, record timestamps
- * stay exact through their deltas) and are dropped by a pass after it.
+ * stay exact through their deltas) and are dropped by a pass after it.  A
+ * batch holding the last sequence of a producer still in the producer state
+ * is never dropped: with no record left it becomes an empty batch (header
+ * only, as Kafka's RETAIN_EMPTY), so rebuilding the state from the log still
+ * finds the producer's last sequence; once the producer expired, the next
+ * pass drops it.
  */
 #include "cleaner.h"
 #include "batch.h"
@@ -340,6 +345,8 @@ typedef struct pass {
     int64_t end_base;           /* base of the first segment not cleaned */
     int64_t clean_end;          /* the log's clean_end when the pass started */
     kmap map;
+    sesp_plast *lasts;          /* producers' last data offsets when the pass started, by pid */
+    size_t nlasts;
     sesp_log_clean_stats *st;
     double t0;
     int64_t io_bytes;
@@ -466,6 +473,26 @@ static void put_bytes(sesp_bufw *w, const uint8_t *b, int32_t n)
         sesp_bufw_put(w, b, (size_t)n);
 }
 
+/* A v2 batch header for h's offsets and producer fields, with the given
+ * attributes, base timestamp, records count and records byte length. */
+static void put_header(sesp_bufw *out, const sesp_batch_header *h, int16_t attrs, int64_t base_ts, int32_t n,
+                       size_t plen)
+{
+    sesp_bufw_i64(out, h->base_offset);
+    sesp_bufw_i32(out, (int32_t)(SESP_BATCH_HEADER_SIZE - SESP_BATCH_LOG_OVERHEAD + plen));
+    sesp_bufw_i32(out, h->partition_leader_epoch);
+    sesp_bufw_i8(out, 2);
+    sesp_bufw_u32(out, 0);
+    sesp_bufw_i16(out, attrs);
+    sesp_bufw_i32(out, h->last_offset_delta);
+    sesp_bufw_i64(out, base_ts);
+    sesp_bufw_i64(out, h->max_timestamp);
+    sesp_bufw_i64(out, h->producer_id);
+    sesp_bufw_i16(out, h->producer_epoch);
+    sesp_bufw_i32(out, h->base_sequence);
+    sesp_bufw_i32(out, n);
+}
+
 /* A batch keeping only recs[0..n) (in order), with the same base offset,
  * lastOffsetDelta, producer fields and codec. */
 static int encode_batch(const sesp_batch_header *h, const sesp_record *recs, int n, bool set_horizon,
@@ -508,19 +535,7 @@ static int encode_batch(const sesp_batch_header *h, const sesp_record *recs, int
     }
     if (!rc) {
         size_t start = out->len;
-        sesp_bufw_i64(out, h->base_offset);
-        sesp_bufw_i32(out, (int32_t)(SESP_BATCH_HEADER_SIZE - SESP_BATCH_LOG_OVERHEAD + plen));
-        sesp_bufw_i32(out, h->partition_leader_epoch);
-        sesp_bufw_i8(out, 2);
-        sesp_bufw_u32(out, 0);
-        sesp_bufw_i16(out, attrs);
-        sesp_bufw_i32(out, h->last_offset_delta);
-        sesp_bufw_i64(out, base_ts);
-        sesp_bufw_i64(out, h->max_timestamp);
-        sesp_bufw_i64(out, h->producer_id);
-        sesp_bufw_i16(out, h->producer_epoch);
-        sesp_bufw_i32(out, h->base_sequence);
-        sesp_bufw_i32(out, n);
+        put_header(out, h, attrs, base_ts, n, plen);
         sesp_bufw_put(out, payload, plen);
         rc = out->err;
         if (!rc)
@@ -529,6 +544,38 @@ static int encode_batch(const sesp_batch_header *h, const sesp_record *recs, int
     free(z);
     sesp_bufw_free(&body);
     return rc;
+}
+
+/* The header alone of a batch whose records are all gone, as Kafka writes
+ * it (writeEmptyHeader): no codec (there is nothing to decompress), no
+ * delete horizon, no base timestamp, the max timestamp kept; offsets and
+ * producer fields unchanged so replay recovers the producer's sequence. */
+static int encode_empty(const sesp_batch_header *h, sesp_bufw *out)
+{
+    int16_t keep = SESP_BATCH_ATTR_LOG_APPEND_TIME | SESP_BATCH_ATTR_TRANSACTIONAL | SESP_BATCH_ATTR_CONTROL;
+    size_t start = out->len;
+    put_header(out, h, (int16_t)(h->attributes & keep), -1, 0, 0);
+    if (!out->err)
+        sesp_batch_update_crc(out->p + start, out->len - start);
+    return out->err;
+}
+
+/* Whether the batch holds the last sequence of a producer the state still
+ * knows (Kafka's isBatchLastRecordOfProducer without transactions). */
+static bool last_of_producer(const pass *p, const sesp_batch_header *h)
+{
+    if (h->producer_id < 0)
+        return false;
+    size_t lo = 0, hi = p->nlasts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->lasts[mid].pid < h->producer_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->nlasts && p->lasts[lo].pid == h->producer_id &&
+           p->lasts[lo].last_off == sesp_batch_last_offset(h);
 }
 
 /* Filters one batch into out (appends nothing when no record survives). */
@@ -578,9 +625,13 @@ static int clean_batch(pass *p, const uint8_t *b, const sesp_batch_header *h, se
     if (rc == 0) {
         p->st->records_kept += kept;
         bool set_horizon = kept_tombstone && !has_horizon;
-        if (kept == total && !set_horizon)
+        if (kept == 0 && !last_of_producer(p, h)) {
+            /* Dropped whole; so is an empty batch whose producer expired. */
+        } else if (kept == total && !set_horizon)
             sesp_bufw_put(out, b, (size_t)sesp_batch_size(h));
-        else if (kept > 0)
+        else if (kept == 0)
+            rc = encode_empty(h, out);
+        else
             rc = encode_batch(h, *recs, kept, set_horizon, p->now_ms + p->cfg.delete_retention_ms, out);
         if (!rc)
             rc = out->err;
@@ -764,6 +815,8 @@ int sesp_log_clean(sesp_log *l, int64_t now_ms, sesp_log_clean_stats *stats)
     }
     p.n = n;
     p.end_base = l->segs[n < l->nseg ? n : l->nseg - 1]->base_offset;
+    if (!rc)
+        rc = sesp_pstate_last_offsets(&l->ps, &p.lasts, &p.nlasts);
     pthread_mutex_unlock(&l->mu);
     if (rc || n == 0)
         goto out;
@@ -798,6 +851,7 @@ out:
         if (p.segs[i].fd >= 0)
             close(p.segs[i].fd);
     free(p.segs);
+    free(p.lasts);
     kmap_free(&p.map);
     return rc;
 }

@@ -4,7 +4,9 @@
  * record of the uncleaned ones, at their original offsets; tombstones go
  * after delete.retention.ms (time injected); readers racing the cleaner see
  * only valid batches; a crash inside a pass loses nothing; the background
- * thread cleans by dirty ratio; idempotence survives compaction. */
+ * thread cleans by dirty ratio; idempotence survives compaction; a
+ * producer's last batch stays as an empty batch while the producer is known
+ * and goes once it expired. */
 #include <CUnit/Basic.h>
 #include <dirent.h>
 #include <pthread.h>
@@ -61,8 +63,10 @@ static sesp_log *open_log(int64_t segment_bytes)
     return l;
 }
 
-/* One batch of n records: keys (k0 + i*step) % NKEYS; codec by batch. */
-static void put_batch(sesp_log *l, int n, int k0, int step, int codec, bool tomb, int64_t ts)
+/* One batch of n records: keys (k0 + i*step) % NKEYS; codec by batch;
+ * producer fields pid/epoch/seq (-1 = not idempotent). */
+static void put_batch_as(sesp_log *l, int64_t pid, int16_t epoch, int32_t seq, int n, int k0, int step, int codec,
+                         bool tomb, int64_t ts)
 {
     sesp_batch_record_in in[32];
     char keys[32][16], vals[32][48];
@@ -84,6 +88,9 @@ static void put_batch(sesp_log *l, int n, int k0, int step, int codec, bool tomb
     sesp_batch_build_opts o;
     sesp_batch_build_opts_init(&o);
     o.codec = codec;
+    o.producer_id = pid;
+    o.producer_epoch = epoch;
+    o.base_sequence = seq;
     uint8_t *b;
     size_t len;
     CU_ASSERT_EQUAL_FATAL(sesp_batch_build(&o, in, n, &b, &len), 0);
@@ -92,6 +99,11 @@ static void put_batch(sesp_log *l, int n, int k0, int step, int codec, bool tomb
     CU_ASSERT_EQUAL(info.base_offset, M.n);
     M.n += n;
     free(b);
+}
+
+static void put_batch(sesp_log *l, int n, int k0, int step, int codec, bool tomb, int64_t ts)
+{
+    put_batch_as(l, -1, -1, -1, n, k0, step, codec, tomb, ts);
 }
 
 /* Reads the whole log; checks every batch and fills got[offset] = 1 + index
@@ -516,6 +528,164 @@ static void test_idempotence_survives(void)
     rm_rf();
 }
 
+
+/* Every batch header of the log in order (each batch fully validated). */
+static int raw_batches(sesp_log *l, sesp_batch_header *out, int max)
+{
+    int n = 0;
+    int64_t off = sesp_log_start_offset(l), end = sesp_log_end_offset(l);
+    while (off < end) {
+        sesp_log_slice s;
+        CU_ASSERT_EQUAL_FATAL(sesp_log_read(l, off, 1 << 20, true, &s), 0);
+        if (s.fd < 0)
+            break;
+        uint8_t *buf = malloc((size_t)s.length);
+        CU_ASSERT_EQUAL_FATAL(pread(s.fd, buf, (size_t)s.length, s.file_pos), s.length);
+        close(s.fd);
+        for (int64_t pos = 0; pos < s.length;) {
+            sesp_batch_header h;
+            CU_ASSERT_EQUAL_FATAL(sesp_batch_validate(buf + pos, (size_t)(s.length - pos), 0, &h), 0);
+            CU_ASSERT_FATAL(n < max);
+            out[n++] = h;
+            off = sesp_batch_last_offset(&h) + 1;
+            pos += sesp_batch_size(&h);
+        }
+        free(buf);
+    }
+    return n;
+}
+
+static const sesp_batch_header *batch_at(const sesp_batch_header *v, int n, int64_t base)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i].base_offset == base)
+            return &v[i];
+    return NULL;
+}
+
+/* A retry of an idempotent batch of n records with keys k0.. (values as
+ * put_batch_as wrote them at offset base). */
+static int retry_batch(sesp_log *l, int64_t pid, int16_t epoch, int32_t seq, int n, int k0, int64_t base,
+                       sesp_log_append_info *info)
+{
+    sesp_batch_record_in in[8];
+    char keys[8][16], vals[8][48];
+    for (int i = 0; i < n; i++) {
+        memset(&in[i], 0, sizeof in[i]);
+        snprintf(keys[i], sizeof keys[i], "key-%d", (k0 + i) % NKEYS);
+        snprintf(vals[i], sizeof vals[i], "k%d@%lld", (k0 + i) % NKEYS, (long long)(base + i));
+        in[i].key = keys[i];
+        in[i].key_len = (int32_t)strlen(keys[i]);
+        in[i].value = vals[i];
+        in[i].value_len = (int32_t)strlen(vals[i]);
+        in[i].timestamp = 5000;
+    }
+    sesp_batch_build_opts o;
+    sesp_batch_build_opts_init(&o);
+    o.producer_id = pid;
+    o.producer_epoch = epoch;
+    o.base_sequence = seq;
+    uint8_t *b;
+    size_t len;
+    CU_ASSERT_EQUAL_FATAL(sesp_batch_build(&o, in, n, &b, &len), 0);
+    int rc = sesp_log_append(l, b, len, 5000, info);
+    free(b);
+    return rc;
+}
+
+/* Kafka keeps the batch holding a known producer's last sequence even when
+ * compaction removes all of its records (an empty batch), so recovery from
+ * the log alone still deduplicates that producer's retry; after the producer
+ * expired the empty batch goes. */
+static void test_producer_last_batch_kept_empty(void)
+{
+    fresh_dir();
+    memset(&M, 0, sizeof M);
+    sesp_log *l = open_log(400);
+    /* Producer 77 (zstd, epoch 3): keys 1,2 at offsets 0-1, its last batch. */
+    put_batch_as(l, 77, 3, 0, 2, 1, 1, SESP_CODEC_ZSTD, false, 100);
+    /* Producer 88: key 3 at offset 2 (seq 0), then at offset 3 (seq 1, its last). */
+    put_batch_as(l, 88, 0, 0, 1, 3, 1, 0, false, 110);
+    put_batch_as(l, 88, 0, 1, 1, 3, 1, 0, false, 111);
+    /* Superseded: keys 1,2 by a plain write, key 3 by another producer. */
+    put_batch(l, 2, 1, 1, 0, false, 120);                   /* offsets 4-5 */
+    put_batch_as(l, 99, 0, 0, 1, 3, 1, 0, false, 121);      /* offset 6 */
+    for (int i = 0; i < 30; i++)
+        put_batch(l, 2, 5 + i % 6, 1, 0, false, 200 + i);
+    CU_ASSERT_TRUE_FATAL(first_uncleaned(l) > 6);
+    sesp_log_clean_stats st;
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 1000, &st), 1);
+    static sesp_batch_header hs[4096];
+    int nh = raw_batches(l, hs, 4096);
+    const sesp_batch_header *h = batch_at(hs, nh, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL(h->records_count, 0);
+    CU_ASSERT_EQUAL(h->batch_length, SESP_BATCH_HEADER_SIZE - SESP_BATCH_LOG_OVERHEAD);
+    CU_ASSERT_EQUAL(h->last_offset_delta, 1);
+    CU_ASSERT_EQUAL(h->producer_id, 77);
+    CU_ASSERT_EQUAL(h->producer_epoch, 3);
+    CU_ASSERT_EQUAL(h->base_sequence, 0);
+    CU_ASSERT_EQUAL(h->attributes, 0);      /* codec gone with the records */
+    CU_ASSERT_EQUAL(h->base_timestamp, -1);
+    CU_ASSERT_EQUAL(h->max_timestamp, 101);
+    CU_ASSERT_PTR_NULL(batch_at(hs, nh, 2));  /* not 88's last: dropped */
+    h = batch_at(hs, nh, 3);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL(h->records_count, 0);
+    CU_ASSERT_EQUAL(h->producer_id, 88);
+    CU_ASSERT_EQUAL(h->base_sequence, 1);
+    CU_ASSERT_EQUAL(h->last_offset_delta, 0);
+    h = batch_at(hs, nh, 6);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL(h->records_count, 1);
+    /* Readers see only the latest values; no record below offset 4. */
+    static rec_out got[MAXOFF];
+    int n = read_all(l, got, MAXOFF);
+    CU_ASSERT_TRUE_FATAL(n > 3);
+    CU_ASSERT_EQUAL(got[0].off, 4);
+    CU_ASSERT_EQUAL(got[1].off, 5);
+    CU_ASSERT_EQUAL(got[2].off, 6);
+    CU_ASSERT_EQUAL(got[2].key, 3);
+    /* A second pass keeps the empty batches as they are. */
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 1001, &st), 1);
+    CU_ASSERT_EQUAL(raw_batches(l, hs, 4096), nh);
+    CU_ASSERT_EQUAL(batch_at(hs, nh, 0)->records_count, 0);
+    /* Unclean restart without snapshots: the state comes from the log alone
+     * and still recognises both producers' last batches. */
+    sesp_log_close(l);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -f %s/*.snapshot %s/.sesp_cleanshutdown", dir, dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    l = open_log(400);
+    CU_ASSERT_EQUAL(sesp_log_end_offset(l), M.n);
+    sesp_log_append_info info;
+    CU_ASSERT_EQUAL(retry_batch(l, 77, 3, 0, 2, 1, 0, &info), 0);
+    CU_ASSERT_TRUE(info.duplicate);
+    CU_ASSERT_EQUAL(info.base_offset, 0);
+    CU_ASSERT_EQUAL(info.last_offset, 1);
+    CU_ASSERT_EQUAL(retry_batch(l, 88, 0, 1, 1, 3, 3, &info), 0);
+    CU_ASSERT_TRUE(info.duplicate);
+    CU_ASSERT_EQUAL(info.base_offset, 3);
+    CU_ASSERT_NOT_EQUAL(retry_batch(l, 88, 0, 5, 1, 3, 0, &info), 0);
+    CU_ASSERT_EQUAL(info.kafka_error, SESP_LOG_KERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    CU_ASSERT_EQUAL(sesp_log_end_offset(l), M.n);
+    /* Once the producers expired, the next pass drops their empty batches. */
+    CU_ASSERT_EQUAL(sesp_log_expire_producers(l, 1000000, 1000), 3);
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 2000, &st), 1);
+    nh = raw_batches(l, hs, 4096);
+    for (int i = 0; i < nh; i++)
+        CU_ASSERT_TRUE(hs[i].records_count > 0);
+    CU_ASSERT_PTR_NULL(batch_at(hs, nh, 0));
+    CU_ASSERT_PTR_NULL(batch_at(hs, nh, 3));
+    CU_ASSERT_PTR_NOT_NULL(batch_at(hs, nh, 6));
+    static rec_out again[MAXOFF];
+    CU_ASSERT_EQUAL(read_all(l, again, MAXOFF), n);
+    CU_ASSERT_EQUAL(memcmp(again, got, (size_t)n * sizeof got[0]), 0);
+    CU_ASSERT_EQUAL(sesp_log_end_offset(l), M.n);
+    sesp_log_close(l);
+    rm_rf();
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -527,6 +697,7 @@ int main(void)
     CU_add_test(s, "crash after .swap", test_crash_swap);
     CU_add_test(s, "background cleaner with readers", test_background_and_readers);
     CU_add_test(s, "idempotence survives compaction", test_idempotence_survives);
+    CU_add_test(s, "a producer's last batch stays empty until it expires", test_producer_last_batch_kept_empty);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int fails = (int)CU_get_number_of_failures();
