@@ -755,6 +755,14 @@ int sesp_log_read(sesp_log *l, int64_t offset, int32_t max_bytes, bool min_one, 
     }
     if (offset == end)
         goto out;
+    /* Batches with no records left (compaction keeps them for producers'
+     * last sequences) are skipped at the start of a read when records
+     * follow: a reply made of them alone crashes kafka-python up to 2.0.2,
+     * one starting later reads as a compaction gap to every client.  When
+     * nothing but them follows they are sent, as Kafka does, so clients
+     * move their position to the end. */
+    sesp_segment *only_empty = NULL;
+    int64_t only_empty_pos = 0;
     for (int i = find_segment(l, offset); i < l->nseg; i++) {
         sesp_segment *s = l->segs[i];
         int64_t pos, len;
@@ -763,6 +771,17 @@ int sesp_log_read(sesp_log *l, int64_t offset, int32_t max_bytes, bool min_one, 
         if (rc == SESP_ERR_NOT_FOUND) {
             rc = 0;
             continue;               /* offset in a gap: the next segment starts after it */
+        }
+        if (rc == 0 && h.records_count == 0) {
+            if (!only_empty) {
+                only_empty = s;
+                only_empty_pos = pos;
+            }
+            rc = sesp_segment_skip_empty(s, pos, &pos);
+            if (rc == SESP_ERR_NOT_FOUND) {
+                rc = 0;
+                continue;
+            }
         }
         if (rc || (rc = sesp_segment_slice_len(s, pos, max_bytes < 0 ? 0 : max_bytes, min_one, &len)) != 0)
             goto out;
@@ -776,6 +795,19 @@ int sesp_log_read(sesp_log *l, int64_t offset, int32_t max_bytes, bool min_one, 
         out->file_pos = pos;
         out->length = len;
         goto out;
+    }
+    if (only_empty) {
+        int64_t len;
+        rc = sesp_segment_slice_len(only_empty, only_empty_pos, max_bytes < 0 ? 0 : max_bytes, min_one, &len);
+        if (rc || len == 0)
+            goto out;
+        out->fd = fcntl(only_empty->fd, F_DUPFD_CLOEXEC, 0);
+        if (out->fd < 0) {
+            rc = SESP_ERR_IO;
+            goto out;
+        }
+        out->file_pos = only_empty_pos;
+        out->length = len;
     }
 out:
     pthread_mutex_unlock(&l->mu);

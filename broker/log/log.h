@@ -99,8 +99,10 @@ typedef struct sesp_log_slice {
 /* Locates `offset` and returns up to max_bytes of whole batches from ONE
  * segment starting at the batch containing offset; if the first batch is
  * larger than max_bytes it is still returned whole when min_one is true
- * (KIP-74); otherwise an empty slice.  offset == end offset -> empty slice
- * (fd -1).  offset < log start or > end -> SESP_ERR_RANGE. */
+ * (KIP-74); otherwise an empty slice.  Leading batches with no records
+ * (left by compaction) are skipped when a batch with records follows.
+ * offset == end offset -> empty slice (fd -1).  offset < log start or > end
+ * -> SESP_ERR_RANGE. */
 int sesp_log_read(sesp_log *l, int64_t offset, int32_t max_bytes, bool min_one, sesp_log_slice *out);
 
 int64_t sesp_log_start_offset(sesp_log *l);

@@ -381,6 +381,30 @@ int sesp_segment_walk(sesp_segment *s, int64_t from_offset, sesp_segment_hdr_fn 
     return rc;
 }
 
+int sesp_segment_skip_empty(sesp_segment *s, int64_t pos, int64_t *out)
+{
+    hdr_cache *c = cache_new();
+    if (!c)
+        return SESP_ERR_NOMEM;
+    int rc = SESP_ERR_NOT_FOUND;
+    while (pos < s->size) {
+        sesp_batch_header h;
+        int r = read_header(s, pos, &h, c);
+        if (r) {
+            rc = r;
+            break;
+        }
+        if (h.records_count != 0) {
+            *out = pos;
+            rc = 0;
+            break;
+        }
+        pos += sesp_batch_size(&h);
+    }
+    free(c);
+    return rc;
+}
+
 int sesp_segment_slice_len(sesp_segment *s, int64_t pos, int32_t max_bytes, bool min_one, int64_t *len)
 {
     hdr_cache *c = cache_new();

@@ -52,6 +52,10 @@ int sesp_segment_find(sesp_segment *s, int64_t offset, int64_t *pos, sesp_batch_
  * end (pos = its byte position); a non-zero cb result stops and is returned. */
 typedef int (*sesp_segment_hdr_fn)(void *ud, const sesp_batch_header *h, int64_t pos);
 int sesp_segment_walk(sesp_segment *s, int64_t from_offset, sesp_segment_hdr_fn cb, void *ud);
+/* Position of the first batch at or after the one at pos that holds
+ * records (compaction leaves header-only batches); SESP_ERR_NOT_FOUND when
+ * none until the end of the segment. */
+int sesp_segment_skip_empty(sesp_segment *s, int64_t pos, int64_t *out);
 /* Bytes of whole batches from pos fitting max_bytes (KIP-74 min_one). */
 int sesp_segment_slice_len(sesp_segment *s, int64_t pos, int32_t max_bytes, bool min_one, int64_t *len);
 /* First record with timestamp >= ts and offset >= min_offset; SESP_ERR_NOT_FOUND if none. */

@@ -529,30 +529,62 @@ static void test_idempotence_survives(void)
 }
 
 
-/* Every batch header of the log in order (each batch fully validated). */
+static int cmp_name(const void *a, const void *b) { return strcmp(a, b); }
+
+/* Every batch header in the segment files, in order, each batch fully
+ * validated (read from disk: reads skip batches with no records). */
 static int raw_batches(sesp_log *l, sesp_batch_header *out, int max)
 {
-    int n = 0;
-    int64_t off = sesp_log_start_offset(l), end = sesp_log_end_offset(l);
-    while (off < end) {
-        sesp_log_slice s;
-        CU_ASSERT_EQUAL_FATAL(sesp_log_read(l, off, 1 << 20, true, &s), 0);
-        if (s.fd < 0)
-            break;
-        uint8_t *buf = malloc((size_t)s.length);
-        CU_ASSERT_EQUAL_FATAL(pread(s.fd, buf, (size_t)s.length, s.file_pos), s.length);
-        close(s.fd);
-        for (int64_t pos = 0; pos < s.length;) {
+    (void)l;
+    static char names[512][32];
+    int nn = 0, n = 0;
+    DIR *d = opendir(dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strlen(e->d_name) == 24 && strcmp(e->d_name + 20, ".log") == 0 && nn < 512)
+            snprintf(names[nn++], sizeof names[0], "%s", e->d_name);
+    closedir(d);
+    qsort(names, (size_t)nn, sizeof names[0], cmp_name);
+    for (int i = 0; i < nn; i++) {
+        char p[300];
+        snprintf(p, sizeof p, "%s/%.31s", dir, names[i]);
+        FILE *f = fopen(p, "rb");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fseek(f, 0, SEEK_END);
+        long sz = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        uint8_t *buf = malloc((size_t)sz + 1);
+        CU_ASSERT_EQUAL_FATAL(fread(buf, 1, (size_t)sz, f), (size_t)sz);
+        fclose(f);
+        for (long pos = 0; pos < sz;) {
             sesp_batch_header h;
-            CU_ASSERT_EQUAL_FATAL(sesp_batch_validate(buf + pos, (size_t)(s.length - pos), 0, &h), 0);
+            CU_ASSERT_EQUAL_FATAL(sesp_batch_validate(buf + pos, (size_t)(sz - pos), 0, &h), 0);
             CU_ASSERT_FATAL(n < max);
             out[n++] = h;
-            off = sesp_batch_last_offset(&h) + 1;
-            pos += sesp_batch_size(&h);
+            pos += (long)sesp_batch_size(&h);
         }
         free(buf);
     }
     return n;
+}
+
+/* The first batch a read at offset returns (base_offset -1 when none). */
+static sesp_batch_header first_read(sesp_log *l, int64_t offset)
+{
+    sesp_batch_header h;
+    memset(&h, 0, sizeof h);
+    h.base_offset = -1;
+    sesp_log_slice s;
+    CU_ASSERT_EQUAL_FATAL(sesp_log_read(l, offset, 1 << 20, true, &s), 0);
+    if (s.fd < 0)
+        return h;
+    uint8_t *buf = malloc((size_t)s.length);
+    CU_ASSERT_EQUAL_FATAL(pread(s.fd, buf, (size_t)s.length, s.file_pos), s.length);
+    close(s.fd);
+    CU_ASSERT_EQUAL(sesp_batch_validate(buf, (size_t)s.length, 0, &h), 0);
+    free(buf);
+    return h;
 }
 
 static const sesp_batch_header *batch_at(const sesp_batch_header *v, int n, int64_t base)
@@ -638,6 +670,11 @@ static void test_producer_last_batch_kept_empty(void)
     h = batch_at(hs, nh, 6);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     CU_ASSERT_EQUAL(h->records_count, 1);
+    /* Reads step over them to the first batch with records. */
+    CU_ASSERT_EQUAL(first_read(l, 0).base_offset, 4);
+    CU_ASSERT_EQUAL(first_read(l, 1).base_offset, 4);
+    CU_ASSERT_EQUAL(first_read(l, 3).base_offset, 4);
+    CU_ASSERT_EQUAL(first_read(l, 5).base_offset, 4);
     /* Readers see only the latest values; no record below offset 4. */
     static rec_out got[MAXOFF];
     int n = read_all(l, got, MAXOFF);
@@ -686,6 +723,48 @@ static void test_producer_last_batch_kept_empty(void)
     rm_rf();
 }
 
+
+/* When nothing but empty batches follows, a read returns them (a client
+ * must see them to move its position to the end): an idempotent producer's
+ * tombstone, dropped after delete.retention.ms, at the very end of the log. */
+static void test_read_only_empty_batches_at_end(void)
+{
+    fresh_dir();
+    memset(&M, 0, sizeof M);
+    sesp_log *l = open_log(400);
+    for (int i = 0; i < 12; i++)
+        put_batch(l, 1, i, 1, 0, false, 100 + i);
+    put_batch_as(l, 55, 0, 0, 1, 13, 1, 0, true, 200);      /* tombstone of key 13 */
+    int64_t tomb = M.n - 1;
+    /* Roll so the tombstone's segment is closed and the active one empty. */
+    sesp_log_config c;
+    sesp_log_config_defaults(&c);
+    c.segment_bytes = 400;
+    c.compact = true;
+    c.delete_retention = false;
+    c.delete_retention_ms = 1000;
+    c.segment_ms = 1;
+    sesp_log_set_config(l, &c);
+    CU_ASSERT_EQUAL(sesp_log_apply_retention(l, 1000000), 0);
+    c.segment_ms = 604800000;
+    sesp_log_set_config(l, &c);
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 10000, NULL), 1);        /* horizon 11000 */
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 11000, NULL), 1);        /* dropped: an empty batch stays */
+    static sesp_batch_header hs[256];
+    int nh = raw_batches(l, hs, 256);
+    const sesp_batch_header *h = batch_at(hs, nh, tomb);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL(h->records_count, 0);
+    CU_ASSERT_EQUAL(hs[nh - 1].base_offset, tomb);
+    sesp_batch_header f = first_read(l, tomb);
+    CU_ASSERT_EQUAL(f.base_offset, tomb);
+    CU_ASSERT_EQUAL(f.records_count, 0);
+    CU_ASSERT_EQUAL(first_read(l, tomb - 1).base_offset, tomb - 1);
+    CU_ASSERT_EQUAL(sesp_log_end_offset(l), tomb + 1);
+    sesp_log_close(l);
+    rm_rf();
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -698,6 +777,7 @@ int main(void)
     CU_add_test(s, "background cleaner with readers", test_background_and_readers);
     CU_add_test(s, "idempotence survives compaction", test_idempotence_survives);
     CU_add_test(s, "a producer's last batch stays empty until it expires", test_producer_last_batch_kept_empty);
+    CU_add_test(s, "reads return empty batches only at the end", test_read_only_empty_batches_at_end);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int fails = (int)CU_get_number_of_failures();
