@@ -33,6 +33,8 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(c.log_retention_ms, 168LL * 3600000);
     CU_ASSERT_EQUAL(c.log_retention_bytes, -1);
     CU_ASSERT_EQUAL(c.log_retention_check_interval_ms, 300000);
+    CU_ASSERT_EQUAL(c.producer_id_expiration_ms, 86400000);
+    CU_ASSERT_EQUAL(c.producer_id_expiration_check_interval_ms, 600000);
     CU_ASSERT_EQUAL(c.message_max_bytes, 1048588);
     CU_ASSERT_EQUAL(c.socket_request_max_bytes, 104857600);
     CU_ASSERT_EQUAL(c.log_flush_interval_messages, INT64_MAX);
@@ -66,6 +68,8 @@ static void test_properties_syntax(void)
                        "log.retention.hours=1\n"
                        "log.retention.minutes=30\n"
                        "log.message.timestamp.type=LogAppendTime\n"
+                       "producer.id.expiration.ms=3600000\n"
+                       "producer.id.expiration.check.interval.ms=1000\n"
                        "custom.key=a\\tb\\u0041\n"
                        "# trailing comment \\\n"
                        "auto.create.topics.enable=false\n"
@@ -95,6 +99,8 @@ static void test_properties_syntax(void)
     CU_ASSERT_TRUE(c.log_append_time);
     CU_ASSERT_FALSE(c.auto_create_topics);
     CU_ASSERT_EQUAL(c.log_flush_interval_ms, 2500);
+    CU_ASSERT_EQUAL(c.producer_id_expiration_ms, 3600000);
+    CU_ASSERT_EQUAL(c.producer_id_expiration_check_interval_ms, 1000);
     CU_ASSERT_EQUAL_FATAL(c.num_unknown, 1);
     CU_ASSERT_STRING_EQUAL(sesp_config_get(&c, "custom.key"), "a\tbA");
     sesp_config_desc d;
@@ -187,6 +193,8 @@ static void test_bad_values(void)
     expect_bad("log.cleanup.policy", "compact,shred", "log.cleanup.policy");
     expect_bad("compression.type", "brotli", "compression.type");
     expect_bad("log.cleaner.backoff.ms", "soon", "log.cleaner.backoff.ms");
+    expect_bad("producer.id.expiration.ms", "0", "producer.id.expiration.ms");
+    expect_bad("producer.id.expiration.check.interval.ms", "3000000000", "producer.id.expiration.check.interval.ms");
     sesp_config c;
     char err[256];
     sesp_config_init(&c);
