@@ -964,7 +964,7 @@ static void test_load_past_empty_batch(void)
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
         if (strlen(e->d_name) == 24 && strcmp(e->d_name + 20, ".log") == 0 && strcmp(e->d_name, newest) > 0)
-            snprintf(newest, sizeof newest, "%s", e->d_name);
+            snprintf(newest, sizeof newest, "%.24s", e->d_name);
     closedir(d);
     snprintf(path, sizeof path, "%s/%s", dir, newest);
     FILE *f = fopen(path, "ab");

@@ -543,7 +543,7 @@ static int raw_batches(sesp_log *l, sesp_batch_header *out, int max)
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
         if (strlen(e->d_name) == 24 && strcmp(e->d_name + 20, ".log") == 0 && nn < 512)
-            snprintf(names[nn++], sizeof names[0], "%s", e->d_name);
+            snprintf(names[nn++], sizeof names[0], "%.24s", e->d_name);
     closedir(d);
     qsort(names, (size_t)nn, sizeof names[0], cmp_name);
     for (int i = 0; i < nn; i++) {
