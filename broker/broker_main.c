@@ -199,7 +199,10 @@ int sesp_broker_main(int argc, char **argv)
     m.retention_every_ms = cfg.log_retention_check_interval_ms;
     m.last_retention = sesp_server_now_ms();
     m.pid_expiry_every_ms = cfg.producer_id_expiration_check_interval_ms;
-    m.last_pid_expiry = m.last_retention;
+    /* The first check runs at the first tick: Kafka drops expired producers
+     * while loading a log's snapshot, and recovery here may have brought
+     * back producers that expired before the restart. */
+    m.last_pid_expiry = m.last_retention - m.pid_expiry_every_ms;
     /* Retention at its interval; time-based flush needs a finer tick. */
     int64_t every = cfg.log_retention_check_interval_ms;
     if (cfg.log_flush_interval_ms < every)
