@@ -387,6 +387,29 @@ static result run_produce(const char *topic, size_t size, size_t count, const ch
                     (ccpu1 - ccpu0) / (bytes / 1e9)};
 }
 
+/* Extra librdkafka properties from the environment ("k=v,k=v"), so a
+ * client setting can be tried without rebuilding. */
+static void apply_conf_env(rd_kafka_conf_t *c, const char *var)
+{
+    const char *v = getenv(var);
+    if (!v)
+        return;
+    char *copy = strdup(v), *save = NULL;
+    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char err[256], *eq = strchr(kv, '=');
+        if (!eq) {
+            fprintf(stderr, "%s: %s is not key=value\n", var, kv);
+            exit(2);
+        }
+        *eq = 0;
+        if (rd_kafka_conf_set(c, kv, eq + 1, err, sizeof err) != RD_KAFKA_CONF_OK) {
+            fprintf(stderr, "%s: %s\n", var, err);
+            exit(2);
+        }
+    }
+    free(copy);
+}
+
 static rd_kafka_t *make_consumer(const char *topic, int64_t offset)
 {
     char err[512];
@@ -394,13 +417,17 @@ static rd_kafka_t *make_consumer(const char *topic, int64_t offset)
     rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, err, sizeof err);
     rd_kafka_conf_set(c, "group.id", "sesp-bench", err, sizeof err);
     rd_kafka_conf_set(c, "enable.auto.commit", "false", err, sizeof err);
-    rd_kafka_conf_set(c, "fetch.max.bytes", "52428800", err, sizeof err);
-    rd_kafka_conf_set(c, "max.partition.fetch.bytes", "16777216", err, sizeof err);
-    rd_kafka_conf_set(c, "fetch.wait.max.ms", "10", err, sizeof err);
-    rd_kafka_conf_set(c, "queued.max.messages.kbytes", "262144", err, sizeof err);
+    /* librdkafka's defaults otherwise (fetch.max.bytes 50 MiB,
+     * max.partition.fetch.bytes 1 MiB, queue 64 MiB).  Its default
+     * queued.min.messages (100,000) stops the fetcher while that many
+     * records are queued and caps 100 B records at ~170,000/s.  Larger
+     * fetches and queue (16 MiB, 256 MiB; used until 2026-11-28) made 1 KiB
+     * consume slower: the client then parses and reads records that have
+     * left its caches. */
     rd_kafka_conf_set(c, "queued.min.messages", "1000000", err, sizeof err);
     if (getenv("SESP_BENCH_CONSUMER_DEBUG")) /* librdkafka debug contexts, to stderr */
         rd_kafka_conf_set(c, "debug", getenv("SESP_BENCH_CONSUMER_DEBUG"), err, sizeof err);
+    apply_conf_env(c, "SESP_BENCH_CONSUMER_CONF");
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
     if (!rk) {
         fprintf(stderr, "consumer: %s\n", err);
