@@ -125,6 +125,15 @@ int sesp_log_segment_count(sesp_log *l);
 #define SESP_LOG_TS_MAX_TIMESTAMP (-3)
 int sesp_log_offset_for_time(sesp_log *l, int64_t ts, int64_t *offset, int64_t *timestamp);
 
+/* ListOffsets v0 (Kafka's legacyFetchOffsetsBefore), at most max offsets in
+ * descending order: ts -1 gives the end offset then every segment's base
+ * offset (the first one's raised to the log start), -2 the log start
+ * offset, any other ts the base offsets of the segments whose .log file was
+ * last modified at or before ts (the end offset first when the active
+ * segment holds data and ts >= now_ms).  *out is malloc'ed (NULL when *n is
+ * 0), the caller frees it.  max < 0 -> SESP_ERR_INVALID_ARG. */
+int sesp_log_offsets_before(sesp_log *l, int64_t ts, int32_t max, int64_t now_ms, int64_t **out, int32_t *n);
+
 /* Deletes whole closed segments past retention.ms (by the segment's max
  * timestamp) or past retention.bytes; also rolls the active segment when
  * segment.ms elapsed.  Returns segments deleted (>= 0) or SESP_ERR_*. */

@@ -71,7 +71,7 @@ void sesp_server_init_apis(sesp_server *s)
         /* v0-v2 listed but refused (see produce.c), as Kafka 4.0 does. */
         {SESP_KAPI_PRODUCE, 0, 11, sesp_h_produce},
         {SESP_KAPI_FETCH, 4, 17, sesp_h_fetch},
-        {SESP_KAPI_LIST_OFFSETS, 1, 10, sesp_h_list_offsets},
+        {SESP_KAPI_LIST_OFFSETS, 0, 10, sesp_h_list_offsets},
         {SESP_KAPI_METADATA, 0, 12, sesp_h_metadata},
         {SESP_KAPI_FIND_COORDINATOR, 0, 6, sesp_h_find_coordinator},
         {SESP_KAPI_API_VERSIONS, 0, 4, sesp_h_api_versions},

@@ -513,16 +513,18 @@ static void test_fetch_long_poll_timeout(void)
 
 static void test_list_offsets_and_coordinator(void)
 {
-    for (int16_t v = 1; v <= 10; v++) {
+    for (int16_t v = 0; v <= 10; v++) {
         sesp_kmsg_list_offsets_request req;
         sesp_kmsg_list_offsets_request_init(&req);
         sesp_kmsg_list_offsets_request_list_offsets_partition p[4];
-        int64_t ts[4] = {-1, -2, 1700000000000LL, 1800000000000LL};
+        /* The last is after every record and (for v0) after "now": year 2100. */
+        int64_t ts[4] = {-1, -2, 1700000000000LL, 4102444800000LL};
         for (int i = 0; i < 4; i++) {
             sesp_kmsg_list_offsets_request_list_offsets_partition_init(&p[i]);
             p[i].partition_index = 0;
             p[i].timestamp = ts[i];
         }
+        p[0].max_num_offsets = 5; /* v0 only */
         sesp_kmsg_list_offsets_request_list_offsets_topic t;
         sesp_kmsg_list_offsets_request_list_offsets_topic_init(&t);
         t.name = SESP_KSTR("proto");
@@ -536,6 +538,24 @@ static void test_list_offsets_and_coordinator(void)
         sesp_kmsg_list_offsets_response m;
         CU_ASSERT_EQUAL_FATAL(sesp_kmsg_list_offsets_response_decode(&r, v, &m, &g_arena), 0);
         CU_ASSERT_EQUAL_FATAL(m.topics[0].partitions_count, 4);
+        if (v == 0) {
+            /* One segment holding data: LATEST is the end offset then the
+             * segment's base; EARLIEST the log start; a time before the
+             * segment file was written finds nothing; a time after now
+             * gives the end offset (max_num_offsets 1, the default). */
+            sesp_kmsg_list_offsets_response_list_offsets_partition_response *q = m.topics[0].partitions;
+            for (int i = 0; i < 4; i++)
+                CU_ASSERT_EQUAL(q[i].error_code, 0);
+            CU_ASSERT_EQUAL_FATAL(q[0].old_style_offsets_count, 2);
+            CU_ASSERT_EQUAL(q[0].old_style_offsets[0], g_produced);
+            CU_ASSERT_EQUAL(q[0].old_style_offsets[1], 0);
+            CU_ASSERT_EQUAL_FATAL(q[1].old_style_offsets_count, 1);
+            CU_ASSERT_EQUAL(q[1].old_style_offsets[0], 0);
+            CU_ASSERT_EQUAL(q[2].old_style_offsets_count, 0);
+            CU_ASSERT_EQUAL_FATAL(q[3].old_style_offsets_count, 1);
+            CU_ASSERT_EQUAL(q[3].old_style_offsets[0], g_produced);
+            continue;
+        }
         CU_ASSERT_EQUAL(m.topics[0].partitions[0].offset, g_produced);
         CU_ASSERT_EQUAL(m.topics[0].partitions[1].offset, 0);
         CU_ASSERT_EQUAL(m.topics[0].partitions[2].offset, 0);
@@ -564,6 +584,71 @@ static void test_list_offsets_and_coordinator(void)
             CU_ASSERT_EQUAL(m.coordinators[1].port, g_port);
         }
     }
+}
+
+/* ListOffsets v0's handler on the edges: max_num_offsets 0 and negative
+ * (Kafka: an empty list; an unknown server error), EARLIEST_LOCAL as
+ * EARLIEST, MAX_TIMESTAMP meaning nothing in v0, unknown partitions and
+ * topics, each error with an empty (not null) list. */
+static void test_list_offsets_v0(void)
+{
+    struct {
+        int32_t part;
+        int64_t ts;
+        int32_t max;
+        int16_t err;
+        int32_t n;
+        int64_t first;
+    } c[] = {
+        {0, -1, 0, 0, 0, 0},
+        {0, -1, -1, SESP_KERR_UNKNOWN_SERVER_ERROR, 0, 0},
+        {0, -4, 3, 0, 1, 0},
+        {0, -3, 3, 0, 0, 0},
+        {0, -1, 1000000, 0, 2, g_produced},
+        {9, -1, 1, SESP_KERR_UNKNOWN_TOPIC_OR_PARTITION, 0, 0},
+    };
+    enum { NC = sizeof c / sizeof c[0] };
+    sesp_kmsg_list_offsets_request_list_offsets_partition p[NC], up;
+    for (int i = 0; i < NC; i++) {
+        sesp_kmsg_list_offsets_request_list_offsets_partition_init(&p[i]);
+        p[i].partition_index = c[i].part;
+        p[i].timestamp = c[i].ts;
+        p[i].max_num_offsets = c[i].max;
+    }
+    sesp_kmsg_list_offsets_request_list_offsets_partition_init(&up);
+    up.timestamp = -1;
+    sesp_kmsg_list_offsets_request_list_offsets_topic t[2];
+    sesp_kmsg_list_offsets_request_list_offsets_topic_init(&t[0]);
+    sesp_kmsg_list_offsets_request_list_offsets_topic_init(&t[1]);
+    t[0].name = SESP_KSTR("proto");
+    t[0].partitions = p;
+    t[0].partitions_count = NC;
+    t[1].name = SESP_KSTR("no-such-topic-v0");
+    t[1].partitions = &up;
+    t[1].partitions_count = 1;
+    sesp_kmsg_list_offsets_request req;
+    sesp_kmsg_list_offsets_request_init(&req);
+    req.replica_id = -1;
+    req.topics = t;
+    req.topics_count = 2;
+    sesp_bufr r;
+    CU_ASSERT_TRUE_FATAL(CALL(2, 0, sesp_kmsg_list_offsets_request_encode, &req, &r));
+    sesp_kmsg_list_offsets_response m;
+    CU_ASSERT_EQUAL_FATAL(sesp_kmsg_list_offsets_response_decode(&r, 0, &m, &g_arena), 0);
+    CU_ASSERT_EQUAL(r.len - r.pos, 0);
+    CU_ASSERT_EQUAL_FATAL(m.topics_count, 2);
+    CU_ASSERT_EQUAL_FATAL(m.topics[0].partitions_count, NC);
+    for (int i = 0; i < NC; i++) {
+        const sesp_kmsg_list_offsets_response_list_offsets_partition_response *q = &m.topics[0].partitions[i];
+        CU_ASSERT_EQUAL(q->partition_index, c[i].part);
+        CU_ASSERT_EQUAL(q->error_code, c[i].err);
+        CU_ASSERT_EQUAL(q->old_style_offsets_count, c[i].n);
+        if (c[i].n > 0 && q->old_style_offsets_count > 0)
+            CU_ASSERT_EQUAL(q->old_style_offsets[0], c[i].first);
+    }
+    CU_ASSERT_EQUAL_FATAL(m.topics[1].partitions_count, 1);
+    CU_ASSERT_EQUAL(m.topics[1].partitions[0].error_code, SESP_KERR_UNKNOWN_TOPIC_OR_PARTITION);
+    CU_ASSERT_EQUAL(m.topics[1].partitions[0].old_style_offsets_count, 0);
 }
 
 static void test_init_producer_id(void)
@@ -766,7 +851,8 @@ int main(void)
     CU_add_test(s, "Produce v0-2 listed but refused", test_produce_old_versions);
     CU_add_test(s, "Fetch v4-17 (hand encoder)", test_fetch);
     CU_add_test(s, "Fetch long-poll timeout", test_fetch_long_poll_timeout);
-    CU_add_test(s, "ListOffsets v1-10 and FindCoordinator v0-6", test_list_offsets_and_coordinator);
+    CU_add_test(s, "ListOffsets v0-10 and FindCoordinator v0-6", test_list_offsets_and_coordinator);
+    CU_add_test(s, "ListOffsets v0 errors and limits", test_list_offsets_v0);
     CU_add_test(s, "InitProducerId v0-5, internal topics", test_init_producer_id);
     CU_add_test(s, "OffsetForLeaderEpoch v0-4", test_offset_for_leader_epoch);
     CU_add_test(s, "bad requests close the connection", test_bad_requests);
