@@ -59,6 +59,7 @@ if [ "${SESP_SKIP_INTEGRATION:-0}" != 1 ]; then
   # error or a leak aborts it, and the test sees the broker die.
   echo "=== integration tests against the ASan + UBSan binary"
   for t in broker/test_bad_frames broker/test_kcat broker/test_python_clients broker/test_kafkajs broker/test_admin \
+           broker/test_sigterm_inflight broker/test_list_offsets_v0 \
            groups/test_bad_requests groups/test_churn groups/test_static; do
     if SESP_BIN="$PWD/build-asan/bin/sesp" bash "tests/integration/$t.sh" >"build-asan/$(basename "$t").log" 2>&1; then
       echo "  ok   $t (asan)"
