@@ -269,7 +269,8 @@ static uint8_t *read_file(const char *path, size_t *len)
 }
 
 /* Loads captures/<name> and checks its request header. */
-static void cap_open(capture *c, const char *name, int16_t key, int16_t ver, int32_t corr, const char *client_id)
+static void cap_open(capture *c, const char *name, int16_t key, int16_t ver, int32_t corr,
+                     const char *client_id)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", SESP_CAPTURE_DIR, name);
@@ -292,22 +293,22 @@ static void cap_close(capture *c)
 }
 
 /* Decodes the body as message `msg`; the whole frame must be consumed. */
-#define CAP_DECODE(c, msg, m)                                                                    \
-    do {                                                                                         \
-        CU_ASSERT_EQUAL_FATAL(sesp_kmsg_##msg##_decode(&(c)->r, (c)->h.api_version, (m), &(c)->a), 0); \
-        CU_ASSERT_EQUAL(sesp_bufr_left(&(c)->r), 0);                                             \
+#define CAP_DECODE(c, msg, m)                                                                                \
+    do {                                                                                                     \
+        CU_ASSERT_EQUAL_FATAL(sesp_kmsg_##msg##_decode(&(c)->r, (c)->h.api_version, (m), &(c)->a), 0);       \
+        CU_ASSERT_EQUAL(sesp_bufr_left(&(c)->r), 0);                                                         \
     } while (0)
 
 /* Header + decoded body re-encoded must give the captured bytes back. */
-#define CAP_REENCODES(c, msg, m)                                                                 \
-    do {                                                                                         \
-        sesp_bufw w_;                                                                            \
-        sesp_bufw_init(&w_, 0, 0);                                                               \
-        CU_ASSERT_EQUAL(sesp_kreq_header_encode(&w_, &(c)->h), 0);                               \
-        CU_ASSERT_EQUAL(sesp_kmsg_##msg##_encode(&w_, (c)->h.api_version, (m)), 0);              \
-        CU_ASSERT_EQUAL(w_.len, (c)->len);                                                       \
-        CU_ASSERT(w_.len == (c)->len && memcmp(w_.p, (c)->p, (c)->len) == 0);                    \
-        sesp_bufw_free(&w_);                                                                     \
+#define CAP_REENCODES(c, msg, m)                                                                             \
+    do {                                                                                                     \
+        sesp_bufw w_;                                                                                        \
+        sesp_bufw_init(&w_, 0, 0);                                                                           \
+        CU_ASSERT_EQUAL(sesp_kreq_header_encode(&w_, &(c)->h), 0);                                           \
+        CU_ASSERT_EQUAL(sesp_kmsg_##msg##_encode(&w_, (c)->h.api_version, (m)), 0);                          \
+        CU_ASSERT_EQUAL(w_.len, (c)->len);                                                                   \
+        CU_ASSERT(w_.len == (c)->len && memcmp(w_.p, (c)->p, (c)->len) == 0);                                \
+        sesp_bufw_free(&w_);                                                                                 \
     } while (0)
 
 static bool kstr_prefix(sesp_kstr s, const char *prefix)
@@ -349,9 +350,9 @@ static void check_batch(sesp_kbytes rec, const char *value_prefix, enum batch_pr
 {
     CU_ASSERT_FATAL(rec.len >= 61);
     const uint8_t *b = rec.ptr;
-    CU_ASSERT_EQUAL(be_int(b, 8), 0);                  /* base offset: the broker assigns it */
-    CU_ASSERT_EQUAL(be_int(b + 8, 4), rec.len - 12);   /* batch length */
-    CU_ASSERT_EQUAL(b[16], 2);                         /* magic */
+    CU_ASSERT_EQUAL(be_int(b, 8), 0);                /* base offset: the broker assigns it */
+    CU_ASSERT_EQUAL(be_int(b + 8, 4), rec.len - 12); /* batch length */
+    CU_ASSERT_EQUAL(b[16], 2);                       /* magic */
     CU_ASSERT_EQUAL((uint32_t)be_int(b + 17, 4), sesp_crc32c(0, b + 21, (size_t)rec.len - 21));
     CU_ASSERT_EQUAL(be_int(b + 21, 2), 0);             /* attributes: no compression, not transactional */
     CU_ASSERT_EQUAL(be_int(b + 23, 4), 2);             /* last offset delta */
@@ -453,8 +454,8 @@ static void test_rdk_admin_frames(void)
     cap_open(&c, "rdk-createtopics-v4.bin", SESP_KAPI_CREATE_TOPICS, 4, 3, "cap-rdk-admin");
     CAP_DECODE(&c, create_topics_request, &ct);
     CU_ASSERT_EQUAL_FATAL(ct.topics_count, 3);
-    static const char *names[] = { "cap-rdk", "cap-kpy", "cap-kjs" };
-    static const int32_t parts[] = { 3, 1, 2 };
+    static const char *names[] = {"cap-rdk", "cap-kpy", "cap-kjs"};
+    static const int32_t parts[] = {3, 1, 2};
     for (int i = 0; i < 3; i++) {
         CU_ASSERT(sesp_kstr_eq(ct.topics[i].name, names[i]));
         CU_ASSERT_EQUAL(ct.topics[i].num_partitions, parts[i]);
@@ -518,7 +519,7 @@ static void test_rdk_idempotent_frames(void)
 static void test_rdk_consumer_frames(void)
 {
     capture c;
-    static const char *rdk_assignors[] = { "range", "roundrobin" };
+    static const char *rdk_assignors[] = {"range", "roundrobin"};
 
     sesp_kmsg_find_coordinator_request fc;
     cap_open(&c, "rdk-findcoordinator-v2.bin", SESP_KAPI_FIND_COORDINATOR, 2, 3, "cap-rdk-consumer");
@@ -590,7 +591,8 @@ static void test_rdk_consumer_frames(void)
     CAP_REENCODES(&c, offset_fetch_request, &of);
     cap_close(&c);
 
-    /* No committed offset: auto.offset.reset=earliest resets through ListOffsets (-2), one partition per request. */
+    /* No committed offset: auto.offset.reset=earliest resets through ListOffsets (-2), one partition per
+     * request. */
     sesp_kmsg_list_offsets_request lo;
     cap_open(&c, "rdk-listoffsets-v2.bin", SESP_KAPI_LIST_OFFSETS, 2, 6, "cap-rdk-consumer");
     CAP_DECODE(&c, list_offsets_request, &lo);
@@ -599,7 +601,8 @@ static void test_rdk_consumer_frames(void)
     CU_ASSERT_EQUAL_FATAL(lo.topics_count, 1);
     CU_ASSERT(sesp_kstr_eq(lo.topics[0].name, "cap-rdk"));
     CU_ASSERT_EQUAL_FATAL(lo.topics[0].partitions_count, 1);
-    CU_ASSERT(lo.topics[0].partitions[0].partition_index >= 0 && lo.topics[0].partitions[0].partition_index < 3);
+    CU_ASSERT(lo.topics[0].partitions[0].partition_index >= 0 &&
+              lo.topics[0].partitions[0].partition_index < 3);
     CU_ASSERT_EQUAL(lo.topics[0].partitions[0].timestamp, -2);
     CAP_REENCODES(&c, list_offsets_request, &lo);
     cap_close(&c);
@@ -688,7 +691,7 @@ static void test_kpy_producer_frames(void)
 static void test_kpy_consumer_frames(void)
 {
     capture c;
-    static const char *kpy_assignors[] = { "range", "roundrobin" };
+    static const char *kpy_assignors[] = {"range", "roundrobin"};
 
     sesp_kmsg_find_coordinator_request fc;
     cap_open(&c, "kpy-findcoordinator-v0.bin", SESP_KAPI_FIND_COORDINATOR, 0, 3, "cap-kpy-consumer");
@@ -841,7 +844,7 @@ static void test_kjs_producer_frames(void)
 static void test_kjs_consumer_frames(void)
 {
     capture c;
-    static const char *kjs_assignors[] = { "RoundRobinAssigner" };
+    static const char *kjs_assignors[] = {"RoundRobinAssigner"};
 
     sesp_kmsg_find_coordinator_request fc;
     cap_open(&c, "kjs-findcoordinator-v2.bin", SESP_KAPI_FIND_COORDINATOR, 2, 2, "cap-kjs");
@@ -1015,7 +1018,8 @@ static void test_all_captures(void)
         sesp_arena_init(&a, 0);
         sesp_bufw w;
         sesp_bufw_init(&w, 0, 0);
-        CU_ASSERT_EQUAL(sesp_kmsg_request_roundtrip(h.api_key, h.api_version, p + r.pos, len - r.pos, &w, &a), 0);
+        CU_ASSERT_EQUAL(sesp_kmsg_request_roundtrip(h.api_key, h.api_version, p + r.pos, len - r.pos, &w, &a),
+                        0);
         CU_ASSERT(w.len == len - r.pos && (w.len == 0 || memcmp(w.p, p + r.pos, w.len) == 0));
         sesp_bufw_reset(&w);
         CU_ASSERT_EQUAL(sesp_kreq_header_encode(&w, &h), 0);
@@ -1028,7 +1032,8 @@ static void test_all_captures(void)
         uint8_t *s = read_file(seed, &slen);
         CU_ASSERT_PTR_NOT_NULL(s);
         if (s) {
-            CU_ASSERT(slen == 4 + len - r.pos && memcmp(s, p, 4) == 0 && memcmp(s + 4, p + r.pos, slen - 4) == 0);
+            CU_ASSERT(slen == 4 + len - r.pos && memcmp(s, p, 4) == 0 &&
+                      memcmp(s + 4, p + r.pos, slen - 4) == 0);
             free(s);
         }
         sesp_bufw_free(&w);
