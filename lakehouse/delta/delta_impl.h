@@ -58,6 +58,32 @@ int sesp_delta_stats_prefix_length(const sesp_delta_map *config);
 int sesp_delta_file_stats(const sesp_delta_type *schema, const char *const *part, size_t npart, json_t *const *rows,
                           size_t n, int prefix, char **out);
 
+/* Which leaf columns of a table's data files get stats (stats_cols.c): the
+ * leaves in schema order, nested struct leaves one by one, arrays and maps
+ * one leaf each, partition columns left out.  leaf == NULL: all of them. */
+typedef struct sesp_delta_stats_cols {
+    bool *leaf;
+    size_t nleaves;
+} sesp_delta_stats_cols;
+/* delta.dataSkippingNumIndexedCols when the table does not set it. */
+#define SESP_DELTA_NUM_INDEXED_DEFAULT 32
+/* The selection config asks for (delta.dataSkippingStatsColumns, else
+ * delta.dataSkippingNumIndexedCols); values the check below refuses widen
+ * it or fall back to the default.  Free with sesp_delta_stats_cols_free. */
+int sesp_delta_stats_cols_for(const sesp_delta_type *schema, const char *const *part, size_t npart,
+                              const sesp_delta_map *config, sesp_delta_stats_cols *out);
+void sesp_delta_stats_cols_free(sesp_delta_stats_cols *c);
+/* Delta's check of those two properties in config against the table's
+ * schema and partition columns: INVALID_ARG with a message naming the
+ * property and the column. */
+int sesp_delta_stats_config_check(const sesp_delta_type *schema, const char *const *part, size_t npart,
+                                  const sesp_delta_map *config, char *err, size_t errlen);
+/* sesp_delta_file_stats for the leaves cols selects (NULL: all): numRecords
+ * always, minValues/maxValues/nullCount only for those leaves, and left out
+ * when there are none. */
+int sesp_delta_file_stats_cols(const sesp_delta_type *schema, const char *const *part, size_t npart,
+                               const sesp_delta_stats_cols *cols, json_t *const *rows, size_t n, int prefix, char **out);
+
 /* Adds the Parquet schema of a Delta struct's fields (skipping names in
  * skip[]) under parquet node parent. */
 int sesp_delta_pq_add_fields(sesp_pq_schema *ps, int parent, const sesp_delta_type *st,

@@ -4,7 +4,9 @@
  * columns are not in the file), and minValues/maxValues for the types Spark
  * keeps them for: byte, short, integer, long, float, double, decimal, date,
  * timestamp, timestamp_ntz and string.  Boolean, binary, arrays and maps get
- * a nullCount only, as with Spark.
+ * a nullCount only, as with Spark.  Only the leaves the table's
+ * delta.dataSkippingNumIndexedCols / delta.dataSkippingStatsColumns select
+ * (stats_cols.c) get any of these; numRecords is always written.
  *
  * Readers skip whole files on these bounds, so a bound that is too tight
  * loses rows while a loose one only costs a read: every bound written here
@@ -27,12 +29,14 @@
 typedef struct col_stat {
     int64_t nulls;
     char *min, *max;   /* JSON text of the bounds (malloc'ed), NULL for none */
+    bool off;          /* not an indexed column (stats_cols.c): no stats at all */
 } col_stat;
 
 typedef struct stats_ctx {
     col_stat *cols;    /* one per leaf column, in schema order */
     size_t n, cap;
     int prefix;        /* string bounds keep at most this many code points */
+    const sesp_delta_stats_cols *sel;   /* which leaves get stats, NULL: all */
 } stats_ctx;
 
 int sesp_delta_stats_prefix_length(const sesp_delta_map *config)
@@ -302,6 +306,11 @@ static int leaf_stats(stats_ctx *c, const sesp_delta_type *ty, const json_t *con
     }
     col_stat *cs = &c->cols[c->n++];
     memset(cs, 0, sizeof(*cs));
+    /* leaves are numbered here in the order stats_cols.c numbers them */
+    if (c->sel && c->sel->leaf && (c->n > c->sel->nleaves || !c->sel->leaf[c->n - 1])) {
+        cs->off = true;
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) cs->nulls += !vals[i] || json_is_null(vals[i]);
     switch (ty->kind) {
     case SESP_DT_STRING: return string_bounds(vals, n, c->prefix, cs);
@@ -361,7 +370,8 @@ static void put_key(sesp_bufw *w, size_t count, const char *name)
 
 /* Writes the members of struct st for one section; *idx walks c->cols in the
  * order collect() filled it.  Returns the number of members written: structs
- * without any bound are left out of minValues/maxValues, as Spark does. */
+ * without any member are left out, as Spark does (without any bound from
+ * minValues/maxValues, without any indexed leaf from all three). */
 static size_t emit(const stats_ctx *c, const sesp_delta_type *st, const char *const *part, size_t npart,
                    enum section sec, size_t *idx, sesp_bufw *w)
 {
@@ -374,7 +384,7 @@ static size_t emit(const stats_ctx *c, const sesp_delta_type *st, const char *co
             sesp_bufw_init(&sub, 64, 0);
             size_t k = emit(c, fd->type, NULL, 0, sec, idx, &sub);
             if (sub.err) w->err = sub.err;
-            if (k || sec == SEC_NULLS) {
+            if (k) {
                 put_key(w, count++, fd->name);
                 put_str(w, "{");
                 sesp_bufw_put(w, sub.p, sub.len);
@@ -384,6 +394,7 @@ static size_t emit(const stats_ctx *c, const sesp_delta_type *st, const char *co
             continue;
         }
         const col_stat *cs = &c->cols[(*idx)++];
+        if (cs->off) continue;
         if (sec == SEC_NULLS) {
             char num[32];
             snprintf(num, sizeof(num), "%" PRId64, cs->nulls);
@@ -400,8 +411,14 @@ static size_t emit(const stats_ctx *c, const sesp_delta_type *st, const char *co
 int sesp_delta_file_stats(const sesp_delta_type *schema, const char *const *part, size_t npart, json_t *const *rows,
                           size_t n, int prefix, char **out)
 {
+    return sesp_delta_file_stats_cols(schema, part, npart, NULL, rows, n, prefix, out);
+}
+
+int sesp_delta_file_stats_cols(const sesp_delta_type *schema, const char *const *part, size_t npart,
+                               const sesp_delta_stats_cols *cols, json_t *const *rows, size_t n, int prefix, char **out)
+{
     *out = NULL;
-    stats_ctx c = {.prefix = prefix > 0 ? prefix : SESP_DELTA_STATS_PREFIX_DEFAULT};
+    stats_ctx c = {.prefix = prefix > 0 ? prefix : SESP_DELTA_STATS_PREFIX_DEFAULT, .sel = cols};
     sesp_bufw w;
     sesp_bufw_init(&w, 256, 0);
     int rc = collect(&c, schema, part, npart, (const json_t *const *)rows, n);
@@ -410,7 +427,10 @@ int sesp_delta_file_stats(const sesp_delta_type *schema, const char *const *part
     snprintf(head, sizeof(head), "{\"numRecords\":%zu", n);
     put_str(&w, head);
     static const char *const names[] = {",\"minValues\":{", ",\"maxValues\":{", ",\"nullCount\":{"};
-    for (int sec = SEC_MIN; sec <= SEC_NULLS; sec++) {
+    /* no indexed leaf at all: numRecords alone, as Spark writes it */
+    bool any = false;
+    for (size_t i = 0; i < c.n && !any; i++) any = !c.cols[i].off;
+    for (int sec = SEC_MIN; sec <= SEC_NULLS && any; sec++) {
         size_t idx = 0;
         put_str(&w, names[sec]);
         emit(&c, schema, part, npart, (enum section)sec, &idx, &w);

@@ -168,7 +168,8 @@ static bool is_partition(const char *const *part, size_t npart, const char *name
 
 /* Writes one Parquet file with rows[0..n) under dir; fills *add (strings in a). */
 static int write_one_file(sesp_delta_table *t, const sesp_delta_type *schema, const char *const *part, size_t npart,
-                          int stats_prefix, const char *dir, const sesp_delta_map *pvals, json_t *const *rows, size_t n,
+                          int stats_prefix, const sesp_delta_stats_cols *stats_cols, const char *dir,
+                          const sesp_delta_map *pvals, json_t *const *rows, size_t n,
                           bool data_change, sesp_arena *a, sesp_delta_add *add)
 {
     char uuid[37], err[512] = "";
@@ -225,7 +226,7 @@ static int write_one_file(sesp_delta_table *t, const sesp_delta_type *schema, co
     if (rc) { sesp_delta_table_seterr(t, rc, "%s: %s", key, sesp_objstore_error(t->s)); goto out; }
     path = key_to_path(key);
     if (!path) { rc = SESP_ERR_NOMEM; goto out; }
-    if ((rc = sesp_delta_file_stats(schema, part, npart, rows, n, stats_prefix, &stats))) goto out;
+    if ((rc = sesp_delta_file_stats_cols(schema, part, npart, stats_cols, rows, n, stats_prefix, &stats))) goto out;
     memset(add, 0, sizeof(*add));
     add->path = sesp_arena_strndup(a, path, strlen(path));
     add->stats = sesp_arena_strndup(a, stats, strlen(stats));
@@ -274,6 +275,10 @@ int sesp_delta_write_rows(sesp_delta_table *t, const sesp_delta_snapshot *snap, 
         sesp_arena_free(&va);
         if (rc) return rc;
     }
+    /* the columns with stats, from the table's properties and the schema
+     * being written (an evolved one may have more leaves) */
+    sesp_delta_stats_cols stats_cols;
+    if ((rc = sesp_delta_stats_cols_for(schema, part, npart, &snap->metadata.configuration, &stats_cols))) return rc;
     pgroup *groups = NULL;
     size_t ng = 0;
     sesp_bufw dir;
@@ -331,13 +336,14 @@ int sesp_delta_write_rows(sesp_delta_table *t, const sesp_delta_snapshot *snap, 
     for (size_t k = 0; k < ng && !rc; k++) {
         for (size_t off = 0; off < groups[k].n && !rc; off += max_rows_per_file) {
             size_t cnt = groups[k].n - off < max_rows_per_file ? groups[k].n - off : max_rows_per_file;
-            rc = write_one_file(t, schema, part, npart, stats_prefix, groups[k].dir, &groups[k].pvals, groups[k].rows + off,
+            rc = write_one_file(t, schema, part, npart, stats_prefix, &stats_cols, groups[k].dir, &groups[k].pvals, groups[k].rows + off,
                                 cnt, data_change, a, &adds[nadds]);
             if (!rc) nadds++;
         }
     }
     for (size_t k = 0; k < ng; k++) { free(groups[k].dir); free(groups[k].rows); }
     free(groups);
+    sesp_delta_stats_cols_free(&stats_cols);
     if (rc) {
         sesp_delta_discard_files(t, adds, nadds);
         return rc;
@@ -556,6 +562,12 @@ int sesp_delta_table_set_properties(sesp_delta_table *t, const sesp_delta_map *p
         cfg.items[k] = props->items[i];
         json_object_set_new(params, props->items[i].key, json_string(props->items[i].value));
     }
+    char err[512] = "";
+    if ((rc = sesp_delta_stats_config_check(snap->schema, snap->metadata.partition_columns, snap->metadata.npartition_columns,
+                                            &cfg, err, sizeof(err)))) {
+        sesp_delta_table_seterr(t, rc, "%s", err);
+        goto out;
+    }
     sesp_delta_action acts[2];
     size_t na = 0;
     sesp_delta_protocol p;
@@ -564,7 +576,6 @@ int sesp_delta_table_set_properties(sesp_delta_table *t, const sesp_delta_map *p
     if (upgrade) acts[na++] = (sesp_delta_action){.kind = SESP_DA_PROTOCOL, .u.protocol = p};
     acts[na] = (sesp_delta_action){.kind = SESP_DA_METADATA, .u.metadata = snap->metadata};
     acts[na++].u.metadata.configuration = cfg;
-    char err[512] = "";
     json_t *op = json_pack("{s:O}", "properties", params);
     sesp_delta_txn_read rd = {0};
     rc = sesp_delta_commit(t->s, snap->version, acts, na, &rd, "SET TBLPROPERTIES", op, &res->version, err, sizeof(err));
@@ -605,7 +616,9 @@ int sesp_delta_table_create(sesp_delta_table *t, const char *schema_json, const 
     }
     if (npart && npart >= schema->nfields && !rc) rc = sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "every column is a partition column");
     if (rc) goto out;
-    if (configuration) rc = check_config(t, configuration);
+    if (configuration && !(rc = check_config(t, configuration)) &&
+        (rc = sesp_delta_stats_config_check(schema, partition_cols, npart, configuration, err, sizeof(err))))
+        sesp_delta_table_seterr(t, rc, "%s", err);
     if (rc) goto out;
     sesp_delta_snapshot *existing = NULL;
     rc = sesp_delta_snapshot_load(t->s, -1, &existing, err, sizeof(err));
