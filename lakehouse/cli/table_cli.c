@@ -7,7 +7,8 @@
  *   describe URI [--version N]                   schema, partitions, files, sizes
  *   history URI                                  one JSON line per commit
  *   optimize URI [--target-size BYTES]
- *   vacuum URI [--retention-hours H] [--dry-run]
+ *   vacuum URI [--retention-hours H] [--no-retention-check] [--dry-run]
+ *                                                logged as VACUUM START / VACUUM END commits
  *   restore URI --version N
  *   delete URI --where "col OP literal"          OP: = != < <= > >=
  *   merge URI --input FILE|- --key a,b
@@ -36,8 +37,8 @@ typedef struct cli {
     sesp_delta_kv config[MAX_LIST];
     size_t nconfig;
     int64_t version, txn_version, ts_ms;
-    bool has_version, has_txn, has_ts, dry_run, merge_schema;
-    double retention_hours;
+    bool has_version, has_txn, has_ts, dry_run, merge_schema, no_retention_check;
+    double retention_hours;     /* < 0: the table's delta.deletedFileRetentionDuration */
     uint64_t target_size;
     sesp_delta_table_opts opts;
 } cli;
@@ -53,7 +54,7 @@ static void usage(void)
             "  describe URI [--version N]\n"
             "  history URI\n"
             "  optimize URI [--target-size BYTES]\n"
-            "  vacuum URI [--retention-hours H] [--dry-run]\n"
+            "  vacuum URI [--retention-hours H] [--no-retention-check] [--dry-run]\n"
             "  restore URI --version N\n"
             "  delete URI --where \"col OP literal\"\n"
             "  merge URI --input FILE|- --key a,b\n"
@@ -393,11 +394,17 @@ static int run(cli *c)
         if (rc) exit_code = fail(t, "optimize", rc);
         else print_result("OPTIMIZE", &res);
     } else if (!strcmp(c->cmd, "vacuum")) {
-        size_t count = 0;
         bool dry = c->dry_run;
-        rc = sesp_delta_table_vacuum(t, (int64_t)(c->retention_hours * 3600000.0), dry, print_vacuum, &dry, &count);
+        sesp_delta_vacuum_opts vo = {.retention_ms = c->retention_hours < 0 ? -1 : (int64_t)(c->retention_hours * 3600000.0),
+                                     .dry_run = dry, .no_retention_check = c->no_retention_check, .fn = print_vacuum, .ud = &dry};
+        sesp_delta_vacuum_result vr;
+        rc = sesp_delta_table_vacuum(t, &vo, &vr);
         if (rc) exit_code = fail(t, "vacuum", rc);
-        else printf("{\"operation\":\"VACUUM\",\"dryRun\":%s,\"files\":%zu}\n", dry ? "true" : "false", count);
+        else
+            printf("{\"operation\":\"VACUUM\",\"dryRun\":%s,\"files\":%zu,\"sizeBytes\":%llu,\"directories\":%zu,"
+                   "\"startVersion\":%lld,\"endVersion\":%lld}\n",
+                   dry ? "true" : "false", vr.files, (unsigned long long)vr.bytes, vr.dirs, (long long)vr.start_version,
+                   (long long)vr.end_version);
     } else if (!strcmp(c->cmd, "restore")) {
         if (!c->has_version) { fprintf(stderr, "sesp table restore: --version is required\n"); exit_code = 2; goto out; }
         rc = sesp_delta_table_restore(t, c->version, &res);
@@ -429,7 +436,7 @@ int sesp_table_main(int argc, char **argv)
         usage();
         return argc < 2 ? 2 : (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) ? 0 : 2;
     }
-    cli c = {.cmd = argv[1], .uri = argv[2], .retention_hours = 168};
+    cli c = {.cmd = argv[1], .uri = argv[2], .retention_hours = -1};
     static const struct option longopts[] = {
         {"schema", required_argument, 0, 's'}, {"partition-by", required_argument, 0, 'p'},
         {"config", required_argument, 0, 'c'}, {"name", required_argument, 0, 'n'},
@@ -438,6 +445,7 @@ int sesp_table_main(int argc, char **argv)
         {"version", required_argument, 0, 'v'}, {"timestamp", required_argument, 0, 't'},
         {"target-size", required_argument, 0, 'T'}, {"retention-hours", required_argument, 0, 'r'},
         {"dry-run", no_argument, 0, 'd'}, {"where", required_argument, 0, 'w'},
+        {"no-retention-check", no_argument, 0, 'N'},
         {"key", required_argument, 0, 'k'}, {"store-opt", required_argument, 0, 'o'},
         {"max-rows-per-file", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
@@ -497,6 +505,7 @@ int sesp_table_main(int argc, char **argv)
             break;
         }
         case 'd': c.dry_run = true; break;
+        case 'N': c.no_retention_check = true; break;
         case 'w': c.where = optarg; break;
         case 'h': usage(); code = -1; break;
         default: usage(); code = 2; break;

@@ -262,6 +262,11 @@ typedef struct sesp_delta_txn_read {
 int sesp_delta_commit(sesp_objstore *s, int64_t read_version, const sesp_delta_action *actions, size_t n,
                       const sesp_delta_txn_read *read, const char *operation, json_t *operation_params,
                       int64_t *version_out, char *err, size_t errlen);
+/* The same with commitInfo.operationMetrics (may be NULL): an object whose
+ * values are strings, as Delta writes them. */
+int sesp_delta_commit_metrics(sesp_objstore *s, int64_t read_version, const sesp_delta_action *actions, size_t n,
+                              const sesp_delta_txn_read *read, const char *operation, json_t *operation_params,
+                              json_t *operation_metrics, int64_t *version_out, char *err, size_t errlen);
 
 /* ---- Checkpoints ---- */
 
@@ -345,11 +350,33 @@ int sesp_delta_table_merge(sesp_delta_table *t, const json_t *rows, const char *
 /* OPTIMIZE: per partition, bin-packs files smaller than target_bytes into
  * files of about target_bytes (dataChange=false). */
 int sesp_delta_table_optimize(sesp_delta_table *t, uint64_t target_bytes, sesp_delta_result *res);
-/* VACUUM: deletes data files not referenced by the latest snapshot and older
- * than retention_ms.  With dry_run, only reports.  fn (may be NULL) gets each
- * path. */
-int sesp_delta_table_vacuum(sesp_delta_table *t, int64_t retention_ms, bool dry_run,
-                            void (*fn)(void *ud, const char *path, uint64_t size), void *ud, size_t *count);
+/* VACUUM: deletes the files under the table (hidden ones aside) that the
+ * latest snapshot does not reference and that are older than the retention,
+ * counted for removed files from their removal.  As Delta does, it first
+ * commits "VACUUM START" (operationParameters retentionCheckEnabled,
+ * specifiedRetentionMillis when given, defaultRetentionMillis;
+ * operationMetrics numFilesToDelete, sizeOfDataToDelete), then deletes, then
+ * commits "VACUUM END" (status COMPLETED with numDeletedFiles and
+ * numVacuumedDirectories, or FAILED when a delete failed): commits that hold
+ * only a commitInfo, retried past concurrent appends like any other.  A dry
+ * run only reports and logs nothing. */
+typedef struct sesp_delta_vacuum_opts {
+    int64_t retention_ms;       /* < 0: the table's delta.deletedFileRetentionDuration (default 7 days) */
+    bool dry_run;
+    /* Delta refuses a retention below the table's unless its
+     * spark.databricks.delta.retentionDurationCheck.enabled is false: this is
+     * that switch (recorded as retentionCheckEnabled) */
+    bool no_retention_check;
+    void (*fn)(void *ud, const char *path, uint64_t size);   /* each file deleted (or that would be), may be NULL */
+    void *ud;
+} sesp_delta_vacuum_opts;
+typedef struct sesp_delta_vacuum_result {
+    size_t files;               /* deleted (dry run: that would be) */
+    uint64_t bytes;
+    size_t dirs;                /* directories looked through, the table's root included */
+    int64_t start_version, end_version;   /* the VACUUM START / END commits, -1 if none */
+} sesp_delta_vacuum_result;
+int sesp_delta_table_vacuum(sesp_delta_table *t, const sesp_delta_vacuum_opts *o, sesp_delta_vacuum_result *res);
 /* RESTORE to an older version: adds back its files, removes the others. */
 int sesp_delta_table_restore(sesp_delta_table *t, int64_t version, sesp_delta_result *res);
 /* After a commit: writes a checkpoint when due and cleans the log. */

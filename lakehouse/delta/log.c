@@ -149,7 +149,7 @@ out:
 }
 
 static int build_commit(const sesp_delta_action *actions, size_t n, int64_t read_version, const sesp_delta_txn_read *read,
-                        const char *operation, json_t *params, sesp_bufw *w)
+                        const char *operation, json_t *params, json_t *metrics, sesp_bufw *w)
 {
     bool has_ci = false;
     for (size_t i = 0; i < n; i++) has_ci |= actions[i].kind == SESP_DA_COMMIT_INFO;
@@ -160,6 +160,7 @@ static int build_commit(const sesp_delta_action *actions, size_t n, int64_t read
         json_object_set_new(ci, "operationParameters", params ? json_incref(params) : json_object());
         if (read_version >= 0) json_object_set_new(ci, "readVersion", json_integer(read_version));
         json_object_set_new(ci, "isBlindAppend", json_boolean(read && read->blind_append));
+        if (metrics) json_object_set_new(ci, "operationMetrics", json_incref(metrics));
         json_object_set_new(ci, "engineInfo", json_string(SESP_DELTA_ENGINE));
         json_t *line = json_pack("{s:o}", "commitInfo", ci);
         char *s = json_dumps(line, JSON_COMPACT);
@@ -180,9 +181,17 @@ int sesp_delta_commit(sesp_objstore *s, int64_t read_version, const sesp_delta_a
                       const sesp_delta_txn_read *read, const char *operation, json_t *operation_params,
                       int64_t *version_out, char *err, size_t errlen)
 {
+    return sesp_delta_commit_metrics(s, read_version, actions, n, read, operation, operation_params, NULL, version_out,
+                                     err, errlen);
+}
+
+int sesp_delta_commit_metrics(sesp_objstore *s, int64_t read_version, const sesp_delta_action *actions, size_t n,
+                              const sesp_delta_txn_read *read, const char *operation, json_t *operation_params,
+                              json_t *operation_metrics, int64_t *version_out, char *err, size_t errlen)
+{
     sesp_bufw w;
     sesp_bufw_init(&w, 4096, 0);
-    int rc = build_commit(actions, n, read_version, read, operation, operation_params, &w);
+    int rc = build_commit(actions, n, read_version, read, operation, operation_params, operation_metrics, &w);
     if (rc) goto out;
     int64_t v = read_version + 1;
     for (int attempt = 0;; attempt++) {

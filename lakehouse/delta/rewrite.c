@@ -2,10 +2,8 @@
  * Copy-on-write table operations: DELETE by predicate and MERGE by key
  * rewrite the affected files (remove + add, dataChange=true; MERGE widens
  * columns for its incoming rows like an append does), OPTIMIZE
- * bin-packs small files per partition (dataChange=false), RESTORE re-adds an
- * older version's files, and VACUUM deletes unreferenced data files past the
- * retention (using the tombstone's deletion time for recently removed files,
- * so time travel within the retention keeps working).
+ * bin-packs small files per partition (dataChange=false) and RESTORE re-adds
+ * an older version's files.  VACUUM is in vacuum.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,56 +383,5 @@ int sesp_delta_table_restore(sesp_delta_table *t, int64_t version, sesp_delta_re
     free(l.v);
     sesp_delta_snapshot_free(old);
     sesp_delta_snapshot_free(cur);
-    return rc;
-}
-
-/* ---- VACUUM ---- */
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-int sesp_delta_table_vacuum(sesp_delta_table *t, int64_t retention_ms, bool dry_run,
-                            void (*fn)(void *ud, const char *path, uint64_t size), void *ud, size_t *count)
-{
-    *count = 0;
-    sesp_delta_snapshot *snap = NULL;
-    int rc = sesp_delta_table_snapshot(t, -1, &snap);
-    if (rc) return rc;
-    char **live = calloc(snap->nfiles + 1, sizeof(char *));
-    char **tomb = calloc(snap->ntombstones + 1, sizeof(char *));
-    sesp_obj_list l = {0};
-    if (!live || !tomb) { rc = SESP_ERR_NOMEM; goto out; }
-    size_t nlive = 0;
-    for (size_t i = 0; i < snap->nfiles; i++)
-        if ((live[nlive] = sesp_delta_path_to_key(snap->files[i]->path))) nlive++;
-    qsort(live, nlive, sizeof(*live), cmp_str);
-    for (size_t i = 0; i < snap->ntombstones; i++) tomb[i] = sesp_delta_path_to_key(snap->tombstones[i]->path);
-    if ((rc = sesp_objstore_list(t->s, "", &l))) { sesp_delta_table_seterr(t, rc, "%s", sesp_objstore_error(t->s)); goto out; }
-    int64_t cutoff = sesp_delta_table_now(t) - retention_ms;
-    for (size_t i = 0; i < l.n && !rc; i++) {
-        const char *k = l.items[i].key;
-        /* hidden files and directories (_delta_log, _change_data, .crc, ...) are not data */
-        bool hidden = k[0] == '_' || k[0] == '.';
-        for (const char *p = strchr(k, '/'); p && !hidden; p = strchr(p + 1, '/')) hidden = p[1] == '_' || p[1] == '.';
-        if (hidden) continue;
-        if (nlive && bsearch(&k, live, nlive, sizeof(*live), cmp_str)) continue;
-        int64_t t_del = l.items[i].mtime_ms;
-        for (size_t j = 0; j < snap->ntombstones; j++)
-            if (tomb[j] && !strcmp(tomb[j], k) && snap->tombstones[j]->has_deletion_timestamp &&
-                snap->tombstones[j]->deletion_timestamp > t_del)
-                t_del = snap->tombstones[j]->deletion_timestamp;
-        if (t_del >= cutoff) continue;
-        if (fn) fn(ud, k, l.items[i].size);
-        (*count)++;
-        if (!dry_run && (rc = sesp_objstore_delete(t->s, k))) sesp_delta_table_seterr(t, rc, "%s", sesp_objstore_error(t->s));
-    }
-out:
-    if (live)
-        for (size_t i = 0; i < snap->nfiles; i++) free(live[i]);
-    if (tomb)
-        for (size_t i = 0; i < snap->ntombstones; i++) free(tomb[i]);
-    free(live);
-    free(tomb);
-    sesp_obj_list_free(&l);
-    sesp_delta_snapshot_free(snap);
     return rc;
 }

@@ -431,13 +431,17 @@ static void test_maintenance(void)
     CU_ASSERT_EQUAL(r.files_removed, 12);
     CU_ASSERT_EQUAL(r.files_added, 2);
     CU_ASSERT_EQUAL(scan_count(t, -1), 12);
-    size_t n = 0;
-    CU_ASSERT_EQUAL(sesp_delta_table_vacuum(t, 0, true, NULL, NULL, &n), 0);
-    CU_ASSERT_EQUAL(n, 12);
-    CU_ASSERT_EQUAL(sesp_delta_table_vacuum(t, 3600 * 1000, false, NULL, NULL, &n), 0);
-    CU_ASSERT_EQUAL(n, 0);   /* removed just now: kept for the retention */
-    CU_ASSERT_EQUAL(sesp_delta_table_vacuum(t, 0, false, NULL, NULL, &n), 0);
-    CU_ASSERT_EQUAL(n, 12);
+    sesp_delta_vacuum_result vr;
+    sesp_delta_vacuum_opts vo = {.retention_ms = 0, .dry_run = true, .no_retention_check = true};
+    CU_ASSERT_EQUAL(sesp_delta_table_vacuum(t, &vo, &vr), 0);
+    CU_ASSERT_EQUAL(vr.files, 12);
+    vo.dry_run = false;
+    vo.retention_ms = 3600 * 1000;
+    CU_ASSERT_EQUAL(sesp_delta_table_vacuum(t, &vo, &vr), 0);
+    CU_ASSERT_EQUAL(vr.files, 0);   /* removed just now: kept for the retention */
+    vo.retention_ms = 0;
+    CU_ASSERT_EQUAL(sesp_delta_table_vacuum(t, &vo, &vr), 0);
+    CU_ASSERT_EQUAL(vr.files, 12);
     CU_ASSERT_EQUAL(scan_count(t, -1), 12);
     sesp_delta_table_close(t);
     int64_t ms;
