@@ -5,10 +5,11 @@
 // metaData/protocol) and reads the active data files with DuckDB, adding
 // partition columns from the log's partitionValues and checking each file's
 // stats (numRecords, nullCount, minValues/maxValues) against what DuckDB
-// reads from it.  It honours the typeWidening reader feature: a column whose
-// schema field records delta.typeChanges is CAST to the table's current
-// type, so files written before the change (narrower Parquet types) read as
-// the wider type.
+// reads from it.  It honours the typeWidening reader feature: every
+// delta.typeChanges entry (top-level columns, struct fields, array elements,
+// map keys and values) is checked, and a column with one anywhere inside it
+// is CAST to the table's current type, so files written before the change
+// (narrower Parquet types) read as the wider type.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -186,26 +187,164 @@ async function fileColumns(file) {
   return r.getRowObjectsJson().map((x) => ({ name: x.column_name, type: x.column_type }));
 }
 
-// The SELECT list reading one file as the table's schema: columns whose type
-// changed (delta.typeChanges) are cast to the current type.  Checks that
-// every primitive column then has the table's type, so a file the casts do
-// not cover fails here instead of passing for its JSON text.
-async function selectList(file, schema) {
-  const widened = new Map();
-  for (const f of schema.fields) {
-    const changes = f.metadata && f.metadata['delta.typeChanges'];
-    if (!changes || !changes.length) continue;
-    if (changes.some((c) => c.fieldPath)) throw new Error(`column ${f.name}: nested type changes are not handled here`);
-    const dt = duckType(f.type);
-    if (!dt) throw new Error(`column ${f.name}: type change to ${JSON.stringify(f.type)}`);
-    widened.set(f.name, dt);
+// ---- type widening (PROTOCOL.md "Type Widening", "Type Change Metadata") ----
+// A struct field's metadata may hold delta.typeChanges: [{fromType, toType,
+// fieldPath?}], oldest first, for the field itself or, with fieldPath
+// ("element", "key", "value", joined with dots), for a type inside the
+// field's arrays and maps.  Each entry must be a widening the protocol
+// allows, the entries of one path must chain (each fromType the previous
+// toType), and the last toType must be the type the schema has there.  Files
+// written before a change hold the narrower type: every primitive a file
+// holds must be the schema's type or one of the recorded fromTypes of that
+// place, and is read cast to the schema's type.
+
+const INT_RANK = { byte: 1, short: 2, integer: 3, long: 4 };
+const INT_DIGITS = { byte: 3, short: 5, integer: 10, long: 20 };
+const decOf = (t) => { const m = typeof t === 'string' && t.match(/^decimal\((\d+),\s*(\d+)\)$/); return m && { p: Number(m[1]), s: Number(m[2]) }; };
+
+// Whether the protocol lets a column of type `from` become `to`.
+function widens(from, to) {
+  if (INT_RANK[from] && INT_RANK[to]) return INT_RANK[from] < INT_RANK[to];
+  if (from === 'float' && to === 'double') return true;
+  if (INT_RANK[from] && INT_RANK[from] < 4 && to === 'double') return true;
+  if (from === 'date' && to === 'timestamp_ntz') return true;
+  const a = decOf(from), b = decOf(to);
+  if (a && b) return b.p >= a.p && b.s >= a.s && b.p - b.s >= a.p - a.s && (b.p > a.p || b.s > a.s);
+  if (INT_RANK[from] && b) return b.p - b.s >= INT_DIGITS[from];
+  return false;
+}
+
+// The type under t at fieldPath parts ("element", "key", "value").
+function typeAt(t, parts, where) {
+  for (const p of parts) {
+    const k = { element: 'elementType', key: 'keyType', value: 'valueType' }[p];
+    const want = p === 'element' ? 'array' : 'map';
+    if (!k || !t || typeof t !== 'object' || t.type !== want) throw new Error(`${where}: fieldPath part ${p} does not lead anywhere`);
+    t = t[k];
   }
-  const cols = (await fileColumns(file)).map((c) => (widened.has(c.name) ? `CAST(${ident(c.name)} AS ${widened.get(c.name)}) AS ${ident(c.name)}` : ident(c.name))).join(', ');
-  const r = await (await conn()).runAndReadAll(`DESCRIBE SELECT ${cols} FROM read_parquet(${sqlStr(file)}, hive_partitioning=false)`);
-  for (const c of r.getRowObjectsJson()) {
-    const f = schema.fields.find((x) => x.name === c.column_name);
+  return t;
+}
+
+// Checks every delta.typeChanges of the schema; returns Map(place -> Set of
+// older types), place = "col.sub" struct path plus "#element.key..." for the
+// fieldPath ("#" alone for the field itself).
+function typeChanges(fields, prefix = '', out = new Map()) {
+  const inner = (t, name) => {
+    if (!t || typeof t !== 'object') return;
+    if (t.type === 'struct') typeChanges(t.fields, name, out);
+    else if (t.type === 'array') inner(t.elementType, name);
+    else if (t.type === 'map') { inner(t.keyType, name); inner(t.valueType, name); }
+  };
+  for (const f of fields) {
+    const name = prefix ? `${prefix}.${f.name}` : f.name;
+    const changes = f.metadata && f.metadata['delta.typeChanges'];
+    if (changes !== undefined) {
+      if (!Array.isArray(changes)) throw new Error(`column ${name}: delta.typeChanges is not a list`);
+      const last = new Map();
+      for (const c of changes) {
+        if (typeof c.fromType !== 'string' || typeof c.toType !== 'string' || (c.fieldPath !== undefined && typeof c.fieldPath !== 'string'))
+          throw new Error(`column ${name}: malformed delta.typeChanges entry ${JSON.stringify(c)}`);
+        const where = `column ${name}${c.fieldPath ? ` (${c.fieldPath})` : ''}`;
+        if (!widens(c.fromType, c.toType)) throw new Error(`${where}: ${c.fromType} -> ${c.toType} is not a type widening`);
+        const place = `${name}#${c.fieldPath || ''}`;
+        if (last.has(place) && last.get(place) !== c.fromType) throw new Error(`${where}: change from ${c.fromType} follows one to ${last.get(place)}`);
+        last.set(place, c.toType);
+        if (!out.has(place)) out.set(place, new Set());
+        out.get(place).add(c.fromType);
+      }
+      for (const [place, to] of last) {
+        const fp = place.slice(place.indexOf('#') + 1);
+        const now = typeAt(f.type, fp ? fp.split('.') : [], `column ${name}`);
+        if (JSON.stringify(now) !== JSON.stringify(to)) throw new Error(`column ${name}${fp ? ` (${fp})` : ''}: last recorded change is to ${to}, the schema has ${JSON.stringify(now)}`);
+      }
+    }
+    inner(f.type, name);
+  }
+  return out;
+}
+
+// The DuckDB type of any Delta type (null when a primitive has none).
+function duckTypeFull(t) {
+  if (typeof t === 'string') return duckType(t);
+  if (t.type === 'struct') {
+    const fs = t.fields.map((f) => { const x = duckTypeFull(f.type); return x && `${ident(f.name)} ${x}`; });
+    return fs.every(Boolean) ? `STRUCT(${fs.join(', ')})` : null;
+  }
+  if (t.type === 'array') { const e = duckTypeFull(t.elementType); return e && `${e}[]`; }
+  if (t.type === 'map') { const k = duckTypeFull(t.keyType), v = duckTypeFull(t.valueType); return k && v && `MAP(${k}, ${v})`; }
+  return null;
+}
+
+// Every primitive under column expression e of Delta type t: [{expr, type, place}],
+// expr giving a value of that primitive's type (typeof() names it even for NULL).
+function primitives(e, t, name, fp = []) {
+  if (typeof t === 'string') return [{ expr: e, type: t, place: `${name}#${fp.join('.')}` }];
+  if (t.type === 'struct') return t.fields.flatMap((f) => primitives(`struct_extract(${e}, ${sqlStr(f.name)})`, f.type, `${name}.${f.name}`));
+  if (t.type === 'array') return primitives(`(${e})[1]`, t.elementType, name, [...fp, 'element']);
+  if (t.type === 'map') return [...primitives(`map_keys(${e})[1]`, t.keyType, name, [...fp, 'key']),
+                                ...primitives(`map_values(${e})[1]`, t.valueType, name, [...fp, 'value'])];
+  return [];
+}
+
+const hasChange = (name, older) => [...older.keys()].some((p) => p.startsWith(`${name}#`) || p.startsWith(`${name}.`));
+
+// The DuckDB types of prims in one file (null for a struct field the file
+// does not have: added to the schema after the file was written).
+async function fileTypes(file, prims) {
+  const c = await conn();
+  const q = (xs) => `SELECT ${xs.map((x, i) => `typeof(${x.expr}) AS t${i}`).join(', ')} FROM read_parquet(${sqlStr(file)}, hive_partitioning=false) LIMIT 1`;
+  try {
+    const row = (await c.runAndReadAll(q(prims))).getRowObjectsJson()[0] || {};
+    return prims.map((x, i) => row[`t${i}`]);
+  } catch (e) {
+    const out = [];
+    for (const x of prims) {
+      try {
+        out.push(((await c.runAndReadAll(q([x]))).getRowObjectsJson()[0] || {}).t0);
+      } catch (e2) {
+        if (!/not found|does not exist|Could not find/i.test(String(e2.message))) throw e2;
+        out.push(null);
+      }
+    }
+    return out;
+  }
+}
+
+// The SELECT list reading one file as the table's schema.  Every primitive
+// inside a nested column, and every column with recorded type changes, must
+// have in the file the schema's type or one of the recorded older ones at
+// that place; a column with changes is CAST whole to the schema's type.
+// Top-level primitives must then read as the schema's type, so a file the
+// recorded changes do not cover fails here instead of passing for its JSON
+// text.
+async function selectList(file, schema) {
+  const older = typeChanges(schema.fields);
+  const c = await conn();
+  const fileCols = await fileColumns(file);
+  const byName = new Map(schema.fields.map((f) => [f.name, f]));
+  const casts = new Map();
+  for (const col of fileCols) {
+    const f = byName.get(col.name);
+    const changed = f && hasChange(f.name, older);
+    if (!f || (!changed && typeof f.type === 'string')) continue;
+    const prims = primitives(ident(f.name), f.type, f.name).filter((x) => duckType(x.type));
+    const got = await fileTypes(file, prims);
+    prims.forEach((x, i) => {
+      if (got[i] === null) return;
+      const ok = new Set([x.type, ...(older.get(x.place) || [])].map(duckType));
+      if (!ok.has(got[i])) throw new Error(`${file}: ${x.place.replace(/#$/, '')} is ${got[i]} in the file; the table allows ${[...ok].join(' or ')}`);
+    });
+    if (!changed) continue;
+    const full = duckTypeFull(f.type);
+    if (!full) throw new Error(`column ${f.name}: type change inside ${JSON.stringify(f.type)}`);
+    casts.set(f.name, full);
+  }
+  const cols = fileCols.map((x) => (casts.has(x.name) ? `CAST(${ident(x.name)} AS ${casts.get(x.name)}) AS ${ident(x.name)}` : ident(x.name))).join(', ');
+  const r = await c.runAndReadAll(`DESCRIBE SELECT ${cols} FROM read_parquet(${sqlStr(file)}, hive_partitioning=false)`);
+  for (const x of r.getRowObjectsJson()) {
+    const f = byName.get(x.column_name);
     const want = f && duckType(f.type);
-    if (want && c.column_type !== want) throw new Error(`${file}: column ${c.column_name} reads as ${c.column_type}, the table says ${want}`);
+    if (want && x.column_type !== want) throw new Error(`${file}: column ${x.column_name} reads as ${x.column_type}, the table says ${want}`);
   }
   return cols;
 }
@@ -417,4 +556,5 @@ async function readRows(store, snap) {
 }
 
 module.exports = { localStore, s3Store, snapshot, readRows, commitTimestamp, logVersions, fileColumns, fileIds, parseJsonRaw, isoMicros, unscaled, conn,
+                   typeChanges, widens, Num,
                    statsChecked: () => statsChecked };

@@ -155,13 +155,39 @@ async function lifecycle(label, uri, store, opts = {}) {
   history[13] = rowsOf();
   await verify(store, uri, rowsOf(), `${label} after restore to 9`, null, opts);
 
-  // VACUUM: dry run deletes nothing; the real one leaves exactly the active files
+  // VACUUM: dry run deletes nothing and logs nothing; below the table's
+  // retention (7 days) it is refused unless the check is off; the real one
+  // leaves exactly the active files and logs VACUUM START / VACUUM END
   const dataKeys = async () => (await store.list('')).map((o) => o.key).filter((k) => !k.startsWith('_delta_log/'));
+  const logKeys = async () => (await store.list('_delta_log/')).map((o) => o.key).join(',');
   const before = await dataKeys();
-  r = await ok(['vacuum', uri, '--retention-hours', '0', '--dry-run', ...(opts.extra || [])], opts);
+  const logBefore = await logKeys();
+  const vBefore = (await reader.snapshot(store)).version;
+  r = await ok(['vacuum', uri, '--retention-hours', '0', '--no-retention-check', '--dry-run', ...(opts.extra || [])], opts);
   const dry = JSON.parse(r.out.trim().split('\n').pop());
   check(dry.files > 0 && (await dataKeys()).length === before.length, `${label}: vacuum --dry-run lists ${dry.files} files, deletes none`);
-  await ok(['vacuum', uri, '--retention-hours', '0', ...(opts.extra || [])], opts);
+  check(await logKeys() === logBefore && dry.startVersion === -1, `${label}: vacuum --dry-run leaves the log unchanged`);
+  r = await run(['vacuum', uri, '--retention-hours', '0', ...(opts.extra || [])], opts);
+  check(r.code !== 0 && /deletedFileRetentionDuration/.test(r.err) && /--no-retention-check/.test(r.err),
+        `${label}: vacuum below the table's retention is refused: ${r.err.trim()}`);
+  check(await logKeys() === logBefore && (await dataKeys()).length === before.length, `${label}: the refused vacuum changed nothing`);
+  r = await ok(['vacuum', uri, '--retention-hours', '0', '--no-retention-check', ...(opts.extra || [])], opts);
+  const done = JSON.parse(r.out.trim().split('\n').pop());
+  check(done.files === dry.files && done.sizeBytes === dry.sizeBytes && done.startVersion === vBefore + 1 && done.endVersion === vBefore + 2,
+        `${label}: vacuum deleted what the dry run listed, as versions ${vBefore + 1} and ${vBefore + 2} (${JSON.stringify(done)})`);
+  const only = async (v) => { const a = await commitActions(store, v); return a.length === 1 ? a[0].commitInfo : null; };
+  const vs = await only(vBefore + 1), ve = await only(vBefore + 2);
+  check(vs && vs.operation === 'VACUUM START' && vs.operationParameters.retentionCheckEnabled === false &&
+        vs.operationParameters.specifiedRetentionMillis === 0 && vs.operationParameters.defaultRetentionMillis === 604800000 &&
+        vs.operationMetrics.numFilesToDelete === String(dry.files) && vs.operationMetrics.sizeOfDataToDelete === String(dry.sizeBytes) &&
+        vs.readVersion === vBefore, `${label}: VACUUM START commit holds only Delta's commitInfo ${JSON.stringify(vs)}`);
+  check(ve && ve.operation === 'VACUUM END' && ve.operationParameters.status === 'COMPLETED' &&
+        ve.operationMetrics.numDeletedFiles === String(dry.files) && ve.operationMetrics.numVacuumedDirectories === String(done.directories) &&
+        done.directories >= 5, `${label}: VACUUM END commit ${JSON.stringify(ve)}`);
+  const hist = (await ok(['history', uri, ...(opts.extra || [])], opts)).out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  check(hist[0].version === vBefore + 2 && hist[0].operation === 'VACUUM END' && hist[0].operationMetrics.numDeletedFiles === String(dry.files) &&
+        hist[1].version === vBefore + 1 && hist[1].operation === 'VACUUM START' && hist[1].operationParameters.retentionCheckEnabled === false &&
+        hist[2].operation === 'RESTORE', `${label}: history shows VACUUM END, VACUUM START, RESTORE (${hist.slice(0, 3).map((h) => h.operation)})`);
   snap = await verify(store, uri, rowsOf(), `${label} after vacuum`, null, opts);
   const after = (await dataKeys()).sort();
   const active = [...snap.files.keys()].map(decodeURIComponent).sort();
@@ -312,6 +338,106 @@ async function typeWidening(tmp) {
   await ok(['append', uri2, '--input', '-'], { input: jsonl([{ id: 9, n: 3000000000, country: 'fr' }]) });
   await wverify(reader.localStore(dir2), uri2, [...narrow, { id: 9, n: 3000000000, s: null, f: null, x: null, d: null, country: 'fr' }],
                 'widening: after set-properties');
+}
+
+// ---- type widening inside structs, arrays and maps ----
+const NSCHEMA = JSON.stringify({ type: 'struct', fields: [
+  { name: 'id', type: 'long', nullable: false, metadata: {} },
+  { name: 'st', type: { type: 'struct', fields: [
+    { name: 'a', type: 'integer', nullable: true, metadata: {} },
+    { name: 'd', type: 'date', nullable: true, metadata: {} },
+    { name: 'inner', type: { type: 'struct', fields: [{ name: 'b', type: 'short', nullable: true, metadata: {} }] }, nullable: true, metadata: {} }] },
+    nullable: true, metadata: {} },
+  { name: 'arr', type: { type: 'array', elementType: 'integer', containsNull: true }, nullable: true, metadata: {} },
+  { name: 'm', type: { type: 'map', keyType: 'string', valueType: 'integer', valueContainsNull: true }, nullable: true, metadata: {} },
+  { name: 'aos', type: { type: 'array', elementType: { type: 'struct', fields: [{ name: 'v', type: 'integer', nullable: true, metadata: {} }] },
+                         containsNull: true }, nullable: true, metadata: {} },
+] });
+// nested dates and timestamps as "YYYY-MM-DD HH:MM:SS" whoever printed them
+function normNested(rows) {
+  return rows.map((r) => {
+    if (!r.st || typeof r.st.d !== 'string') return r;
+    let d = r.st.d.replace('T', ' ').replace(/\.0+$/, '');
+    if (d.length === 10) d += ' 00:00:00';
+    return { ...r, st: { ...r.st, d } };
+  });
+}
+async function nestedWidening(tmp) {
+  const dir = path.join(tmp, 'widening-nested');
+  const uri = `file://${dir}`;
+  const store = reader.localStore(dir);
+  const label = 'nested widening';
+  const check2 = async (what, model, version) => {
+    const snap = await reader.snapshot(store, version);
+    const rows = normNested(await reader.readRows(store, snap));
+    const want = normNested(model);
+    check(same(rows, want), `${label} ${what}: independent reader: ${same(rows, want) ? '' : diff(rows, want)}`);
+    const args = ['scan', uri];
+    if (version !== undefined) args.push('--version', String(version));
+    const cli = normNested((await ok(args)).out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)));
+    check(same(cli, want), `${label} ${what}: sesp table scan: ${same(cli, want) ? '' : diff(cli, want)}`);
+  };
+  await ok(['create', uri, '--schema', NSCHEMA, '--config', 'delta.enableTypeWidening=true']);
+  const narrow = [{ id: 1, st: { a: 5, d: '2024-01-01', inner: { b: 3 } }, arr: [1, 2], m: { k: 7 }, aos: [{ v: 1 }] },
+                  { id: 2, st: null, arr: null, m: null, aos: [] }];
+  await ok(['append', uri, '--input', '-'], { input: jsonl(narrow) });
+  const wide = [{ id: 3, st: { a: 3000000000, d: '2024-01-02T03:04:05', inner: { b: 70000 } }, arr: [3000000000, null],
+                  m: { k: 3000000000, j: null }, aos: [{ v: 3000000000 }, null] }];
+  await ok(['append', uri, '--input', '-'], { input: jsonl(wide) });
+  const md = (await commitActions(store, 2)).find((a) => a.metaData);
+  const sch = md && JSON.parse(md.metaData.schemaString);
+  const f = (name) => sch.fields.find((x) => x.name === name);
+  const tc = (field) => JSON.stringify((field && field.metadata['delta.typeChanges']) || null);
+  const st = f('st');
+  check(st && tc(st) === 'null' && tc(st.type.fields[0]) === JSON.stringify([{ fromType: 'integer', toType: 'long' }]) &&
+        tc(st.type.fields[1]) === JSON.stringify([{ fromType: 'date', toType: 'timestamp_ntz' }]) &&
+        tc(st.type.fields[2].type.fields[0]) === JSON.stringify([{ fromType: 'short', toType: 'integer' }]),
+        `${label}: struct fields record their own changes ${JSON.stringify(st)}`);
+  check(tc(f('arr')) === JSON.stringify([{ fieldPath: 'element', fromType: 'integer', toType: 'long' }]) && f('arr').type.elementType === 'long',
+        `${label}: an array element's change is recorded on the array's field with fieldPath element ${JSON.stringify(f('arr'))}`);
+  check(tc(f('m')) === JSON.stringify([{ fieldPath: 'value', fromType: 'integer', toType: 'long' }]),
+        `${label}: a map value's change has fieldPath value ${JSON.stringify(f('m'))}`);
+  check(tc(f('aos')) === 'null' && tc(f('aos').type.elementType.fields[0]) === JSON.stringify([{ fromType: 'integer', toType: 'long' }]),
+        `${label}: a struct inside an array records on its own field ${JSON.stringify(f('aos'))}`);
+  check(reader.typeChanges(sch.fields).size === 6, `${label}: the reader sees 6 changed places`);
+  await check2('after the wide append', [...narrow, ...wide]);
+  await check2('version 1 (before the change)', narrow, 1);
+  await ok(['optimize', uri]);
+  await check2('after optimize', [...narrow, ...wide]);
+
+  // the reader refuses type change records that do not hold; each case is a
+  // copy of the table with one more metaData commit
+  const cases = [
+    ['a narrowing', (s2) => { s2.fields[1].type.fields[0].metadata['delta.typeChanges'] = [{ fromType: 'long', toType: 'integer' }]; },
+     /not a type widening/],
+    ['a last toType that is not the schema\'s', (s2) => { s2.fields[2].metadata['delta.typeChanges'] = [{ fieldPath: 'element', fromType: 'short', toType: 'integer' }]; },
+     /last recorded change/],
+    ['a fieldPath leading nowhere', (s2) => { s2.fields[3].metadata['delta.typeChanges'] = [{ fieldPath: 'element', fromType: 'integer', toType: 'long' }]; },
+     /does not lead anywhere/],
+    ['changes that do not chain', (s2) => { s2.fields[3].metadata['delta.typeChanges'] = [{ fieldPath: 'value', fromType: 'byte', toType: 'short' },
+                                                                                       { fieldPath: 'value', fromType: 'integer', toType: 'long' }]; },
+     /follows one to short/],
+    ['a map value change that is not recorded', (s2) => { delete s2.fields[3].metadata['delta.typeChanges']; }, /m#value is INTEGER in the file/],
+    ['a nested struct field change that is not recorded', (s2) => { delete s2.fields[1].type.fields[2].type.fields[0].metadata['delta.typeChanges']; },
+     /st\.inner\.b.* is SMALLINT in the file/],
+  ];
+  const latest = (await reader.snapshot(store)).version;
+  let n = 0;
+  for (const [what, mutate, re] of cases) {
+    const copy = path.join(tmp, `widening-nested-bad-${++n}`);
+    fs.cpSync(dir, copy, { recursive: true });
+    for (const cp of fs.readdirSync(path.join(copy, '_delta_log')).filter((x) => /checkpoint|_last/.test(x))) fs.rmSync(path.join(copy, '_delta_log', cp));
+    const snap = await reader.snapshot(reader.localStore(copy));
+    const s2 = JSON.parse(snap.metaData.schemaString);
+    mutate(s2);
+    // the files of version 1 (narrow types) again, so the data needs the records
+    const v1 = (await commitActions(store, 1)).filter((a) => a.add).map((a) => JSON.stringify(a));
+    const next = [JSON.stringify({ commitInfo: { operation: 'TEST' } }), JSON.stringify({ metaData: { ...snap.metaData, schemaString: JSON.stringify(s2) } }), ...v1];
+    fs.writeFileSync(path.join(copy, '_delta_log', `${String(latest + 1).padStart(20, '0')}.json`), next.join('\n') + '\n');
+    let err = '';
+    try { await reader.readRows(reader.localStore(copy), await reader.snapshot(reader.localStore(copy))); } catch (e) { err = String(e.message); }
+    check(re.test(err), `${label}: the reader refuses ${what}: ${err}`);
+  }
 }
 
 // ---- per-file stats: timestamps, decimals, long strings ----
@@ -471,6 +597,105 @@ async function statsTable(tmp) {
   await check1('after delete');
 }
 
+// ---- which columns get stats: delta.dataSkippingNumIndexedCols / delta.dataSkippingStatsColumns ----
+// 30 longs, then a struct: with the partition column p left out and struct
+// leaves counted one by one, the default 32 ends inside the struct.
+const LIMSCHEMA = JSON.stringify({ type: 'struct', fields: [
+  { name: 'id', type: 'long', nullable: false, metadata: {} },
+  { name: 'p', type: 'string', nullable: true, metadata: {} },
+  ...Array.from({ length: 30 }, (_, i) => ({ name: `c${i + 1}`, type: 'long', nullable: true, metadata: {} })),
+  { name: 'st', type: { type: 'struct', fields: [
+    { name: 'x', type: 'long', nullable: true, metadata: {} }, { name: 'y', type: 'string', nullable: true, metadata: {} },
+    { name: 'z', type: 'date', nullable: true, metadata: {} }] }, nullable: true, metadata: {} },
+  { name: 'tail', type: 'string', nullable: true, metadata: {} },
+  { name: 'flag', type: 'boolean', nullable: true, metadata: {} },
+] });
+let limId = 0;
+function limRows(n) {
+  return Array.from({ length: n }, () => {
+    const id = ++limId;
+    const r = { id, p: ['a', 'b'][id % 2] };
+    for (let i = 1; i <= 30; i++) r[`c${i}`] = id % 7 === 0 ? null : id * 100 + i;
+    r.st = id % 5 === 0 ? null : { x: -id, y: `y${id}`, z: `2024-01-${String(1 + (id % 28)).padStart(2, '0')}` };
+    r.tail = id % 3 ? `t${id}` : null;
+    r.flag = id % 2 === 0;
+    return r;
+  });
+}
+// The leaf paths a stats section names ("c1", "st.x").
+function statPaths(o, prefix = '') {
+  if (!o) return [];
+  return Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' && !(v instanceof reader.Num) && !Array.isArray(v)
+    ? statPaths(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+}
+async function statsLimits(tmp) {
+  const dir = path.join(tmp, 'stats-limits');
+  const uri = `file://${dir}`;
+  const store = reader.localStore(dir);
+  const model = new Map();
+  const label = 'stats limits';
+  await ok(['create', uri, '--schema', LIMSCHEMA, '--partition-by', 'p']);
+  // checks at create and set-properties, as Delta does
+  const bad = [['delta.dataSkippingNumIndexedCols=-2', /dataSkippingNumIndexedCols.*-1/],
+               ['delta.dataSkippingNumIndexedCols=ten', /dataSkippingNumIndexedCols/],
+               ['delta.dataSkippingStatsColumns=nope', /column nope does not exist/],
+               ['delta.dataSkippingStatsColumns=p', /partition column/],
+               ['delta.dataSkippingStatsColumns=flag', /flag has type boolean/],
+               ['delta.dataSkippingStatsColumns=st.x,ST.X', /more than once/],
+               ['delta.dataSkippingStatsColumns=c1 c2', /comma-separated/]];
+  for (const [cfg, re] of bad) {
+    const r1 = await run(['create', path.join(tmp, 'stats-limits-bad'), '--schema', LIMSCHEMA, '--partition-by', 'p', '--config', cfg]);
+    check(r1.code !== 0 && re.test(r1.err) && !fs.existsSync(path.join(tmp, 'stats-limits-bad', '_delta_log', '00000000000000000000.json')),
+          `${label}: create refuses ${cfg}: ${r1.err.trim()}`);
+    const r2 = await run(['set-properties', uri, '--config', cfg]);
+    check(r2.code !== 0 && re.test(r2.err), `${label}: set-properties refuses ${cfg}: ${r2.err.trim()}`);
+  }
+  check((await reader.snapshot(store)).version === 0, `${label}: the refused property changes committed nothing`);
+  const leaves = ['id', ...Array.from({ length: 30 }, (_, i) => `c${i + 1}`), 'st.x', 'st.y', 'st.z', 'tail', 'flag'];
+  const bounded = (l) => l !== 'flag';
+  // each step: the configuration, then the leaves the new files must have stats for
+  const steps = [
+    [null, leaves.slice(0, 32)],                                                      // the default: id, c1..c30, st.x
+    ['delta.dataSkippingNumIndexedCols=-1', leaves],
+    ['delta.dataSkippingNumIndexedCols=3', ['id', 'c1', 'c2']],
+    ['delta.dataSkippingStatsColumns=tail, `St`.z ,c30', ['c30', 'st.z', 'tail']],  // overrides NumIndexedCols
+    ['delta.dataSkippingStatsColumns=st', ['st.x', 'st.y', 'st.z']],
+    ['delta.dataSkippingStatsColumns=', []],
+  ];
+  for (const [cfg, want] of steps) {
+    if (cfg) await ok(['set-properties', uri, '--config', cfg]);
+    const v0 = (await reader.snapshot(store)).version;
+    const rows = limRows(9);
+    await ok(['append', uri, '--input', '-'], { input: jsonl(rows) });
+    for (const r of rows) model.set(r.id, r);
+    const adds = (await commitActions(store, v0 + 1)).filter((a) => a.add).map((a) => a.add);
+    check(adds.length === 2, `${label} ${cfg}: two files (${adds.length})`);
+    for (const a of adds) {
+      const st = reader.parseJsonRaw(a.stats);
+      const nulls = statPaths(st.nullCount).sort(), mins = statPaths(st.minValues).sort(), maxs = statPaths(st.maxValues).sort();
+      const wantNulls = [...want].sort(), wantMins = want.filter(bounded).sort();
+      check(st.numRecords instanceof reader.Num && JSON.stringify(nulls) === JSON.stringify(wantNulls) &&
+            JSON.stringify(mins) === JSON.stringify(wantMins) && JSON.stringify(maxs) === JSON.stringify(wantMins) &&
+            (want.length > 0 || Object.keys(st).join() === 'numRecords'),
+            `${label} ${cfg}: stats for exactly ${want.join(',') || 'nothing'}: ${a.stats}`);
+    }
+  }
+  // the independent reader checks every bound that exists against the data
+  const before = reader.statsChecked();
+  let snap = await verify(store, uri, [...model.values()], `${label} after appends`);
+  check(reader.statsChecked() - before > 100, `${label}: bounds checked (${reader.statsChecked() - before})`);
+  // OPTIMIZE writes its files under the current rule (no columns at all)
+  await ok(['set-properties', uri, '--config', 'delta.dataSkippingStatsColumns=c5,st.y']);
+  await ok(['optimize', uri]);
+  snap = await verify(store, uri, [...model.values()], `${label} after optimize`);
+  check(snap.files.size === 2, `${label}: optimize left one file per partition (${snap.files.size})`);
+  for (const a of snap.files.values()) {
+    const st = reader.parseJsonRaw(a.stats);
+    check(JSON.stringify(statPaths(st.nullCount).sort()) === JSON.stringify(['c5', 'st.y']) && Number(st.numRecords.num) === 27,
+          `${label}: the optimized file has stats for c5 and st.y only: ${a.stats}`);
+  }
+}
+
 // ---- S3: s3rver + failure-injecting proxy ----
 function freePort() {
   return new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
@@ -554,7 +779,9 @@ async function main() {
     check(bad.code !== 0 && /column k/.test(bad.err), `schema enforcement names the column: ${bad.err.trim()}`);
 
     await typeWidening(tmp);
+    await nestedWidening(tmp);
     await statsTable(tmp);
+    await statsLimits(tmp);
 
     // WebHDFS (fake namenode/datanode over a directory, read back directly)
     const hdfsRoot = path.join(tmp, 'hdfs');
