@@ -1,7 +1,8 @@
 /*
  * The log cleaner (see cleaner.h).  A pass over one log: (1) under the log
- * mutex, take the closed segments whose records are all older than
- * min.compaction.lag.ms (dup'ed fds, so retention may delete them meanwhile);
+ * mutex, take the closed segments up to the first dirty one holding a record
+ * younger than min.compaction.lag.ms (dup'ed fds, so retention may delete
+ * them meanwhile);
  * (2) map key -> latest offset over the dirty part (offsets >= clean_end);
  * (3) copy groups of consecutive segments (up to segment.bytes) into
  * "<base>.cleaned", keeping per batch only records that are the latest of
@@ -116,33 +117,40 @@ static double mono_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Number of leading closed segments old enough to clean (min.compaction.lag.ms). */
+/* Number of leading closed segments a pass may take: it stops at the first
+ * dirty segment holding a record newer than min.compaction.lag.ms (Kafka's
+ * firstUncleanableDirtyOffset: segments already cleaned do not hold it back). */
 static int cleanable_count(const sesp_log *l, int64_t now_ms)
 {
     int n = 0;
     while (n < l->nseg - 1) {
         const sesp_segment *s = l->segs[n];
-        if (l->cfg.min_compaction_lag_ms > 0 && s->max_timestamp > now_ms - l->cfg.min_compaction_lag_ms)
+        if (l->cfg.min_compaction_lag_ms > 0 && s->next_offset > l->clean_end &&
+            s->max_timestamp > now_ms - l->cfg.min_compaction_lag_ms)
             break;
         n++;
     }
     return n;
 }
 
-/* Dirty ratio; *overdue when a dirty segment is past max.compaction.lag.ms. */
+/* Dirty ratio; *overdue when a dirty segment's first batch is older than
+ * max.compaction.lag.ms (Kafka's maxCompactionDelay: the earliest first-batch
+ * timestamp of the dirty segments, timestamps <= 0 ignored). */
 static double ratio_locked(const sesp_log *l, int64_t now_ms, bool *overdue)
 {
     int n = cleanable_count(l, now_ms);
     int64_t total = 0, dirty = 0;
     *overdue = false;
     for (int i = 0; i < n; i++) {
-        const sesp_segment *s = l->segs[i];
+        sesp_segment *s = l->segs[i];
         total += s->size;
         if (s->next_offset > l->clean_end && s->size > 0) {
             dirty += s->size;
-            if (l->cfg.max_compaction_lag_ms != INT64_MAX && s->max_timestamp >= 0 &&
-                now_ms - s->max_timestamp > l->cfg.max_compaction_lag_ms)
-                *overdue = true;
+            if (l->cfg.max_compaction_lag_ms != INT64_MAX && !*overdue) {
+                int64_t first = sesp_segment_first_batch_ts(s);
+                if (first > 0 && first < now_ms - (l->cfg.max_compaction_lag_ms > 0 ? l->cfg.max_compaction_lag_ms : 0))
+                    *overdue = true;
+            }
         }
     }
     return total > 0 ? (double)dirty / (double)total : 0.0;
@@ -157,6 +165,25 @@ double sesp_log_dirty_ratio(sesp_log *l, int64_t now_ms)
     return r;
 }
 
+/* Kafka's grabFilthiestCompactedLog filter: compacted, something cleanable,
+ * and the ratio above min.cleanable.dirty.ratio (strictly) or overdue. */
+static bool due_locked(const sesp_log *l, int64_t now_ms, double *priority)
+{
+    bool overdue;
+    double r = ratio_locked(l, now_ms, &overdue);
+    *priority = overdue ? 2.0 : r;
+    return l->cfg.compact && r > 0 && (r > l->cfg.min_cleanable_dirty_ratio || overdue);
+}
+
+bool sesp_log_cleaner_due(sesp_log *l, int64_t now_ms)
+{
+    double prio;
+    pthread_mutex_lock(&l->mu);
+    bool due = due_locked(l, now_ms, &prio);
+    pthread_mutex_unlock(&l->mu);
+    return due;
+}
+
 static void *cleaner_main(void *arg)
 {
     (void)arg;
@@ -167,14 +194,13 @@ static void *cleaner_main(void *arg)
         double best_ratio = -1;
         for (int i = 0; i < g_nlogs; i++) {
             sesp_log *l = g_logs[i];
-            bool overdue;
+            double prio;
             pthread_mutex_lock(&l->mu);
-            double r = ratio_locked(l, now, &overdue);
-            bool ok = l->cfg.compact && r > 0 && (r >= l->cfg.min_cleanable_dirty_ratio || overdue);
+            bool ok = due_locked(l, now, &prio);
             pthread_mutex_unlock(&l->mu);
-            if (ok && r > best_ratio) {
+            if (ok && prio > best_ratio) {
                 best = l;
-                best_ratio = overdue ? 2.0 : r;
+                best_ratio = prio;
             }
         }
         if (!best) {

@@ -41,6 +41,11 @@ typedef struct sesp_log_clean_stats {
 int sesp_log_clean(sesp_log *l, int64_t now_ms, sesp_log_clean_stats *stats);
 /* The fraction of the cleanable part of the log not yet cleaned (0..1). */
 double sesp_log_dirty_ratio(sesp_log *l, int64_t now_ms);
+/* Whether the cleaner thread would pick l at now_ms: cleanup.policy has
+ * compact, some closed segment is dirty, and the dirty ratio is above
+ * min.cleanable.dirty.ratio or a dirty segment's first batch is older than
+ * max.compaction.lag.ms.  The thread decides with it (on the wall clock). */
+bool sesp_log_cleaner_due(sesp_log *l, int64_t now_ms);
 
 /* Test hook: 1 = a pass stops (SESP_ERR_STATE) right after writing and
  * fsyncing the .cleaned file, 2 = right after renaming it to .swap, as if the

@@ -168,6 +168,7 @@ static void reset_state(sesp_segment *s)
     s->size = 0;
     s->max_timestamp = -1;
     s->offset_of_max_ts = -1;
+    s->first_batch_ts = INT64_MIN;
     s->bytes_since_index = 0;
 }
 
@@ -505,6 +506,19 @@ int sesp_segment_max_ts_offset(sesp_segment *s, int64_t *offset)
     if (rc == 0)
         *offset = o;
     return rc;
+}
+
+int64_t sesp_segment_first_batch_ts(sesp_segment *s)
+{
+    if (s->first_batch_ts != INT64_MIN)
+        return s->first_batch_ts;
+    uint8_t hb[SESP_BATCH_HEADER_SIZE];
+    sesp_batch_header h;
+    if (s->size < SESP_BATCH_HEADER_SIZE || pread_full(s->fd, hb, sizeof hb, 0) != 0 ||
+        sesp_batch_parse_header(hb, sizeof hb, &h) != 0)
+        return -1;      /* not cached: an empty segment may still get its first batch */
+    s->first_batch_ts = h.max_timestamp;
+    return s->first_batch_ts;
 }
 
 int sesp_segment_seal(sesp_segment *s)

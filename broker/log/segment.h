@@ -26,6 +26,7 @@ typedef struct sesp_segment {
     sesp_tindex tix;
     int64_t max_timestamp;      /* -1 when empty */
     int64_t offset_of_max_ts;   /* base offset of the first batch holding max_timestamp */
+    int64_t first_batch_ts;     /* max timestamp of the first batch; INT64_MIN = not read yet */
     int64_t rolling_base_ms;    /* wall clock when it started taking data (segment.ms), -1 = empty */
     int64_t bytes_since_index;
     bool dirty;                 /* written since the last fsync */
@@ -62,6 +63,10 @@ int sesp_segment_slice_len(sesp_segment *s, int64_t pos, int32_t max_bytes, bool
 int sesp_segment_find_time(sesp_segment *s, int64_t ts, int64_t min_offset, int64_t *offset, int64_t *rec_ts);
 /* Offset of the first record carrying the segment's max timestamp. */
 int sesp_segment_max_ts_offset(sesp_segment *s, int64_t *offset);
+/* The first batch's max timestamp (Kafka's getFirstBatchTimestamp, what
+ * max.compaction.lag.ms is measured from); -1 when the segment is empty or
+ * unreadable.  Read once from the file, then cached. */
+int64_t sesp_segment_first_batch_ts(sesp_segment *s);
 /* Roll/close: write the final time-index entry and trim both indexes. */
 int sesp_segment_seal(sesp_segment *s);
 int sesp_segment_flush(sesp_segment *s);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker/log/batch.h"
@@ -45,6 +46,7 @@ static void rm_rf(void)
 typedef struct model {
     int key[MAXOFF];            /* -1 = null key */
     int ver[MAXOFF];            /* -1 = tombstone */
+    int64_t ts[MAXOFF];         /* record timestamp */
     int n;
 } model;
 
@@ -84,6 +86,7 @@ static void put_batch_as(sesp_log *l, int64_t pid, int16_t epoch, int32_t seq, i
         in[i].timestamp = ts + i;
         M.key[off] = k;
         M.ver[off] = t ? -1 : off;
+        M.ts[off] = ts + i;
     }
     sesp_batch_build_opts o;
     sesp_batch_build_opts_init(&o);
@@ -765,6 +768,276 @@ static void test_read_only_empty_batches_at_end(void)
     rm_rf();
 }
 
+/* ---- when a log gets cleaned: min.cleanable.dirty.ratio, min/max.compaction.lag.ms ---- */
+
+static sesp_log_config lag_cfg(double min_ratio, int64_t min_lag, int64_t max_lag)
+{
+    sesp_log_config c;
+    sesp_log_config_defaults(&c);
+    c.segment_bytes = 2000;
+    c.compact = true;
+    c.delete_retention = false;
+    c.delete_retention_ms = 1000;
+    c.min_cleanable_dirty_ratio = min_ratio;
+    c.min_compaction_lag_ms = min_lag;
+    c.max_compaction_lag_ms = max_lag;
+    return c;
+}
+
+static sesp_log *open_cfg(const sesp_log_config *c)
+{
+    sesp_log *l = NULL;
+    CU_ASSERT_EQUAL_FATAL(sesp_log_open(dir, c, &l), 0);
+    return l;
+}
+
+/* Closes the active segment now (segment.ms = 1 for one retention check). */
+static void roll_now(sesp_log *l, sesp_log_config c)
+{
+    sesp_log_config r = c;
+    r.segment_ms = 1;
+    sesp_log_set_config(l, &r);
+    CU_ASSERT_EQUAL(sesp_log_apply_retention(l, INT64_MAX / 4), 0);
+    sesp_log_set_config(l, &c);
+}
+
+/* Base of the segment holding offset (from the file names). */
+static int64_t segment_of(int64_t offset)
+{
+    DIR *d = opendir(dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    struct dirent *e;
+    int64_t best = -1;
+    while ((e = readdir(d)) != NULL)
+        if (strlen(e->d_name) == 24 && strcmp(e->d_name + 20, ".log") == 0) {
+            int64_t b = atoll(e->d_name);
+            if (b <= offset && b > best)
+                best = b;
+        }
+    closedir(d);
+    return best;
+}
+
+/* The log holds, below upto, exactly the latest record of each key among
+ * [0, upto) (tombstones kept: one pass gives them a horizon), and every
+ * record from upto on, all at their original offsets. */
+static void check_cleaned_prefix(sesp_log *l, int64_t upto)
+{
+    static rec_out got[MAXOFF];
+    int n = read_all(l, got, MAXOFF);
+    int latest[NKEYS];
+    for (int k = 0; k < NKEYS; k++)
+        latest[k] = -1;
+    for (int o = 0; o < upto; o++)
+        latest[M.key[o]] = o;
+    int j = 0;
+    for (int o = 0; o < M.n; o++) {
+        if (o < upto && latest[M.key[o]] != o)
+            continue;
+        CU_ASSERT_FATAL(j < n);
+        CU_ASSERT_EQUAL(got[j].off, o);
+        CU_ASSERT_EQUAL(got[j].ver, M.ver[o]);
+        if (got[j].off != o)
+            return;
+        j++;
+    }
+    CU_ASSERT_EQUAL(j, n);
+}
+
+/* A log whose dirty ratio is at or below min.cleanable.dirty.ratio is not
+ * due for cleaning; above it, it is (Kafka: cleanableRatio > minCleanableRatio). */
+static void test_min_cleanable_dirty_ratio(void)
+{
+    fresh_dir();
+    memset(&M, 0, sizeof M);
+    sesp_log_config c = lag_cfg(0.5, 0, INT64_MAX);
+    sesp_log *l = open_cfg(&c);
+    fill(l, 300, 1000);
+    roll_now(l, c);
+    CU_ASSERT_TRUE(sesp_log_cleaner_due(l, 5000));         /* never cleaned: all dirty */
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 5000, NULL), 1);
+    CU_ASSERT_EQUAL(sesp_log_dirty_ratio(l, 5000), 0.0);
+    CU_ASSERT_FALSE(sesp_log_cleaner_due(l, 5000));        /* all clean */
+    /* A little new data: dirty, but less than half of the log. */
+    put_batch(l, 1, 3, 1, 0, false, 3000);
+    roll_now(l, c);
+    double r = sesp_log_dirty_ratio(l, 5000);
+    CU_ASSERT_TRUE_FATAL(r > 0.0 && r < 0.5);
+    CU_ASSERT_FALSE(sesp_log_cleaner_due(l, 5000));
+    /* Exactly at the ratio: still not due; just below it: due. */
+    c.min_cleanable_dirty_ratio = r;
+    sesp_log_set_config(l, &c);
+    CU_ASSERT_FALSE(sesp_log_cleaner_due(l, 5000));
+    c.min_cleanable_dirty_ratio = r - 0.01;
+    sesp_log_set_config(l, &c);
+    CU_ASSERT_TRUE(sesp_log_cleaner_due(l, 5000));
+    /* Back at 0.5: more dirty data takes the log above it. */
+    c.min_cleanable_dirty_ratio = 0.5;
+    sesp_log_set_config(l, &c);
+    fill(l, 200, 4000);
+    roll_now(l, c);
+    CU_ASSERT_TRUE(sesp_log_dirty_ratio(l, 5000) > 0.5);
+    CU_ASSERT_TRUE(sesp_log_cleaner_due(l, 5000));
+    /* Not compacted: never due, whatever the ratio. */
+    c.compact = false;
+    sesp_log_set_config(l, &c);
+    CU_ASSERT_FALSE(sesp_log_cleaner_due(l, 5000));
+    c.compact = true;
+    sesp_log_set_config(l, &c);
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 5000, NULL), 1);
+    CU_ASSERT_FALSE(sesp_log_cleaner_due(l, 5000));
+    check_cleaned_prefix(l, sesp_log_end_offset(l));
+    sesp_log_close(l);
+    rm_rf();
+}
+
+/* min.compaction.lag.ms: a pass stops at the first dirty segment holding a
+ * record newer than the lag (Kafka: its largest timestamp > now - lag), so
+ * those records stay uncompacted however dirty the log is; once old enough
+ * they are cleaned. */
+static void test_min_compaction_lag(void)
+{
+    fresh_dir();
+    memset(&M, 0, sizeof M);
+    sesp_log_config c = lag_cfg(0.01, 1000, INT64_MAX);
+    sesp_log *l = open_cfg(&c);
+    fill(l, 300, 1000);             /* record timestamps 1000 .. ~1305 */
+    roll_now(l, c);
+    int64_t now = 2150;             /* records after 1150 are too young */
+    int first_young = 0;
+    while (first_young < M.n && M.ts[first_young] <= now - 1000)
+        first_young++;
+    int64_t boundary = segment_of(first_young);
+    CU_ASSERT_TRUE_FATAL(boundary > 0);
+    CU_ASSERT_TRUE_FATAL(boundary < sesp_log_end_offset(l) - 200);
+    CU_ASSERT_TRUE(sesp_log_cleaner_due(l, now));
+    sesp_log_clean_stats st;
+    CU_ASSERT_EQUAL(sesp_log_clean(l, now, &st), 1);
+    CU_ASSERT_TRUE(st.records_dropped > 0);
+    check_cleaned_prefix(l, boundary);
+    /* The young segments are dirty but not cleanable yet: nothing is due. */
+    CU_ASSERT_FALSE(sesp_log_cleaner_due(l, now));
+    CU_ASSERT_EQUAL(sesp_log_clean(l, now, &st), 1);
+    check_cleaned_prefix(l, boundary);
+    /* Once the last record is older than the lag, everything is cleaned. */
+    int64_t later = M.ts[M.n - 1] + 1000;
+    for (int o = 0; o < M.n; o++)
+        if (M.ts[o] + 1000 > later)
+            later = M.ts[o] + 1000;
+    CU_ASSERT_TRUE(sesp_log_cleaner_due(l, later));
+    CU_ASSERT_EQUAL(sesp_log_clean(l, later, &st), 1);
+    check_cleaned_prefix(l, sesp_log_end_offset(l));
+    sesp_log_close(l);
+    rm_rf();
+}
+
+/* Only dirty segments hold a pass back (Kafka looks at dirtyNonActiveSegments):
+ * an already cleaned segment whose records carry a future timestamp does not
+ * keep older dirty segments after it from being cleaned. */
+static void test_min_lag_ignores_clean_segments(void)
+{
+    fresh_dir();
+    memset(&M, 0, sizeof M);
+    sesp_log_config c = lag_cfg(0.01, 0, INT64_MAX);
+    sesp_log *l = open_cfg(&c);
+    fill(l, 60, 1000);
+    put_batch(l, 5, 0, 1, 0, false, 1000000);          /* latest of keys 0-4, timestamps far ahead */
+    roll_now(l, c);
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 5000, NULL), 1);
+    int64_t cleaned = sesp_log_end_offset(l);
+    c.min_compaction_lag_ms = 1000;
+    sesp_log_set_config(l, &c);
+    fill(l, 150, 2000);
+    roll_now(l, c);
+    CU_ASSERT_TRUE(sesp_log_cleaner_due(l, 5000));
+    sesp_log_clean_stats st;
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 5000, &st), 1);
+    CU_ASSERT_TRUE(st.records_dropped > 0);
+    CU_ASSERT_TRUE(cleaned < sesp_log_end_offset(l));
+    check_cleaned_prefix(l, sesp_log_end_offset(l));
+    sesp_log_close(l);
+    rm_rf();
+}
+
+/* max.compaction.lag.ms: a log below min.cleanable.dirty.ratio is due anyway
+ * once a dirty segment's first batch is older than the lag (Kafka measures
+ * from the first batch's timestamp, not the segment's largest). */
+static void test_max_compaction_lag(void)
+{
+    fresh_dir();
+    memset(&M, 0, sizeof M);
+    sesp_log_config c = lag_cfg(0.95, 0, 1000);
+    sesp_log *l = open_cfg(&c);
+    /* A clean part first (cleaned while max lag is off). */
+    c.max_compaction_lag_ms = INT64_MAX;
+    sesp_log_set_config(l, &c);
+    fill(l, 300, 1000);
+    roll_now(l, c);
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 5000, NULL), 1);
+    c.max_compaction_lag_ms = 1000;
+    sesp_log_set_config(l, &c);
+    /* Then one dirty segment whose batches span 10000 .. 10000 + 50 * k. */
+    int64_t clean_end = sesp_log_end_offset(l);
+    int b = 0;
+    while (sesp_log_segment_count(l) < 2 || segment_of(M.n) == segment_of(clean_end))
+        put_batch(l, 1 + b % 7, b * 3, 1, 0, false, 10000 + 50 * b), b++;
+    roll_now(l, c);
+    int64_t last_ts = 0;
+    for (int o = (int)clean_end; o < M.n; o++)
+        if (M.ts[o] > last_ts)
+            last_ts = M.ts[o];
+    CU_ASSERT_TRUE_FATAL(last_ts > 10000 + 200);
+    double r = sesp_log_dirty_ratio(l, 11001);
+    CU_ASSERT_TRUE_FATAL(r > 0.0 && r < 0.95);
+    CU_ASSERT_FALSE(sesp_log_cleaner_due(l, 10500));       /* first batch 10000: not yet */
+    CU_ASSERT_FALSE(sesp_log_cleaner_due(l, 11000));       /* exactly at the lag */
+    CU_ASSERT_TRUE(sesp_log_cleaner_due(l, 11001));        /* past it, though later batches are younger */
+    CU_ASSERT_TRUE(11001 - last_ts < 1000);
+    /* Without a max lag the same log is not due. */
+    c.max_compaction_lag_ms = INT64_MAX;
+    sesp_log_set_config(l, &c);
+    CU_ASSERT_FALSE(sesp_log_cleaner_due(l, 1000000000));
+    c.max_compaction_lag_ms = 1000;
+    sesp_log_set_config(l, &c);
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 11001, NULL), 1);
+    CU_ASSERT_FALSE(sesp_log_cleaner_due(l, 1000000000));  /* clean again */
+    check_cleaned_prefix(l, sesp_log_end_offset(l));
+    sesp_log_close(l);
+    rm_rf();
+}
+
+/* log.cleaner.io.max.bytes.per.second: a pass's reads and writes are held
+ * to the budget (the thread's config applies to every pass). */
+static void test_throttle(void)
+{
+    fresh_dir();
+    memset(&M, 0, sizeof M);
+    sesp_log *l = open_log(2000);
+    fill(l, 400, 1000);
+    sesp_log_cleaner_config cc;
+    sesp_log_cleaner_config_defaults(&cc);
+    cc.io_max_bytes_per_second = 256 << 10;
+    CU_ASSERT_EQUAL_FATAL(sesp_log_cleaner_start(&cc), 0);
+    sesp_log_cleaner_stop();
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sesp_log_clean_stats st;
+    CU_ASSERT_EQUAL(sesp_log_clean(l, 5000, &st), 1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double budget = (double)st.bytes_read / (double)cc.io_max_bytes_per_second;
+    CU_ASSERT_TRUE(budget > 0.2);
+    CU_ASSERT_TRUE(secs >= budget * 0.9);
+    if (secs < budget * 0.9)
+        fprintf(stderr, "throttle: %.3f s for %lld bytes read, budget %.3f s\n", secs, (long long)st.bytes_read, budget);
+    /* Back to the defaults for the other tests. */
+    sesp_log_cleaner_config_defaults(&cc);
+    CU_ASSERT_EQUAL_FATAL(sesp_log_cleaner_start(&cc), 0);
+    sesp_log_cleaner_stop();
+    sesp_log_close(l);
+    rm_rf();
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -778,6 +1051,11 @@ int main(void)
     CU_add_test(s, "idempotence survives compaction", test_idempotence_survives);
     CU_add_test(s, "a producer's last batch stays empty until it expires", test_producer_last_batch_kept_empty);
     CU_add_test(s, "reads return empty batches only at the end", test_read_only_empty_batches_at_end);
+    CU_add_test(s, "min.cleanable.dirty.ratio", test_min_cleanable_dirty_ratio);
+    CU_add_test(s, "min.compaction.lag.ms", test_min_compaction_lag);
+    CU_add_test(s, "min.compaction.lag.ms ignores cleaned segments", test_min_lag_ignores_clean_segments);
+    CU_add_test(s, "max.compaction.lag.ms", test_max_compaction_lag);
+    CU_add_test(s, "io throttle", test_throttle);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int fails = (int)CU_get_number_of_failures();
