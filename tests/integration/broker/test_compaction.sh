@@ -32,10 +32,32 @@ done
 [ "$n" -lt $((total / 2)) ] || fail "cleaner did not compact: $n of $total records remain"
 log "compaction: $total records compacted to $n, latest value of every key kept"
 
-# kill -9 in the middle of cleaning, restart, check.
+# kill -9 in the middle of a cleaning pass, restart, check.  The broker runs
+# with a slow cleaner (128 KiB/s, 100 ms backoff) so a pass lasts seconds; the
+# kill comes once the pass's .cleaned (or .swap) file exists, and that file is
+# checked to be still there after the kill, so the pass was in progress.
+partdir=$BROKER_DATA/compacted-0
+[ -d "$partdir" ] || fail "no partition directory $partdir"
+pass_files() { find "$partdir" -maxdepth 1 \( -name '*.cleaned' -o -name '*.swap' \) | wc -l; }
+slow=(--set log.cleaner.io.max.bytes.per.second=131072 --set log.cleaner.backoff.ms=100)
+stop_broker TERM
+start_broker "${slow[@]}"
 for r in 4 5; do produce_round $r 10000; done
-sleep 0.5
-stop_broker KILL
+caught=0
+for attempt in 1 2 3 4 5; do
+  seen=0
+  for _ in $(seq 1 600); do   # up to 60 s for a pass to write its output
+    if [ "$(pass_files)" -gt 0 ]; then seen=1; break; fi
+    sleep 0.1
+  done
+  [ $seen = 1 ] || fail "no cleaning pass seen within 60 s (no .cleaned/.swap in $partdir)"
+  stop_broker KILL
+  if [ "$(pass_files)" -gt 0 ]; then caught=1; break; fi
+  log "compaction: the pass ended before the kill (attempt $attempt), again"
+  start_broker "${slow[@]}"
+done
+[ $caught = 1 ] || fail "could not kill -9 the broker during a cleaning pass"
+log "compaction: killed during a pass, left: $(cd "$partdir" && ls -- *.cleaned *.swap 2>/dev/null | tr '\n' ' ')"
 start_broker
 n=$(consume | /usr/bin/python3 "$HERE/compaction_check.py" "$TEST_TMP/model") || fail "data wrong after kill -9"
 log "compaction: kill -9 during cleaning lost nothing ($n records)"
