@@ -6,6 +6,7 @@
  */
 #include <CUnit/Basic.h>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,25 @@ static sesp_log *log_fn(void *ud, int32_t p)
 {
     (void)ud;
     return p >= 0 && p < NPART ? logs[p] : NULL;
+}
+
+/* Loading can be held inside the log lookup of partition 0 (while hold_load). */
+static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cv = PTHREAD_COND_INITIALIZER;
+static bool hold_load;
+static int held_calls;
+
+static sesp_log *held_log_fn(void *ud, int32_t p)
+{
+    pthread_mutex_lock(&hold_mu);
+    if (hold_load && p == 0) {
+        held_calls++;
+        pthread_cond_broadcast(&hold_cv);
+        while (hold_load)
+            pthread_cond_wait(&hold_cv, &hold_mu);
+    }
+    pthread_mutex_unlock(&hold_mu);
+    return log_fn(ud, p);
 }
 
 static void open_logs(void)
@@ -263,7 +283,7 @@ static bool bytes_eq(sesp_kbytes b, const char *s)
     return b.len == (int32_t)strlen(s) && (b.len == 0 || memcmp(b.ptr, s, (size_t)b.len) == 0);
 }
 
-static int16_t heartbeat(const char *gid, const char *mid, const char *inst, int32_t gen)
+static call *heartbeat_post(const char *gid, const char *mid, const char *inst, int32_t gen)
 {
     sesp_kmsg_heartbeat_request r;
     sesp_kmsg_heartbeat_request_init(&r);
@@ -274,7 +294,11 @@ static int16_t heartbeat(const char *gid, const char *mid, const char *inst, int
     sesp_bufw w;
     sesp_bufw_init(&w, 64, 0);
     CU_ASSERT_EQUAL(sesp_kmsg_heartbeat_request_encode(&w, 4, &r), 0);
-    call *c = post(12, 4, &w);
+    return post(12, 4, &w);
+}
+
+static int16_t heartbeat_result(call *c)
+{
     CU_ASSERT_FATAL(wait_call(c, 5000));
     sesp_kmsg_heartbeat_response hr;
     sesp_bufr rd;
@@ -282,6 +306,11 @@ static int16_t heartbeat(const char *gid, const char *mid, const char *inst, int
     CU_ASSERT_EQUAL(sesp_kmsg_heartbeat_response_decode(&rd, 4, &hr, &ar), 0);
     call_free(c);
     return hr.error_code;
+}
+
+static int16_t heartbeat(const char *gid, const char *mid, const char *inst, int32_t gen)
+{
+    return heartbeat_result(heartbeat_post(gid, mid, inst, gen));
 }
 
 static int16_t leave(const char *gid, const char *mid, const char *inst)
@@ -310,8 +339,8 @@ static int16_t leave(const char *gid, const char *mid, const char *inst)
     return lr.members[0].error_code;
 }
 
-static int16_t commit(const char *gid, const char *mid, int32_t gen, const char *topic, int32_t part, int64_t off,
-                      int16_t ver)
+static call *commit_post(const char *gid, const char *mid, int32_t gen, const char *topic, int32_t part, int64_t off,
+                         int16_t ver)
 {
     sesp_kmsg_offset_commit_request r;
     sesp_kmsg_offset_commit_request_init(&r);
@@ -331,7 +360,11 @@ static int16_t commit(const char *gid, const char *mid, int32_t gen, const char 
     sesp_bufw w;
     sesp_bufw_init(&w, 64, 0);
     CU_ASSERT_EQUAL(sesp_kmsg_offset_commit_request_encode(&w, ver, &r), 0);
-    call *c = post(8, ver, &w);
+    return post(8, ver, &w);
+}
+
+static int16_t commit_result(call *c, int16_t ver)
+{
     CU_ASSERT_FATAL(wait_call(c, 5000));
     sesp_kmsg_offset_commit_response cr;
     sesp_bufr rd;
@@ -343,8 +376,14 @@ static int16_t commit(const char *gid, const char *mid, int32_t gen, const char 
     return cr.topics[0].partitions[0].error_code;
 }
 
+static int16_t commit(const char *gid, const char *mid, int32_t gen, const char *topic, int32_t part, int64_t off,
+                      int16_t ver)
+{
+    return commit_result(commit_post(gid, mid, gen, topic, part, off, ver), ver);
+}
+
 /* OffsetFetch v7 of one partition; returns the offset, *err the error. */
-static int64_t fetch7(const char *gid, const char *topic, int32_t part, int16_t *err)
+static call *fetch7_post(const char *gid, const char *topic, int32_t part)
 {
     sesp_kmsg_offset_fetch_request r;
     sesp_kmsg_offset_fetch_request_init(&r);
@@ -355,7 +394,11 @@ static int64_t fetch7(const char *gid, const char *topic, int32_t part, int16_t 
     sesp_bufw w;
     sesp_bufw_init(&w, 64, 0);
     CU_ASSERT_EQUAL(sesp_kmsg_offset_fetch_request_encode(&w, 7, &r), 0);
-    call *c = post(9, 7, &w);
+    return post(9, 7, &w);
+}
+
+static int64_t fetch7_result(call *c, int16_t *err)
+{
     CU_ASSERT_FATAL(wait_call(c, 5000));
     sesp_kmsg_offset_fetch_response fr;
     sesp_bufr rd;
@@ -370,6 +413,11 @@ static int64_t fetch7(const char *gid, const char *topic, int32_t part, int16_t 
     if (fr.topics[0].partitions[0].error_code)
         *err = fr.topics[0].partitions[0].error_code;
     return fr.topics[0].partitions[0].committed_offset;
+}
+
+static int64_t fetch7(const char *gid, const char *topic, int32_t part, int16_t *err)
+{
+    return fetch7_result(fetch7_post(gid, topic, part), err);
 }
 
 static sesp_kmsg_describe_groups_response_described_group describe(const char *gid)
@@ -1016,6 +1064,319 @@ static void test_retention(void)
     CU_ASSERT_EQUAL(sesp_group_committed_offset(gc, "kept", "t1", 0), 9);
 }
 
+/* ---- LeaveGroup v3+ batches, rebalance timeout, coordinator errors ---- */
+
+static call *join_rt(const char *gid, const char *mid, const char *inst, int16_t ver, int32_t rebalance_ms)
+{
+    sesp_kmsg_join_group_request r;
+    sesp_kmsg_join_group_request_init(&r);
+    r.group_id = SESP_KSTR(gid);
+    r.session_timeout_ms = 10000;
+    r.rebalance_timeout_ms = rebalance_ms;
+    r.member_id = SESP_KSTR(mid ? mid : "");
+    r.group_instance_id = inst ? SESP_KSTR(inst) : SESP_KSTR_NULL;
+    r.protocol_type = SESP_KSTR("consumer");
+    sesp_kmsg_join_group_request_join_group_request_protocol p = { SESP_KSTR("range"), subscription("t1") };
+    r.protocols = &p;
+    r.protocols_count = 1;
+    sesp_bufw w;
+    sesp_bufw_init(&w, 128, 0);
+    CU_ASSERT_EQUAL(sesp_kmsg_join_group_request_encode(&w, ver, &r), 0);
+    return post(11, ver, &w);
+}
+
+/* LeaveGroup (v3+) of n members {mids[i], insts[i]} (NULL mid = "", NULL inst = null). */
+static sesp_kmsg_leave_group_response leave_batch(const char *gid, int16_t ver, int n, const char **mids,
+                                                  const char **insts)
+{
+    sesp_kmsg_leave_group_request r;
+    sesp_kmsg_leave_group_request_init(&r);
+    r.group_id = SESP_KSTR(gid);
+    sesp_kmsg_leave_group_request_member_identity m[8];
+    for (int i = 0; i < n; i++) {
+        sesp_kmsg_leave_group_request_member_identity_init(&m[i]);
+        m[i].member_id = SESP_KSTR(mids[i] ? mids[i] : "");
+        m[i].group_instance_id = insts[i] ? SESP_KSTR(insts[i]) : SESP_KSTR_NULL;
+    }
+    r.members = m;
+    r.members_count = n;
+    sesp_bufw w;
+    sesp_bufw_init(&w, 128, 0);
+    CU_ASSERT_EQUAL(sesp_kmsg_leave_group_request_encode(&w, ver, &r), 0);
+    call *c = post(13, ver, &w);
+    CU_ASSERT_FATAL(wait_call(c, 5000));
+    sesp_kmsg_leave_group_response lr;
+    sesp_kmsg_leave_group_response_init(&lr);
+    sesp_bufr rd;
+    sesp_bufr_init(&rd, c->resp, c->len);
+    CU_ASSERT_EQUAL(sesp_kmsg_leave_group_response_decode(&rd, ver, &lr, &ar), 0);
+    call_free(c);
+    return lr;
+}
+
+/* Brings static members insts[0..n) of gid to Stable; returns the generation. */
+static int32_t static_stable(const char *gid, int n, const char **insts, char **mids)
+{
+    call *c[8];
+    for (int i = 0; i < n; i++)
+        c[i] = join(gid, NULL, insts[i], 9);
+    sesp_kmsg_join_group_response r[8];
+    int leader = -1;
+    for (int i = 0; i < n; i++) {
+        r[i] = join_resp(c[i], 9);
+        CU_ASSERT_EQUAL(r[i].error_code, 0);
+        mids[i] = kdup(r[i].member_id);
+        if (sesp_kstr_eq(r[i].leader, mids[i]))
+            leader = i;
+        call_free(c[i]);
+    }
+    CU_ASSERT_FATAL(leader >= 0);
+    int32_t gen = r[0].generation_id;
+    const char *as[8];
+    for (int i = 0; i < n; i++)
+        as[i] = insts[i];
+    call *s[8];
+    for (int i = 0; i < n; i++)
+        s[i] = sync_req(gid, mids[i], insts[i], gen, i == leader ? n : 0, (const char **)mids, as);
+    for (int i = 0; i < n; i++) {
+        sesp_kmsg_sync_group_response sr = sync_resp(s[i]);
+        CU_ASSERT_EQUAL(sr.error_code, 0);
+        CU_ASSERT(bytes_eq(sr.assignment, insts[i]));
+        call_free(s[i]);
+    }
+    return gen;
+}
+
+/* KIP-345: one LeaveGroup v5 removes several static members, by instance id
+ * alone or with their member id, and answers per member (FENCED_INSTANCE_ID
+ * for a member id that is not the instance's, UNKNOWN_MEMBER_ID for an
+ * unknown instance or a member already gone); the rest rebalance once. */
+static void test_batch_leave_static(void)
+{
+    const char *insts[] = { "bl-a", "bl-b", "bl-c", "bl-d" };
+    char *m[4];
+    int32_t gen = static_stable("gbl", 4, insts, m);
+    CU_ASSERT_EQUAL(gen, 1);
+    const char *lm[] = { NULL, m[1], "bogus-member", m[0], NULL, "nobody" };
+    const char *li[] = { "bl-a", "bl-b", "bl-c", "bl-a", "bl-none", NULL };
+    sesp_kmsg_leave_group_response lr = leave_batch("gbl", 5, 6, lm, li);
+    CU_ASSERT_EQUAL(lr.error_code, 0);
+    CU_ASSERT_EQUAL_FATAL(lr.members_count, 6);
+    const int16_t want[] = { SESP_KERR_NONE, SESP_KERR_NONE, SESP_KERR_FENCED_INSTANCE_ID, SESP_KERR_UNKNOWN_MEMBER_ID,
+                             SESP_KERR_UNKNOWN_MEMBER_ID, SESP_KERR_UNKNOWN_MEMBER_ID };
+    for (int i = 0; i < 6; i++) {
+        CU_ASSERT_EQUAL(lr.members[i].error_code, want[i]);
+        CU_ASSERT(sesp_kstr_eq(lr.members[i].member_id, lm[i] ? lm[i] : ""));
+        if (li[i]) {
+            CU_ASSERT(sesp_kstr_eq(lr.members[i].group_instance_id, li[i]));
+        } else {
+            CU_ASSERT_EQUAL(lr.members[i].group_instance_id.len, -1);
+        }
+    }
+    /* a and b are gone, c and d stay and must rejoin. */
+    sesp_kmsg_describe_groups_response_described_group d = describe("gbl");
+    CU_ASSERT(sesp_kstr_eq(d.group_state, "PreparingRebalance"));
+    CU_ASSERT_EQUAL(d.members_count, 2);
+    CU_ASSERT_EQUAL(heartbeat("gbl", m[0], "bl-a", gen), SESP_KERR_UNKNOWN_MEMBER_ID);
+    CU_ASSERT_EQUAL(heartbeat("gbl", m[1], "bl-b", gen), SESP_KERR_UNKNOWN_MEMBER_ID);
+    CU_ASSERT_EQUAL(heartbeat("gbl", m[2], "bl-c", gen), SESP_KERR_REBALANCE_IN_PROGRESS);
+    CU_ASSERT_EQUAL(heartbeat("gbl", m[3], "bl-d", gen), SESP_KERR_REBALANCE_IN_PROGRESS);
+    call *jc = join("gbl", m[2], "bl-c", 9), *jd = join("gbl", m[3], "bl-d", 9);
+    sesp_kmsg_join_group_response rc = join_resp(jc, 9), rd = join_resp(jd, 9);
+    CU_ASSERT_EQUAL(rc.error_code, 0);
+    CU_ASSERT_EQUAL(rd.error_code, 0);
+    CU_ASSERT_EQUAL(rc.generation_id, gen + 1);     /* one rebalance for the whole batch */
+    CU_ASSERT_EQUAL(rd.generation_id, gen + 1);
+    sesp_kmsg_join_group_response *lead = rc.members_count ? &rc : &rd;
+    CU_ASSERT_EQUAL_FATAL(lead->members_count, 2);
+    CU_ASSERT_EQUAL(rc.members_count + rd.members_count, 2);
+    bool seen_c = false, seen_d = false;
+    for (int i = 0; i < 2; i++) {
+        seen_c |= sesp_kstr_eq(lead->members[i].group_instance_id, "bl-c") && sesp_kstr_eq(lead->members[i].member_id, m[2]);
+        seen_d |= sesp_kstr_eq(lead->members[i].group_instance_id, "bl-d") && sesp_kstr_eq(lead->members[i].member_id, m[3]);
+    }
+    CU_ASSERT(seen_c && seen_d);
+    call_free(jc);
+    call_free(jd);
+    /* v3 (not flexible): the two others leave together, one with its member id. */
+    const char *lm3[] = { m[2], NULL };
+    const char *li3[] = { "bl-c", "bl-d" };
+    lr = leave_batch("gbl", 3, 2, lm3, li3);
+    CU_ASSERT_EQUAL(lr.error_code, 0);
+    CU_ASSERT_EQUAL_FATAL(lr.members_count, 2);
+    CU_ASSERT_EQUAL(lr.members[0].error_code, 0);
+    CU_ASSERT_EQUAL(lr.members[1].error_code, 0);
+    usleep(20000);
+    d = describe("gbl");
+    CU_ASSERT(sesp_kstr_eq(d.group_state, "Empty"));
+    CU_ASSERT_EQUAL(d.members_count, 0);
+    /* An unknown group: every member UNKNOWN_MEMBER_ID, no top-level error. */
+    lr = leave_batch("gbl-none", 5, 2, lm3, li3);
+    CU_ASSERT_EQUAL(lr.error_code, 0);
+    CU_ASSERT_EQUAL_FATAL(lr.members_count, 2);
+    CU_ASSERT_EQUAL(lr.members[0].error_code, SESP_KERR_UNKNOWN_MEMBER_ID);
+    CU_ASSERT_EQUAL(lr.members[1].error_code, SESP_KERR_UNKNOWN_MEMBER_ID);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A member that does not rejoin within the rebalance timeout (its session,
+ * 10 s, still alive) is removed when the timeout fires, and the rebalance
+ * completes with the members that did rejoin. */
+static void test_rebalance_timeout(void)
+{
+    call *c[3];
+    for (int i = 0; i < 3; i++)
+        c[i] = join_rt("grt", NULL, NULL, 3, 500);
+    sesp_kmsg_join_group_response r[3];
+    char *m[3];
+    int leader = -1;
+    for (int i = 0; i < 3; i++) {
+        r[i] = join_resp(c[i], 3);
+        CU_ASSERT_EQUAL(r[i].error_code, 0);
+        m[i] = kdup(r[i].member_id);
+        if (sesp_kstr_eq(r[i].leader, m[i]))
+            leader = i;
+        call_free(c[i]);
+    }
+    CU_ASSERT_FATAL(leader >= 0);
+    int32_t gen = r[0].generation_id;
+    const char *as[] = { "a0", "a1", "a2" };
+    call *s[3];
+    for (int i = 0; i < 3; i++)
+        s[i] = sync_req("grt", m[i], NULL, gen, i == leader ? 3 : 0, (const char **)m, as);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(sync_resp(s[i]).error_code, 0);
+        call_free(s[i]);
+    }
+    /* m[0] and m[2] rejoin; m[1] only heartbeats. */
+    double t0 = now_s();
+    call *j0 = join_rt("grt", m[0], NULL, 3, 500);
+    usleep(20000);
+    call *j2 = join_rt("grt", m[2], NULL, 3, 500);
+    CU_ASSERT_EQUAL(heartbeat("grt", m[1], NULL, gen), SESP_KERR_REBALANCE_IN_PROGRESS);
+    usleep(200000);
+    CU_ASSERT_FALSE(is_done(j0));        /* still waiting for m[1] */
+    CU_ASSERT_FALSE(is_done(j2));
+    sesp_kmsg_join_group_response r0 = join_resp(j0, 3), r2 = join_resp(j2, 3);
+    double took = now_s() - t0;
+    CU_ASSERT(took >= 0.45);
+    CU_ASSERT(took < 2.0);
+    CU_ASSERT_EQUAL(r0.error_code, 0);
+    CU_ASSERT_EQUAL(r2.error_code, 0);
+    CU_ASSERT_EQUAL(r0.generation_id, gen + 1);
+    CU_ASSERT_EQUAL(r2.generation_id, gen + 1);
+    sesp_kmsg_join_group_response *lead = r0.members_count ? &r0 : &r2;
+    CU_ASSERT_EQUAL(r0.members_count + r2.members_count, 2);
+    CU_ASSERT_EQUAL_FATAL(lead->members_count, 2);
+    bool seen0 = false, seen2 = false;
+    for (int i = 0; i < 2; i++) {
+        seen0 |= sesp_kstr_eq(lead->members[i].member_id, m[0]);
+        seen2 |= sesp_kstr_eq(lead->members[i].member_id, m[2]);
+    }
+    CU_ASSERT(seen0 && seen2);
+    CU_ASSERT(sesp_kstr_eq(lead->leader, m[0]) || sesp_kstr_eq(lead->leader, m[2]));
+    call_free(j0);
+    call_free(j2);
+    /* m[1] is out: its heartbeat and a late rejoin with its id are refused. */
+    CU_ASSERT_EQUAL(heartbeat("grt", m[1], NULL, gen), SESP_KERR_UNKNOWN_MEMBER_ID);
+    call *late = join_rt("grt", m[1], NULL, 3, 500);
+    CU_ASSERT_EQUAL(join_resp(late, 3).error_code, SESP_KERR_UNKNOWN_MEMBER_ID);
+    call_free(late);
+    sesp_kmsg_describe_groups_response_described_group d = describe("grt");
+    CU_ASSERT_EQUAL(d.members_count, 2);
+}
+
+/* NOT_COORDINATOR and COORDINATOR_LOAD_IN_PROGRESS on a single node: a write
+ * to the group's __consumer_offsets partition failing with a storage error
+ * (the partition is unusable here: clients look the coordinator up again),
+ * requests parked in the coordinator when it stops, and every request
+ * while the partitions are being loaded. */
+static void test_coordinator_errors(void)
+{
+    /* 1. Storage error on the offsets partition -> NOT_COORDINATOR. */
+    const char *gid = "gnc";
+    int32_t p = sesp_group_partition_for(gid, strlen(gid), NPART);
+    CU_ASSERT_EQUAL(commit(gid, NULL, -1, "t1", 0, 10, 8), 0);
+    sesp_log_config lc;
+    sesp_log_config_defaults(&lc);
+    sesp_log_config roll = lc;
+    roll.segment_ms = 1;
+    sesp_log_set_config(logs[p], &roll);
+    char blocker[600];
+    snprintf(blocker, sizeof blocker, "%s/__consumer_offsets-%d/%020lld.log", root, p,
+             (long long)sesp_log_end_offset(logs[p]));
+    CU_ASSERT_EQUAL_FATAL(mkdir(blocker, 0755), 0);   /* the next segment cannot be created */
+    usleep(5000);
+    CU_ASSERT_EQUAL(commit(gid, NULL, -1, "t1", 0, 11, 8), SESP_KERR_NOT_COORDINATOR);
+    CU_ASSERT_EQUAL(commit(gid, NULL, -1, "t1", 0, 12, 2), SESP_KERR_NOT_COORDINATOR);
+    int16_t err;
+    CU_ASSERT_EQUAL(fetch7(gid, "t1", 0, &err), 10);  /* nothing was committed */
+    CU_ASSERT_EQUAL(err, 0);
+    CU_ASSERT_EQUAL(rmdir(blocker), 0);
+    sesp_log_set_config(logs[p], &lc);
+    CU_ASSERT_EQUAL(commit(gid, NULL, -1, "t1", 0, 13, 8), 0);
+    CU_ASSERT_EQUAL(fetch7(gid, "t1", 0, &err), 13);
+
+    /* 2. Requests parked when the coordinator stops -> NOT_COORDINATOR. */
+    call *a = join_rt("gnc2", NULL, NULL, 3, 5000);
+    sesp_kmsg_join_group_response ra = join_resp(a, 3);
+    CU_ASSERT_EQUAL_FATAL(ra.error_code, 0);
+    char *ida = kdup(ra.member_id);
+    call_free(a);
+    const char *mm[] = { ida };
+    const char *as[] = { "x" };
+    call *sa = sync_req("gnc2", ida, NULL, ra.generation_id, 1, mm, as);
+    CU_ASSERT_EQUAL(sync_resp(sa).error_code, 0);
+    call_free(sa);
+    call *b = join_rt("gnc2", NULL, NULL, 3, 5000);   /* parked until ida rejoins */
+    usleep(50000);
+    CU_ASSERT_FALSE(is_done(b));
+    sesp_group_stop(gc);
+    gc = NULL;
+    CU_ASSERT_EQUAL(join_resp(b, 3).error_code, SESP_KERR_NOT_COORDINATOR);
+    call_free(b);
+
+    /* 3. While loading -> COORDINATOR_LOAD_IN_PROGRESS, then served. */
+    pthread_mutex_lock(&hold_mu);
+    hold_load = true;
+    held_calls = 0;
+    pthread_mutex_unlock(&hold_mu);
+    CU_ASSERT_EQUAL_FATAL(sesp_group_start(&cfg, held_log_fn, NULL, &gc), 0);
+    pthread_mutex_lock(&hold_mu);
+    for (int i = 0; i < 500 && held_calls == 0; i++) {
+        pthread_mutex_unlock(&hold_mu);
+        usleep(10000);
+        pthread_mutex_lock(&hold_mu);
+    }
+    CU_ASSERT(held_calls > 0);
+    pthread_mutex_unlock(&hold_mu);
+    call *f = fetch7_post(gid, "t1", 0);
+    call *cm = commit_post(gid, NULL, -1, "t1", 0, 14, 8);
+    call *j = join_rt("gnc3", NULL, NULL, 3, 5000);
+    call *h = heartbeat_post("gnc2", ida, NULL, ra.generation_id);
+    usleep(50000);
+    CU_ASSERT_FALSE(is_done(f));           /* the coordinator is busy loading */
+    pthread_mutex_lock(&hold_mu);
+    hold_load = false;
+    pthread_cond_broadcast(&hold_cv);
+    pthread_mutex_unlock(&hold_mu);
+    CU_ASSERT_EQUAL(fetch7_result(f, &err), -2);
+    CU_ASSERT_EQUAL(err, SESP_KERR_COORDINATOR_LOAD_IN_PROGRESS);
+    CU_ASSERT_EQUAL(commit_result(cm, 8), SESP_KERR_COORDINATOR_LOAD_IN_PROGRESS);
+    CU_ASSERT_EQUAL(join_resp(j, 3).error_code, SESP_KERR_COORDINATOR_LOAD_IN_PROGRESS);
+    call_free(j);
+    CU_ASSERT_EQUAL(heartbeat_result(h), SESP_KERR_COORDINATOR_LOAD_IN_PROGRESS);
+    wait_loaded();
+    CU_ASSERT_EQUAL(fetch7(gid, "t1", 0, &err), 13);
+    CU_ASSERT_EQUAL(err, 0);
+}
+
 int main(void)
 {
     CU_initialize_registry();
@@ -1033,6 +1394,9 @@ int main(void)
     CU_add_test(s, "restart", test_restart);
     CU_add_test(s, "load past an empty batch", test_load_past_empty_batch);
     CU_add_test(s, "retention", test_retention);
+    CU_add_test(s, "LeaveGroup batch of static members", test_batch_leave_static);
+    CU_add_test(s, "rebalance timeout removes a member that does not rejoin", test_rebalance_timeout);
+    CU_add_test(s, "NOT_COORDINATOR and COORDINATOR_LOAD_IN_PROGRESS", test_coordinator_errors);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
