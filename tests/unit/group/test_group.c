@@ -28,10 +28,12 @@ static sesp_log *logs[NPART];
 static sesp_group_coordinator *gc;
 static sesp_group_config cfg;
 
+static int32_t missing_part = -1;     /* a partition this node has no log of */
+
 static sesp_log *log_fn(void *ud, int32_t p)
 {
     (void)ud;
-    return p >= 0 && p < NPART ? logs[p] : NULL;
+    return p >= 0 && p < NPART && p != missing_part ? logs[p] : NULL;
 }
 
 /* Loading can be held inside the log lookup of partition 0 (while hold_load). */
@@ -1321,6 +1323,12 @@ static void test_coordinator_errors(void)
     CU_ASSERT_EQUAL(rmdir(blocker), 0);
     sesp_log_set_config(logs[p], &lc);
     CU_ASSERT_EQUAL(commit(gid, NULL, -1, "t1", 0, 13, 8), 0);
+    CU_ASSERT_EQUAL(fetch7(gid, "t1", 0, &err), 13);
+    /* No log for the partition at all: writes get COORDINATOR_NOT_AVAILABLE
+     * (group.h; clients treat it as NOT_COORDINATOR: look up and retry). */
+    missing_part = p;
+    CU_ASSERT_EQUAL(commit(gid, NULL, -1, "t1", 0, 15, 8), SESP_KERR_COORDINATOR_NOT_AVAILABLE);
+    missing_part = -1;
     CU_ASSERT_EQUAL(fetch7(gid, "t1", 0, &err), 13);
 
     /* 2. Requests parked when the coordinator stops -> NOT_COORDINATOR. */
