@@ -286,6 +286,8 @@ static int cut_page(sesp_pq_writer *w, col_writer *c)
         return 0;
     if (c->nlev > INT32_MAX)
         return fail(w, SESP_ERR_TOO_LARGE, "page has too many values");
+    if (!c->max_rep)
+        c->page_rows = c->nlev;     /* one level per row (the columnar path cuts mid-batch) */
     sesp_bufw *body = &w->scratch;
     sesp_bufw_reset(body);
     bool v2 = w->opt.data_page_v2;
@@ -880,9 +882,10 @@ int sesp_pq_writer_write_row(sesp_pq_writer *w, const sesp_pq_value *row)
 /* ---- columnar fast path ---- */
 
 #define BATCH_STEP 4096
+#define PAGE_CHECK 256
 
-static int batch_column(sesp_pq_writer *w, col_writer *c, const sesp_pq_column_batch *b,
-                        size_t from, size_t to)
+static int batch_range(sesp_pq_writer *w, col_writer *c, const sesp_pq_column_batch *b,
+                       size_t from, size_t to)
 {
     const uint8_t *valid = b->valid;
     int rc = 0;
@@ -910,6 +913,22 @@ static int batch_column(sesp_pq_writer *w, col_writer *c, const sesp_pq_column_b
     }
 #undef LOOP
     return rc;
+}
+
+/* Pages are cut inside a batch too (checked every PAGE_CHECK rows), so
+ * page_bytes bounds the columnar path's pages as it does the row path's. */
+static int batch_column(sesp_pq_writer *w, col_writer *c, const sesp_pq_column_batch *b,
+                        size_t from, size_t to)
+{
+    for (size_t sub = from; sub < to; sub += PAGE_CHECK) {
+        size_t end = to - sub > PAGE_CHECK ? sub + PAGE_CHECK : to;
+        int rc = batch_range(w, c, b, sub, end);
+        if (!rc && end < to)
+            rc = maybe_cut(w, c);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int sesp_pq_writer_write_column_batch(sesp_pq_writer *w, const sesp_pq_column_batch *cols,

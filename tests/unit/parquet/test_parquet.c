@@ -1038,6 +1038,233 @@ static void test_all_null_and_constant(void)
     }
 }
 
+/* ---- page statistics ---- */
+
+/* Expected statistics of one page, built from the values written with the
+ * writer's rules (NaN never a bound, a zero min is -0.0 and a zero max +0.0,
+ * signed order for ints, unsigned bytewise for strings). */
+typedef struct pstat {
+    bool has;
+    int64_t nulls;
+    uint8_t mn[64], mx[64];
+    uint32_t mnlen, mxlen;
+} pstat;
+
+enum { PS_ROWS = 4000 };
+
+static bool ps_null(int col, size_t i)
+{
+    switch (col) {
+    case 0: return i % 13 == 0;
+    case 2: return i % 17 == 5;
+    case 3: return i % 11 == 0;
+    case 4: return i != 0;                                    /* all-null pages after the first */
+    default: return false;
+    }
+}
+
+static int32_t ps_i32(size_t i) { return i == 1234 ? INT32_MIN : (int32_t)((i * 7919) % 2001) - 1000; }
+static int64_t ps_i64(size_t i) { return (int64_t)(i * 2654435761ull) - ((int64_t)1 << 40); }
+static double ps_dbl(size_t i)
+{
+    if (i >= 3000 || i % 5 == 0) return NAN;                  /* whole pages of NaN at the end */
+    if (i < 1999) return -(double)(1999 - i) / 3;
+    if (i < 2300) return i % 2 ? -0.0 : 0.0;                  /* pages of zeros of both signs */
+    return (double)(i - 1999) / 3;
+}
+static uint32_t ps_str(size_t i, char *buf)
+{
+    if (i % 7 == 0) return (uint32_t)sprintf(buf, "\xc3\xa9t\xc3\xa9%zu", i);   /* sorts after ASCII */
+    return (uint32_t)sprintf(buf, "v%05zu", (i * 37) % 10007);
+}
+
+static void ps_expect(int col, size_t from, size_t to, pstat *e)
+{
+    memset(e, 0, sizeof *e);
+    for (size_t i = from; i < to; i++) {
+        if (ps_null(col, i)) { e->nulls++; continue; }
+        uint8_t v[64];
+        uint32_t len;
+        int c_mn, c_mx;
+        switch (col) {
+        case 0: { int32_t x = ps_i32(i); memcpy(v, &x, 4); len = 4;
+                  int32_t a, b; memcpy(&a, e->mn, 4); memcpy(&b, e->mx, 4);
+                  c_mn = x < a ? -1 : 1; c_mx = x > b ? 1 : -1; break; }
+        case 1: case 4: { int64_t x = ps_i64(i); memcpy(v, &x, 8); len = 8;
+                  int64_t a, b; memcpy(&a, e->mn, 8); memcpy(&b, e->mx, 8);
+                  c_mn = x < a ? -1 : 1; c_mx = x > b ? 1 : -1; break; }
+        case 2: { double x = ps_dbl(i); if (isnan(x)) continue;
+                  memcpy(v, &x, 8); len = 8;
+                  double a, b; memcpy(&a, e->mn, 8); memcpy(&b, e->mx, 8);
+                  c_mn = x < a ? -1 : 1; c_mx = x > b ? 1 : -1; break; }
+        default: { len = ps_str(i, (char *)v);
+                   int m = memcmp(v, e->mn, len < e->mnlen ? len : e->mnlen);
+                   c_mn = m ? m : (len < e->mnlen ? -1 : 1);
+                   m = memcmp(v, e->mx, len < e->mxlen ? len : e->mxlen);
+                   c_mx = m ? m : (len > e->mxlen ? 1 : -1); break; }
+        }
+        if (!e->has || c_mn < 0) { memcpy(e->mn, v, len); e->mnlen = len; }
+        if (!e->has || c_mx > 0) { memcpy(e->mx, v, len); e->mxlen = len; }
+        e->has = true;
+    }
+    if (col == 2 && e->has) {
+        double a, b;
+        memcpy(&a, e->mn, 8); memcpy(&b, e->mx, 8);
+        if (a == 0) { a = -0.0; memcpy(e->mn, &a, 8); }
+        if (b == 0) { b = 0.0; memcpy(e->mx, &b, 8); }
+    }
+}
+
+static bool bytes_eq(sesp_pq_bytes b, const uint8_t *p, uint32_t len)
+{
+    return b.len == len && memcmp(b.p, p, len) == 0;
+}
+
+/* Walks every page header of every column chunk of a file the writer made
+ * (with the reader's page-header decoder) and checks each data page's own
+ * statistics against the values of exactly the rows in that page. */
+static void test_page_statistics(void)
+{
+    static const struct { bool v2, dict; sesp_pq_codec codec; bool batch; } cfgs[] = {
+        {false, false, SESP_PQ_UNCOMPRESSED, false}, {false, true, SESP_PQ_SNAPPY, true},
+        {true, false, SESP_PQ_ZSTD, true}, {true, true, SESP_PQ_UNCOMPRESSED, false},
+    };
+    static int32_t a[PS_ROWS];
+    static int64_t b[PS_ROWS];
+    static double d[PS_ROWS];
+    static char sbuf[PS_ROWS][32];
+    static sesp_pq_bytes sv[PS_ROWS];
+    static uint8_t valid[4][(PS_ROWS + 7) / 8];
+    memset(valid, 0, sizeof valid);
+    for (size_t i = 0; i < PS_ROWS; i++) {
+        a[i] = ps_i32(i);
+        b[i] = ps_i64(i);
+        d[i] = ps_dbl(i);
+        sv[i] = (sesp_pq_bytes){(const uint8_t *)sbuf[i], ps_str(i, sbuf[i])};
+        if (!ps_null(0, i)) valid[0][i / 8] |= (uint8_t)(1u << (i % 8));
+        if (!ps_null(2, i)) valid[1][i / 8] |= (uint8_t)(1u << (i % 8));
+        if (!ps_null(3, i)) valid[2][i / 8] |= (uint8_t)(1u << (i % 8));
+        if (!ps_null(4, i)) valid[3][i / 8] |= (uint8_t)(1u << (i % 8));
+    }
+    for (size_t ci = 0; ci < sizeof cfgs / sizeof cfgs[0]; ci++) {
+        sesp_pq_schema *s;
+        sesp_pq_schema_new(&s);
+        sesp_pq_logical str = sesp_pq_lt(SESP_PQ_LT_STRING);
+        sesp_pq_schema_add_leaf(s, 0, "a", SESP_PQ_OPTIONAL, SESP_PQ_INT32, NULL, 0, NULL);
+        sesp_pq_schema_add_leaf(s, 0, "b", SESP_PQ_REQUIRED, SESP_PQ_INT64, NULL, 0, NULL);
+        sesp_pq_schema_add_leaf(s, 0, "d", SESP_PQ_OPTIONAL, SESP_PQ_DOUBLE, NULL, 0, NULL);
+        sesp_pq_schema_add_leaf(s, 0, "s", SESP_PQ_OPTIONAL, SESP_PQ_BYTE_ARRAY, &str, 0, NULL);
+        sesp_pq_schema_add_leaf(s, 0, "z", SESP_PQ_OPTIONAL, SESP_PQ_INT64, NULL, 0, NULL);
+        sesp_pq_writer_options o = {.codec = cfgs[ci].codec, .data_page_v2 = cfgs[ci].v2,
+                                    .disable_dictionary = !cfgs[ci].dict, .page_bytes = 600,
+                                    .row_group_bytes = 40000};
+        sesp_bufw file;
+        sesp_bufw_init(&file, 0, 0);
+        sesp_pq_writer *w;
+        CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_open(s, &o, (sesp_pq_sink){mem_write, &file}, &w), 0);
+        sesp_pq_schema_free(s);
+        if (cfgs[ci].batch) {
+            for (size_t from = 0; from < PS_ROWS; from += 1000) {   /* several calls */
+                sesp_pq_column_batch cb[5] = {{valid[0] + from / 8, a + from, NULL}, {NULL, b + from, NULL},
+                                              {valid[1] + from / 8, d + from, NULL},
+                                              {valid[2] + from / 8, NULL, sv + from},
+                                              {valid[3] + from / 8, b + from, NULL}};
+                CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_column_batch(w, cb, 1000), 0);
+            }
+        } else {
+            for (size_t i = 0; i < PS_ROWS; i++) {
+                sesp_pq_value v[5] = {
+                    ps_null(0, i) ? sesp_pqv_null() : sesp_pqv_i32(a[i]), sesp_pqv_i64(b[i]),
+                    ps_null(2, i) ? sesp_pqv_null() : sesp_pqv_double(d[i]),
+                    ps_null(3, i) ? sesp_pqv_null() : sesp_pqv_bytes(sv[i].p, sv[i].len),
+                    ps_null(4, i) ? sesp_pqv_null() : sesp_pqv_i64(b[i])};
+                sesp_pq_value row = sesp_pqv_group(v, 5);
+                CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_row(w, &row), 0);
+            }
+        }
+        CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, NULL), 0);
+        memsrc m;
+        sesp_pq_reader *r = open_mem(&file, &m, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        int nrg = sesp_pq_reader_num_row_groups(r);
+        CU_ASSERT(nrg >= 2);
+        int pages[5] = {0}, nan_pages = 0, null_pages = 0, zero_min = 0, zero_max = 0;
+        size_t row0 = 0;
+        bool ok = true;
+        for (int rg = 0; rg < nrg; rg++) {
+            size_t rows = (size_t)sesp_pq_reader_row_group_rows(r, rg);
+            for (int col = 0; col < 5; col++) {
+                const sesp_pq_column_chunk_info *info = sesp_pq_reader_column_chunk(r, rg, col);
+                CU_ASSERT_PTR_NOT_NULL_FATAL(info);
+                int64_t pos = info->dictionary_page_offset >= 0 ? info->dictionary_page_offset : info->data_page_offset;
+                int64_t end = pos + info->total_compressed_size;
+                size_t at = row0;
+                int64_t chunk_nulls = 0;
+                while (pos < end) {
+                    sesp_pq_md_page h;
+                    size_t used;
+                    CU_ASSERT_EQUAL_FATAL(sesp_pq_md_page_decode(file.p + pos, (size_t)(end - pos), &h, &used), 0);
+                    pos += (int64_t)used + h.compressed_page_size;
+                    if (h.type == SESP_PQ_PAGE_DICTIONARY) {
+                        CU_ASSERT_TRUE(cfgs[ci].dict);
+                        continue;
+                    }
+                    CU_ASSERT_EQUAL_FATAL(h.type, cfgs[ci].v2 ? SESP_PQ_PAGE_DATA_V2 : SESP_PQ_PAGE_DATA);
+                    bool has_stats = cfgs[ci].v2 ? h.v2.has_stats : h.data.has_stats;
+                    const sesp_pq_md_stats *st = cfgs[ci].v2 ? &h.v2.stats : &h.data.stats;
+                    size_t n = (size_t)(cfgs[ci].v2 ? h.v2.num_values : h.data.num_values);
+                    CU_ASSERT_TRUE_FATAL(has_stats);
+                    /* page_bytes holds on both paths (the columnar one checks every 256 rows) */
+                    CU_ASSERT(h.uncompressed_page_size <= 600 + 256 * 16);
+                    pstat e;
+                    ps_expect(col, at, at + n, &e);
+                    ok &= st->has_null_count && st->null_count == e.nulls;
+                    chunk_nulls += st->null_count;
+                    if (cfgs[ci].v2)
+                        ok &= h.v2.num_nulls == e.nulls && h.v2.num_rows == (int32_t)n;
+                    ok &= st->has_min_value == e.has && st->has_max_value == e.has;
+                    if (e.has)
+                        ok &= bytes_eq(st->min_value, e.mn, e.mnlen) && bytes_eq(st->max_value, e.mx, e.mxlen);
+                    /* legacy min/max only where their signed order is right */
+                    if (col == 3)
+                        ok &= !st->has_min && !st->has_max;
+                    else if (e.has)
+                        ok &= st->has_min && st->has_max && bytes_eq(st->min, e.mn, e.mnlen) &&
+                              bytes_eq(st->max, e.mx, e.mxlen);
+                    if (!ok) {
+                        fprintf(stderr, "cfg %zu rg %d col %d rows %zu-%zu: page stats differ\n", ci, rg, col, at, at + n);
+                        CU_FAIL_FATAL("page statistics");
+                    }
+                    if (col == 2 && !e.has && e.nulls < (int64_t)n) nan_pages++;
+                    if (col == 4 && e.nulls == (int64_t)n) null_pages++;
+                    if (col == 2 && e.has) {
+                        double mn, mx;
+                        memcpy(&mn, e.mn, 8);
+                        memcpy(&mx, e.mx, 8);
+                        zero_min += mn == 0 && signbit(mn);
+                        zero_max += mx == 0 && !signbit(mx) && mn < 0;
+                    }
+                    pages[col]++;
+                    at += n;
+                }
+                CU_ASSERT_EQUAL(pos, end);
+                CU_ASSERT_EQUAL(at, row0 + rows);
+                CU_ASSERT(info->has_statistics && info->stats.null_count == chunk_nulls);
+            }
+            row0 += rows;
+        }
+        CU_ASSERT_EQUAL(row0, PS_ROWS);
+        /* the cases this test is about did occur */
+        for (int col = 0; col < 4; col++)
+            CU_ASSERT(pages[col] >= 3 * nrg);
+        CU_ASSERT(nan_pages >= 1);
+        CU_ASSERT(null_pages >= 1);
+        CU_ASSERT(zero_min >= 1 && zero_max >= 1);
+        sesp_pq_reader_close(r);
+        sesp_bufw_free(&file);
+    }
+}
+
 /* ---- nesting ---- */
 
 /* message { required int64 id;
@@ -1329,6 +1556,7 @@ int main(void)
     CU_add_test(s, "early_dictionary_fallback", test_early_dictionary_fallback);
     CU_add_test(s, "huge_stat_values", test_huge_stat_values);
     CU_add_test(s, "all_null_and_constant", test_all_null_and_constant);
+    CU_add_test(s, "page_statistics", test_page_statistics);
     CU_add_test(s, "nested_roundtrip", test_nested_roundtrip);
     CU_add_test(s, "damaged_files", test_damaged_files);
     CU_basic_set_mode(CU_BRM_VERBOSE);
