@@ -262,6 +262,20 @@ void sesp_pq_writer_abort(sesp_pq_writer *w);
 /* The message of the last error (including a rejected row), never NULL. */
 const char *sesp_pq_writer_error(const sesp_pq_writer *w);
 
+/* How much the writer holds and has written: streaming shows as bytes_written
+ * growing at every row group while buffered_bytes stays near row_group_bytes. */
+typedef struct sesp_pq_writer_stats {
+    uint64_t bytes_written;         /* handed to the sink so far */
+    uint32_t row_groups;            /* row groups written to the sink so far */
+    size_t buffered_bytes;          /* the current row group's data (the estimate compared with
+                                       row_group_bytes: pages, chunks, dictionaries) */
+    size_t peak_buffered_bytes;     /* the most buffered_bytes has been */
+    size_t buffer_capacity;         /* bytes allocated for page, level, chunk, dictionary and
+                                       statistics buffers; they are reused, not freed, between
+                                       row groups, so this is their high-water mark */
+} sesp_pq_writer_stats;
+void sesp_pq_writer_get_stats(const sesp_pq_writer *w, sesp_pq_writer_stats *out);
+
 /* A sink that writes to a FILE* (ctx is the FILE*). */
 int sesp_pq_sink_stdio_write(void *ctx, const void *p, size_t len);
 

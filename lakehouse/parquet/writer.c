@@ -71,6 +71,7 @@ struct sesp_pq_writer {
     uint32_t nkv, kvcap;
     char *created_by;
     sesp_bufw scratch, comp, hdr;       /* page assembly */
+    size_t peak_buffered;
 };
 
 static int fail(sesp_pq_writer *w, int err, const char *fmt, ...)
@@ -530,9 +531,31 @@ static int end_rows(sesp_pq_writer *w, size_t nrows)
         if (rc)
             return rc;
     }
-    if (buffered_bytes(w) >= w->opt.row_group_bytes)
+    size_t b = buffered_bytes(w);
+    if (b > w->peak_buffered)
+        w->peak_buffered = b;
+    if (b >= w->opt.row_group_bytes)
         return sesp_pq_writer_flush_row_group(w);
     return 0;
+}
+
+void sesp_pq_writer_get_stats(const sesp_pq_writer *w, sesp_pq_writer_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->bytes_written = w->pos;
+    out->row_groups = w->nrgs;
+    out->buffered_bytes = buffered_bytes(w);
+    out->peak_buffered_bytes = w->peak_buffered > out->buffered_bytes ? w->peak_buffered : out->buffered_bytes;
+    size_t cap = w->scratch.cap + w->comp.cap + w->hdr.cap;
+    for (int i = 0; i < w->ncols; i++) {
+        const col_writer *c = &w->cols[i];
+        cap += c->levcap * (sizeof(int16_t) * ((c->max_def > 0) + (c->max_rep > 0)));
+        cap += c->idxcap * sizeof *c->idx + c->plain.cap + c->chunk.cap;
+        cap += c->dict.plain.cap + (size_t)c->dict.cap_entries * (sizeof *c->dict.offsets + sizeof *c->dict.lens) +
+               (size_t)c->dict.nslots * sizeof *c->dict.slots;
+        cap += c->page_stats.minb.cap + c->page_stats.maxb.cap + c->chunk_stats.minb.cap + c->chunk_stats.maxb.cap;
+    }
+    out->buffer_capacity = cap;
 }
 
 /* ---- open / close ---- */

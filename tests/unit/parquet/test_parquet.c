@@ -1265,6 +1265,110 @@ static void test_page_statistics(void)
     }
 }
 
+/* ---- streaming ---- */
+
+typedef struct counting_sink {
+    uint64_t bytes;
+    size_t calls;
+} counting_sink;
+
+static int count_write(void *ctx, const void *p, size_t len)
+{
+    (void)p;
+    counting_sink *c = ctx;
+    c->bytes += len;
+    c->calls++;
+    return 0;
+}
+
+/* Rows go to the sink a row group at a time, long before close, and what the
+ * writer holds stays bounded by row_group_bytes however many row groups pass:
+ * checked from outside (a counting sink, the raw bytes handed in since the
+ * sink last grew) and inside (sesp_pq_writer_get_stats). */
+static void test_streaming_bounded(void)
+{
+    enum { ROWS = 30000, RG = 32 << 10 };
+    for (int batch = 0; batch < 2; batch++) {
+        for (int dict = 0; dict < 2; dict++) {
+            sesp_pq_schema *s;
+            sesp_pq_schema_new(&s);
+            sesp_pq_logical str = sesp_pq_lt(SESP_PQ_LT_STRING);
+            sesp_pq_schema_add_leaf(s, 0, "id", SESP_PQ_REQUIRED, SESP_PQ_INT64, NULL, 0, NULL);
+            sesp_pq_schema_add_leaf(s, 0, "s", SESP_PQ_OPTIONAL, SESP_PQ_BYTE_ARRAY, &str, 0, NULL);
+            sesp_pq_schema_add_leaf(s, 0, "x", SESP_PQ_OPTIONAL, SESP_PQ_DOUBLE, NULL, 0, NULL);
+            sesp_pq_writer_options o = {.codec = SESP_PQ_ZSTD, .row_group_bytes = RG, .page_bytes = 8 << 10,
+                                        .disable_dictionary = !dict};
+            counting_sink cs = {0};
+            sesp_pq_writer *w;
+            CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_open(s, &o, (sesp_pq_sink){count_write, &cs}, &w), 0);
+            sesp_pq_schema_free(s);
+            sesp_pq_writer_stats st;
+            uint64_t last_sink = cs.bytes, raw_since = 0, raw_total = 0, max_raw_since = 0;
+            uint32_t last_rgs = 0;
+            size_t cap_at_10 = 0, max_buffered = 0;
+            bool ok = true;
+            enum { STEP = 50 };   /* columnar calls of STEP rows */
+            int64_t ids[STEP];
+            double xs[STEP];
+            char sb[STEP][80];
+            sesp_pq_bytes ss[STEP];
+            uint8_t valid[(STEP + 7) / 8];
+            for (size_t i = 0; i < ROWS; i++) {
+                size_t k = i % STEP;
+                ids[k] = (int64_t)(rnd() >> 1);
+                xs[k] = (double)(rnd() % 100000) / 7;
+                unsigned len = 10 + (unsigned)(rnd() % 60);
+                for (unsigned j = 0; j < len; j++)
+                    sb[k][j] = (char)('a' + rnd() % 26);
+                ss[k] = (sesp_pq_bytes){(const uint8_t *)sb[k], len};
+                raw_since += 8 + 8 + len;
+                raw_total += 8 + 8 + len;
+                if (!batch) {
+                    sesp_pq_value v[3] = {sesp_pqv_i64(ids[k]), sesp_pqv_bytes(sb[k], len), sesp_pqv_double(xs[k])};
+                    sesp_pq_value row = sesp_pqv_group(v, 3);
+                    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_row(w, &row), 0);
+                } else if (k == STEP - 1) {
+                    memset(valid, 0xff, sizeof valid);
+                    sesp_pq_column_batch cb[3] = {{NULL, ids, NULL}, {valid, NULL, ss}, {valid, xs, NULL}};
+                    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_column_batch(w, cb, STEP), 0);
+                } else {
+                    continue;
+                }
+                sesp_pq_writer_get_stats(w, &st);
+                ok &= st.bytes_written == cs.bytes;
+                if (st.buffered_bytes > max_buffered) max_buffered = st.buffered_bytes;
+                if (st.row_groups != last_rgs) {
+                    /* a row group was cut: its bytes are already in the sink */
+                    ok &= st.row_groups == last_rgs + 1 && cs.bytes > last_sink;
+                    last_rgs = st.row_groups;
+                    last_sink = cs.bytes;
+                    raw_since = 0;
+                    if (st.row_groups == 10) cap_at_10 = st.buffer_capacity;
+                } else {
+                    ok &= cs.bytes == last_sink;    /* nothing trickles out mid row group */
+                }
+                if (raw_since > max_raw_since) max_raw_since = raw_since;
+            }
+            if (!ok) CU_FAIL("sink/row group bookkeeping");
+            sesp_pq_writer_get_stats(w, &st);
+            /* many row groups, each handed to the sink when it filled up */
+            CU_ASSERT(st.row_groups >= raw_total / RG / 2);
+            CU_ASSERT(st.row_groups >= 20);
+            /* never more than a row group (plus one write call) of input held back */
+            CU_ASSERT(max_raw_since <= RG + STEP * 90);
+            CU_ASSERT(max_buffered <= RG + STEP * 200);
+            CU_ASSERT(st.peak_buffered_bytes >= max_buffered && st.peak_buffered_bytes <= RG + STEP * 200);
+            /* allocations stop growing after the first row groups and stay a small multiple of RG */
+            /* (statistics bounds may still grow to the longest string) */
+            CU_ASSERT(cap_at_10 > 0 && st.buffer_capacity <= cap_at_10 + 1024);
+            CU_ASSERT(st.buffer_capacity <= 8 * (size_t)RG);
+            uint64_t size = 0, before = cs.bytes;
+            CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, &size), 0);
+            CU_ASSERT(size == cs.bytes && before > size / 2);   /* most of the file was out before close */
+        }
+    }
+}
+
 /* ---- nesting ---- */
 
 /* message { required int64 id;
@@ -1557,6 +1661,7 @@ int main(void)
     CU_add_test(s, "huge_stat_values", test_huge_stat_values);
     CU_add_test(s, "all_null_and_constant", test_all_null_and_constant);
     CU_add_test(s, "page_statistics", test_page_statistics);
+    CU_add_test(s, "streaming_bounded", test_streaming_bounded);
     CU_add_test(s, "nested_roundtrip", test_nested_roundtrip);
     CU_add_test(s, "damaged_files", test_damaged_files);
     CU_basic_set_mode(CU_BRM_VERBOSE);
