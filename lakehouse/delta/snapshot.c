@@ -162,6 +162,44 @@ static int64_t commit_ts(const sesp_delta_action *acts, size_t n, int64_t mtime)
     return mtime;
 }
 
+/* The version _last_checkpoint names, or -1 (absent or unreadable: it is a hint only). */
+static int64_t last_checkpoint_version(sesp_objstore *s)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (sesp_objstore_get(s, SESP_DELTA_LOG_DIR "_last_checkpoint", &data, &len)) return -1;
+    json_t *j = json_loadb((const char *)data, len, 0, NULL);
+    free(data);
+    json_t *v = json_object_get(j, "version");
+    int64_t out = json_is_integer(v) && json_integer_value(v) >= 0 ? (int64_t)json_integer_value(v) : -1;
+    json_decref(j);
+    return out;
+}
+
+/* Version v is needed and not in the log: say why, naming the checkpoint that
+ * should have covered it when there is one (unreadable, or named by
+ * _last_checkpoint but gone). */
+static void missing_commit_error(sesp_objstore *s, int64_t v, int64_t version, int64_t bad_cp, const char *bad_why,
+                                 char *err, size_t errlen)
+{
+    if (bad_cp >= v) {
+        snprintf(err, errlen, "cannot reconstruct version %lld: checkpoint %lld is unreadable (%s) and version %lld, "
+                 "which it covers, is missing from the log", (long long)version, (long long)bad_cp, bad_why, (long long)v);
+        return;
+    }
+    int64_t lc = last_checkpoint_version(s);
+    if (lc >= v && lc <= version) {
+        char key[80];
+        sesp_delta_checkpoint_key(lc, key, sizeof(key));
+        snprintf(err, errlen, "cannot reconstruct version %lld: checkpoint %lld (%s, named by _last_checkpoint) is "
+                 "missing and version %lld, which it covers, is missing from the log", (long long)version,
+                 (long long)lc, key, (long long)v);
+        return;
+    }
+    snprintf(err, errlen, "version %lld is missing from the log (cannot reconstruct version %lld)", (long long)v,
+             (long long)version);
+}
+
 static int build(sesp_objstore *s, const sesp_delta_version_info *vers, size_t nv, int64_t version,
                  sesp_delta_snapshot **out, char *err, size_t errlen)
 {
@@ -173,7 +211,8 @@ static int build(sesp_objstore *s, const sesp_delta_version_info *vers, size_t n
     replay r = {.snap = snap};
     int rc = 0;
     /* newest checkpoint <= version that reads back */
-    int64_t start = 0;
+    int64_t start = 0, bad_cp = -1;
+    char bad_why[400] = "";
     for (size_t i = nv; i-- > 0;) {
         if (vers[i].version > version || !vers[i].has_checkpoint) continue;
         sesp_delta_action *acts = NULL;
@@ -182,6 +221,10 @@ static int build(sesp_objstore *s, const sesp_delta_version_info *vers, size_t n
         rc = sesp_delta_checkpoint_read(s, vers[i].version, &snap->arena, &acts, &n, sub, sizeof(sub));
         if (rc) {
             fprintf(stderr, "delta: skipping unreadable checkpoint %lld: %s\n", (long long)vers[i].version, sub);
+            if (bad_cp < 0) {
+                bad_cp = vers[i].version;
+                snprintf(bad_why, sizeof(bad_why), "%s", sub);
+            }
             rc = 0;
             continue;
         }
@@ -195,7 +238,7 @@ static int build(sesp_objstore *s, const sesp_delta_version_info *vers, size_t n
     while (idx < nv && vers[idx].version < start) idx++;
     for (int64_t v = start; v <= version; v++, idx++) {
         if (idx >= nv || vers[idx].version != v || !vers[idx].has_json) {
-            snprintf(err, errlen, "version %lld is missing from the log (cannot reconstruct version %lld)", (long long)v, (long long)version);
+            missing_commit_error(s, v, version, bad_cp, bad_why, err, errlen);
             rc = SESP_ERR_CORRUPT;
             goto out;
         }

@@ -491,6 +491,72 @@ static void test_log_cleanup(void)
     sesp_delta_table_close(t);
 }
 
+/* After clean-up removed the commits a checkpoint covers, losing or damaging
+ * that checkpoint is a clear error naming it (never a crash, never a table
+ * rebuilt from what is left), and no writer commits on top of it. */
+static void test_missing_checkpoint(void)
+{
+    for (int mode = 0; mode < 3; mode++) {   /* deleted, truncated, overwritten with garbage */
+        char uri[300];
+        fresh_uri(uri, sizeof(uri));
+        sesp_delta_table_opts o = {0};
+        o.store.local_no_fsync = true;
+        sesp_delta_table *t = NULL;
+        CU_ASSERT_FATAL(sesp_delta_table_open(uri, &o, &t) == 0);
+        sesp_delta_kv kv[2] = {{"delta.checkpointInterval", "2"}, {"delta.logRetentionDuration", "interval 1 millisecond"}};
+        sesp_delta_map cfg = {kv, 2};
+        CU_ASSERT_FATAL(sesp_delta_table_create(t, SCHEMA, NULL, 0, &cfg, NULL) == 0);
+        sesp_delta_result r;
+        for (int i = 1; i <= 4; i++) {
+            usleep(5000);
+            char js[100];
+            snprintf(js, sizeof(js), "[{\"id\":%d,\"v\":\"r\",\"p\":\"a\"}]", i);
+            CU_ASSERT_EQUAL(append_rows(t, js, NULL, 0, &r), i);
+        }
+        sesp_delta_table_close(t);
+        /* commits 0-3 are gone; 4 is there with its checkpoint */
+        char dir[300], cp[400], c0[400];
+        snprintf(dir, sizeof(dir), "%s/t%d/_delta_log", root, table_seq);
+        snprintf(c0, sizeof(c0), "%s/%020d.json", dir, 0);
+        snprintf(cp, sizeof(cp), "%s/%020d.checkpoint.parquet", dir, 4);
+        CU_ASSERT_NOT_EQUAL(access(c0, F_OK), 0);
+        CU_ASSERT_EQUAL_FATAL(access(cp, F_OK), 0);
+        if (mode == 0) {
+            CU_ASSERT_EQUAL(unlink(cp), 0);
+        } else {
+            FILE *f = fopen(cp, "r+b");
+            CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+            fseek(f, 0, SEEK_END);
+            long size = ftell(f);
+            fclose(f);
+            if (mode == 1) {
+                CU_ASSERT_EQUAL(truncate(cp, size / 2), 0);
+            } else {
+                f = fopen(cp, "wb");
+                for (long i = 0; i < size; i++) fputc((int)(i * 131 % 251), f);
+                fclose(f);
+            }
+        }
+        CU_ASSERT_FATAL(sesp_delta_table_open(uri, &o, &t) == 0);
+        sesp_delta_snapshot *s = NULL;
+        CU_ASSERT_EQUAL(sesp_delta_table_snapshot(t, -1, &s), SESP_ERR_CORRUPT);
+        CU_ASSERT_PTR_NULL(s);
+        const char *e = sesp_delta_table_error(t);
+        CU_ASSERT_PTR_NOT_NULL(strstr(e, "checkpoint 4"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(e, "version 0"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(e, mode == 0 ? "is missing" : "unreadable"));
+        if (mode == 0) CU_ASSERT_PTR_NOT_NULL(strstr(e, "00000000000000000004.checkpoint.parquet"));
+        /* time travel to 4 and appends fail the same way; nothing is committed */
+        CU_ASSERT_EQUAL(sesp_delta_table_snapshot(t, 4, &s), SESP_ERR_CORRUPT);
+        CU_ASSERT_NOT_EQUAL(append_rows(t, "[{\"id\":9,\"v\":\"r\",\"p\":\"a\"}]", NULL, 0, &r), 5);
+        CU_ASSERT_PTR_NOT_NULL(strstr(sesp_delta_table_error(t), "checkpoint 4"));
+        char c5[400];
+        snprintf(c5, sizeof(c5), "%s/%020d.json", dir, 5);
+        CU_ASSERT_NOT_EQUAL(access(c5, F_OK), 0);
+        sesp_delta_table_close(t);
+    }
+}
+
 static void test_writer_protocol(void)
 {
     char uri[300];
@@ -550,6 +616,7 @@ int main(void)
     CU_add_test(su, "concurrent_writers", test_concurrent_writers);
     CU_add_test(su, "maintenance", test_maintenance);
     CU_add_test(su, "log_cleanup", test_log_cleanup);
+    CU_add_test(su, "missing_checkpoint", test_missing_checkpoint);
     CU_add_test(su, "writer_protocol", test_writer_protocol);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
