@@ -106,7 +106,10 @@ static bool parse_ts(const char *s, int64_t *ms)
 
 static int fail(sesp_delta_table *t, const char *what, int rc)
 {
-    fprintf(stderr, "sesp table %s: %s (%s)\n", what, t ? sesp_delta_table_error(t) : "", sesp_strerror(rc));
+    /* SESP_ERR_CORRUPT's generic text speaks of checksums; for a table it
+     * also means commits or a checkpoint missing from the log */
+    fprintf(stderr, "sesp table %s: %s (%s)\n", what, t ? sesp_delta_table_error(t) : "",
+            rc == SESP_ERR_CORRUPT ? "corrupt or incomplete table" : sesp_strerror(rc));
     return rc == SESP_ERR_CONFLICT ? 3 : 1;
 }
 

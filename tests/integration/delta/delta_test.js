@@ -697,6 +697,171 @@ async function statsLimits(tmp) {
 }
 
 // ---- S3: s3rver + failure-injecting proxy ----
+// ---- partition values in paths, the CLI's history/describe/--input FILE, a lost checkpoint ----
+
+// Hive-style escaping of a partition value in a directory name, from the
+// Hive/Spark rules (not from SESP's code): these ASCII characters and the
+// controls become %XX, everything else (UTF-8 included) stays as it is.
+function hiveEscape(s) {
+  const out = [];
+  for (const b of Buffer.from(s, 'utf8')) {
+    if (b < 0x20 || b === 0x7f || '"#%\'*/:=?\\{[]^'.includes(String.fromCharCode(b))) {
+      out.push(...Buffer.from('%' + b.toString(16).toUpperCase().padStart(2, '0')));
+    } else out.push(b);
+  }
+  return Buffer.from(out).toString('utf8');
+}
+
+const PSCHEMA = JSON.stringify({ type: 'struct', fields: [
+  { name: 'id', type: 'long', nullable: false, metadata: {} },
+  { name: 'v', type: 'string', nullable: true, metadata: {} },
+  { name: 'p', type: 'string', nullable: true, metadata: {} }] });
+
+// add.path is "a URI as specified by RFC 2396 ... which needs to be decoded to
+// get the data file path" and partitionValues hold the raw values, "an empty
+// string for any type translates to a null partition value" (PROTOCOL.md).
+async function partitionPaths(tmp) {
+  const dir = path.join(tmp, 'escaped');
+  const uri = `file://${dir}`;
+  const store = reader.localStore(dir);
+  const values = ['plain', 'a b', '100%', 'x/y', 'k=v', 'a#b', 'é', '日本', 'ü ?:*/=%#[]^', '', null];
+  await ok(['create', uri, '--schema', PSCHEMA, '--partition-by', 'p', '--config', 'delta.checkpointInterval=2']);
+  const model = new Map();
+  let id = 1;
+  const batch = () => values.map((p) => ({ id: id++, v: `row-${id}`, p }));
+  const want = (rows) => rows.map((r) => ({ ...r, p: r.p === '' ? null : r.p }));
+  // --input with a file path (the other tests use stdin)
+  const rows1 = batch();
+  const file = path.join(tmp, 'escaped-rows.jsonl');
+  fs.writeFileSync(file, jsonl(rows1));
+  let r = await ok(['append', uri, '--input', file]);
+  check(JSON.parse(r.out).version === 1, `partitions: append --input FILE is version 1 (${r.out.trim()})`);
+  for (const row of want(rows1)) model.set(row.id, row);
+  const adds = (await commitActions(store, 1)).filter((a) => a.add).map((a) => a.add);
+  check(adds.length === values.length - 1, `partitions: one file per distinct value, '' and null together (${adds.length})`);
+  const seen = new Set();
+  for (const a of adds) {
+    const raw = a.partitionValues.p;
+    check(/^[A-Za-z0-9\-._~/=%]+$/.test(a.path), `partitions: add.path is URI-encoded ASCII: ${a.path}`);
+    const key = decodeURIComponent(a.path);
+    const dirName = key.slice(0, key.lastIndexOf('/'));
+    const expectDir = `p=${raw === null ? '__HIVE_DEFAULT_PARTITION__' : hiveEscape(raw)}`;
+    check(dirName === expectDir, `partitions: ${JSON.stringify(raw)} lives in ${JSON.stringify(expectDir)} (decoded path ${JSON.stringify(key)})`);
+    check(fs.existsSync(path.join(dir, key)), `partitions: the file of ${JSON.stringify(raw)} exists at the decoded path ${key}`);
+    check(raw === null || values.includes(raw), `partitions: partitionValues hold the raw value ${JSON.stringify(raw)}`);
+    seen.add(raw);
+  }
+  check(seen.size === values.length - 1 && seen.has(null) && !seen.has(''), `partitions: every value seen once, '' as null (${[...seen].map((x) => JSON.stringify(x)).join(' ')})`);
+  await verify(store, uri, [...model.values()], 'partitions: after append --input FILE');
+  // a second append, then a checkpoint holds the same paths (DuckDB reads them back from it)
+  const rows2 = batch();
+  await ok(['append', uri, '--input', '-'], { input: jsonl(rows2) });
+  for (const row of want(rows2)) model.set(row.id, row);
+  const snap = await verify(store, uri, [...model.values()], 'partitions: from checkpoint 2');
+  check(snap.checkpoint === 2, `partitions: checkpoint 2 used (${snap.checkpoint})`);
+  // rewrites keep the partition directories: optimize, delete, merge
+  await ok(['optimize', uri]);
+  await verify(store, uri, [...model.values()], 'partitions: after optimize');
+  await ok(['delete', uri, '--where', 'id = 3']);
+  model.delete(3);
+  await verify(store, uri, [...model.values()], 'partitions: after delete');
+  const upd = [{ id: 4, v: 'merged', p: values[3] }, { id: 1000, v: 'new', p: '日本' }];
+  await ok(['merge', uri, '--input', '-', '--key', 'id'], { input: jsonl(upd) });
+  for (const row of upd) model.set(row.id, row);
+  const fin = await verify(store, uri, [...model.values()], 'partitions: after merge');
+  for (const [p, a] of fin.files) {
+    const key = decodeURIComponent(p);
+    const raw = a.partitionValues.p;
+    check(key.startsWith(`p=${raw === null ? '__HIVE_DEFAULT_PARTITION__' : hiveEscape(raw)}/`) && fs.existsSync(path.join(dir, key)),
+          `partitions: rewritten file ${key} is in its partition's directory`);
+  }
+  return { dir, uri, store };
+}
+
+// `history` and `describe` against what the log says.
+async function historyAndDescribe({ dir, uri, store }) {
+  // the table of partitionPaths: create, write, write, optimize, delete, merge; now a restore
+  await ok(['restore', uri, '--version', '2']);
+  const hist = (await ok(['history', uri])).out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  const ops = ['CREATE TABLE', 'WRITE', 'WRITE', 'OPTIMIZE', 'DELETE', 'MERGE', 'RESTORE'];
+  check(JSON.stringify(hist.map((h) => h.version)) === JSON.stringify([6, 5, 4, 3, 2, 1, 0]), `history: one line per version, newest first (${hist.map((h) => h.version)})`);
+  for (const h of hist) {
+    const acts = await commitActions(store, h.version);
+    const ci = acts.find((a) => a.commitInfo).commitInfo;
+    check(h.operation === ops[h.version], `history: version ${h.version} is ${ops[h.version]} (${h.operation})`);
+    check(h.timestamp === ci.timestamp && h.timestamp > 1.7e12, `history: version ${h.version} timestamp ${h.timestamp} is the commit's ${ci.timestamp}`);
+    check(h.numAddedFiles === acts.filter((a) => a.add).length && h.numRemovedFiles === acts.filter((a) => a.remove).length,
+          `history: version ${h.version} counts ${h.numAddedFiles} adds / ${h.numRemovedFiles} removes as in the log`);
+  }
+  for (let i = 1; i < hist.length; i++) check(hist[i - 1].timestamp >= hist[i].timestamp, `history: timestamps do not go back (${hist[i].version})`);
+  check(hist[4].operationParameters && hist[6].operationParameters, 'history: operation parameters are shown');
+  // describe, now and at version 4, against the independent reader's snapshot and the files on disk
+  for (const v of [null, 4]) {
+    const args = ['describe', uri];
+    if (v !== null) args.push('--version', String(v));
+    const d = JSON.parse((await ok(args)).out);
+    const snap = await reader.snapshot(store, v);
+    const rows = await reader.readRows(store, snap);
+    const label = `describe${v === null ? '' : ' --version ' + v}`;
+    const adds = [...snap.files.values()];
+    const total = adds.reduce((s, a) => s + a.size, 0);
+    check(d.version === snap.version, `${label}: version ${d.version}`);
+    check(d.numFiles === adds.length && d.files.length === adds.length, `${label}: ${d.numFiles} files, the log has ${adds.length}`);
+    check(d.sizeBytes === total, `${label}: total size ${d.sizeBytes}, the log says ${total}`);
+    const onDisk = adds.reduce((s, a) => s + fs.statSync(path.join(dir, decodeURIComponent(a.path))).size, 0);
+    check(d.sizeBytes === onDisk, `${label}: total size ${d.sizeBytes} is what the files take on disk (${onDisk})`);
+    check(d.numRecords === rows.length, `${label}: ${d.numRecords} records, the reader found ${rows.length}`);
+    check(JSON.stringify(d.partitionColumns) === '["p"]', `${label}: partition columns ${JSON.stringify(d.partitionColumns)}`);
+    check(JSON.stringify(d.files.map((f) => f.path).sort()) === JSON.stringify(adds.map((a) => a.path).sort()), `${label}: the files are the log's`);
+    for (const f of d.files) {
+      const a = snap.files.get(f.path);
+      check(a && f.size === a.size && f.partitionValues.p === a.partitionValues.p && f.numRecords === JSON.parse(a.stats).numRecords,
+            `${label}: ${f.path} size/partition/records as in the log`);
+    }
+    // partition layout: per partition value, file count and bytes
+    const layout = new Map();
+    for (const a of adds) {
+      const k = JSON.stringify(a.partitionValues.p);
+      const e = layout.get(k) || { files: 0, size: 0 };
+      e.files++; e.size += a.size;
+      layout.set(k, e);
+    }
+    check(d.partitions.length === layout.size, `${label}: ${d.partitions.length} partitions, the log has ${layout.size}`);
+    for (const p of d.partitions) {
+      const e = layout.get(JSON.stringify(p.partitionValues.p));
+      check(e && e.files === p.files && e.size === p.sizeBytes, `${label}: partition ${JSON.stringify(p.partitionValues)} has ${p.files} files / ${p.sizeBytes} bytes`);
+    }
+  }
+}
+
+// After clean-up removed the commits a checkpoint covers, a deleted or damaged
+// checkpoint is an error naming it, from scan, describe and append alike.
+async function lostCheckpoint(tmp) {
+  for (const how of ['deleted', 'garbled']) {
+    const dir = path.join(tmp, `lostcp-${how}`);
+    const uri = `file://${dir}`;
+    await ok(['create', uri, '--schema', PSCHEMA, '--config', 'delta.checkpointInterval=2',
+              '--config', 'delta.logRetentionDuration=interval 1 millisecond']);
+    for (let i = 1; i <= 4; i++) {
+      await new Promise((res) => setTimeout(res, 5));
+      await ok(['append', uri, '--input', '-'], { input: jsonl([{ id: i, v: 'x', p: 'a' }]) });
+    }
+    const log = path.join(dir, '_delta_log');
+    const cp = path.join(log, '00000000000000000004.checkpoint.parquet');
+    check(!fs.existsSync(path.join(log, '00000000000000000000.json')) && fs.existsSync(cp), `lost checkpoint (${how}): clean-up left checkpoint 4 only`);
+    if (how === 'deleted') fs.unlinkSync(cp);
+    else fs.writeFileSync(cp, Buffer.alloc(fs.statSync(cp).size, 0x5a));
+    for (const args of [['scan', uri], ['describe', uri], ['scan', uri, '--version', '4']]) {
+      const r = await run(args);
+      check(r.code !== 0 && r.code !== null && /checkpoint 4/.test(r.err) && /version 0/.test(r.err) && !/checksum/.test(r.err) && r.out === '',
+            `lost checkpoint (${how}): ${args[0]} fails naming checkpoint 4 and version 0 (exit ${r.code}): ${r.err.trim()}`);
+    }
+    const r = await run(['append', uri, '--input', '-'], { input: jsonl([{ id: 9, v: 'x', p: 'a' }]) });
+    check(r.code !== 0 && r.code !== null && /checkpoint 4/.test(r.err), `lost checkpoint (${how}): append refused: ${r.err.trim()}`);
+    check(!fs.existsSync(path.join(log, '00000000000000000005.json')), `lost checkpoint (${how}): nothing committed on top`);
+  }
+}
+
 function freePort() {
   return new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
 }
@@ -782,6 +947,8 @@ async function main() {
     await nestedWidening(tmp);
     await statsTable(tmp);
     await statsLimits(tmp);
+    await historyAndDescribe(await partitionPaths(tmp));
+    await lostCheckpoint(tmp);
 
     // WebHDFS (fake namenode/datanode over a directory, read back directly)
     const hdfsRoot = path.join(tmp, 'hdfs');
