@@ -126,9 +126,21 @@ int sesp_http_do(sesp_objstore *s, const sesp_http_req *req, sesp_http_resp *res
             curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         }
         struct curl_slist *hl = NULL;
-        /* curl would otherwise add these for a POSTFIELDS body */
-        hl = curl_slist_append(hl, "Content-Type:");
-        hl = curl_slist_append(hl, "Expect:");
+        if (req->sigv4) {
+            /* libcurl before 8.3 signs a header the list disables ("Expect:")
+             * as if it were sent empty, and a store that checks SignedHeaders
+             * against the request refuses that (curl issue 11664).  So with
+             * SigV4 nothing is disabled: a body gets a real, signed
+             * Content-Type instead of curl's unsigned form-urlencoded one,
+             * and curl may add an unsigned Expect: 100-continue to a large
+             * body, which S3 does not require to be signed. */
+            if (req->body || !strcmp(req->method, "PUT") || !strcmp(req->method, "POST"))
+                hl = curl_slist_append(hl, "Content-Type: application/octet-stream");
+        } else {
+            /* curl would otherwise add these for a POSTFIELDS body */
+            hl = curl_slist_append(hl, "Content-Type:");
+            hl = curl_slist_append(hl, "Expect:");
+        }
         for (const char *const *h = req->headers; h && *h; h++) hl = curl_slist_append(hl, *h);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
         if (req->sigv4) curl_easy_setopt(c, CURLOPT_AWS_SIGV4, req->sigv4);

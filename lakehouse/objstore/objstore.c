@@ -56,6 +56,14 @@ int sesp_objstore_opts_set(sesp_objstore_opts *o, const char *key, const char *v
         else if (!strcmp(value, "unsupported")) o->s3_conditional_put = SESP_S3_CONDITIONAL_PUT_UNSUPPORTED;
         else return SESP_ERR_INVALID_ARG;
     } else if (!strcmp(key, "s3.lock-path")) o->s3_lock_path = value;
+    else if (!strcmp(key, "s3.access-key-id")) o->s3_access_key_id = value;
+    else if (!strcmp(key, "s3.secret-access-key")) o->s3_secret_access_key = value;
+    else if (!strcmp(key, "s3.session-token")) o->s3_session_token = value;
+    else if (!strcmp(key, "s3.profile")) o->s3_profile = value;
+    else if (!strcmp(key, "s3.anonymous")) {
+        if (parse_bool(value, &b)) return SESP_ERR_INVALID_ARG;
+        o->s3_anonymous = b;
+    }
     else if (!strcmp(key, "webhdfs.user")) o->webhdfs_user = value;
     else if (!strcmp(key, "retry.max-attempts")) {
         if (parse_long(value, 1, 100, &n)) return SESP_ERR_INVALID_ARG;

@@ -25,16 +25,26 @@ typedef struct sesp_objwriter sesp_objwriter;
  * SESP_ERR_UNSUPPORTED.  SUPPORTED trusts the store without probing. */
 enum { SESP_S3_CONDITIONAL_PUT_AUTO = 0, SESP_S3_CONDITIONAL_PUT_UNSUPPORTED = 1, SESP_S3_CONDITIONAL_PUT_SUPPORTED = 2 };
 
-/* Tunables.  Zero/NULL means "default or environment".  Environment used by
- * S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
- * AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL / SESP_S3_ENDPOINT,
- * AWS_S3_FORCE_PATH_STYLE=true. */
+/* Tunables.  Zero/NULL means "default, environment or AWS config files".
+ * S3 takes each setting from these options, else the environment
+ * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION /
+ * AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL /
+ * SESP_S3_ENDPOINT, AWS_S3_FORCE_PATH_STYLE=true), else the profile
+ * (s3_profile, AWS_PROFILE or "default") in the shared credentials file
+ * (AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials), else in the shared config
+ * file (AWS_CONFIG_FILE, ~/.aws/config).  Opening an S3 store without any
+ * credentials fails unless s3_anonymous is set. */
 typedef struct sesp_objstore_opts {
     const char *s3_endpoint;      /* e.g. http://127.0.0.1:4568 */
     const char *s3_region;
     int s3_path_style;            /* -1/0 = auto (path style for custom endpoints), 1 = force, 2 = virtual-hosted */
     int s3_conditional_put;       /* SESP_S3_CONDITIONAL_PUT_*: does the store enforce If-None-Match: * ? */
     const char *s3_lock_path;     /* local lock file serialising put_if_absent when it does not */
+    const char *s3_access_key_id; /* with s3_secret_access_key: before the environment and the files */
+    const char *s3_secret_access_key;
+    const char *s3_session_token;
+    const char *s3_profile;       /* profile in the AWS files; naming one skips the environment's keys */
+    bool s3_anonymous;            /* unsigned requests (public buckets) */
     int max_attempts;             /* 0 = 6 */
     int retry_base_ms;            /* 0 = 100 */
     int retry_max_ms;             /* 0 = 5000 */
@@ -47,7 +57,8 @@ typedef struct sesp_objstore_opts {
 
 /* Sets one option from "key=value" text: s3.endpoint, s3.region,
  * s3.path-style (true|false), s3.conditional-put (auto|supported|unsupported),
- * s3.lock-path, retry.max-attempts, retry.base-ms, retry.max-ms, timeout-ms,
+ * s3.lock-path, s3.access-key-id, s3.secret-access-key, s3.session-token,
+ * s3.profile, s3.anonymous (true|false), retry.max-attempts, retry.base-ms, retry.max-ms, timeout-ms,
  * part-size, webhdfs.user.  Strings are borrowed (must outlive the store). */
 int sesp_objstore_opts_set(sesp_objstore_opts *o, const char *key, const char *value);
 

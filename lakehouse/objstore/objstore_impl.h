@@ -28,7 +28,7 @@ struct sesp_objstore {
     const sesp_objstore_ops *ops;
     sesp_objstore_opts opts;
     char *uri;
-    char err[512];
+    char err[1024];
     void *impl;
     CURL *curl;               /* reused between requests (keep-alive) */
     unsigned rng;             /* retry jitter */

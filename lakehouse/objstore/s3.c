@@ -32,6 +32,7 @@
 #include <openssl/sha.h>
 
 #include "common/err.h"
+#include "aws_config.h"
 #include "objstore_impl.h"
 
 #define LIST_BODY_MAX (16u << 20)
@@ -595,6 +596,7 @@ static void s3_close(sesp_objstore *s)
     free(b->prefix);
     free(b->base);
     free(b->sigv4);
+    if (b->userpwd) explicit_bzero(b->userpwd, strlen(b->userpwd));   /* holds the secret key */
     free(b->userpwd);
     free(b->token_hdr);
     free(b);
@@ -603,13 +605,6 @@ static void s3_close(sesp_objstore *s)
 static const sesp_objstore_ops s3_ops = {
     s3_put, s3_get_range, s3_head, s3_list, s3_del, w_open, w_write, w_commit, w_abort, s3_close,
 };
-
-static const char *env(const char *a, const char *b)
-{
-    const char *v = getenv(a);
-    if ((!v || !*v) && b) v = getenv(b);
-    return v && *v ? v : NULL;
-}
 
 int sesp_objstore_s3_open(sesp_objstore *s, const char *bp)
 {
@@ -633,33 +628,34 @@ int sesp_objstore_s3_open(sesp_objstore *s, const char *bp)
     size_t pl = strlen(b->prefix);
     while (pl && b->prefix[pl - 1] == '/') b->prefix[--pl] = 0;
 
-    const char *region = s->opts.s3_region ? s->opts.s3_region : env("AWS_REGION", "AWS_DEFAULT_REGION");
-    if (!region) region = "us-east-1";
-    const char *endpoint = s->opts.s3_endpoint ? s->opts.s3_endpoint : env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-    if (!endpoint) endpoint = env("SESP_S3_ENDPOINT", NULL);
-    int style = s->opts.s3_path_style;
-    const char *fps = env("AWS_S3_FORCE_PATH_STYLE", NULL);
-    if (style <= 0 && fps && (!strcasecmp(fps, "true") || !strcmp(fps, "1"))) style = 1;
+    /* options, environment, then the AWS credentials and config files */
+    sesp_aws_settings cfg;
+    char why[sizeof(s->err)];
+    int rc = sesp_aws_settings_resolve(&s->opts, &cfg, why, sizeof(why));
+    if (rc == SESP_ERR_NOMEM) return rc;
+    if (rc) return sesp_objstore_seterr(s, rc, "S3 store %s: %s", s->uri, why);
+    const char *region = cfg.region, *endpoint = cfg.endpoint;
+    int style = cfg.path_style;
     if (endpoint) {
         size_t el = strlen(endpoint);
         while (el && endpoint[el - 1] == '/') el--;
         if (style == 2) {
             const char *hs = strstr(endpoint, "://");
-            if (!hs) return sesp_objstore_seterr(s, SESP_ERR_INVALID_ARG, "bad S3 endpoint %s", endpoint);
+            if (!hs) { rc = sesp_objstore_seterr(s, SESP_ERR_INVALID_ARG, "bad S3 endpoint %s", endpoint); goto out; }
             b->base = dupf("%.*s%s.%.*s", (int)(hs + 3 - endpoint), endpoint, b->bucket,
                            (int)(el - (size_t)(hs + 3 - endpoint)), hs + 3);
         } else b->base = dupf("%.*s/%s", (int)el, endpoint, b->bucket);
     } else if (style == 1) b->base = dupf("https://s3.%s.amazonaws.com/%s", region, b->bucket);
     else b->base = dupf("https://%s.s3.%s.amazonaws.com", b->bucket, region);
-    if (!b->base) return SESP_ERR_NOMEM;
+    if (!b->base) { rc = SESP_ERR_NOMEM; goto out; }
 
-    const char *ak = env("AWS_ACCESS_KEY_ID", NULL), *sk = env("AWS_SECRET_ACCESS_KEY", NULL);
-    if (ak && sk) {
+    if (!cfg.anonymous) {
         b->sigv4 = dupf("aws:amz:%s:s3", region);
-        b->userpwd = dupf("%s:%s", ak, sk);
-        const char *tok = env("AWS_SESSION_TOKEN", NULL);
-        if (tok) b->token_hdr = dupf("x-amz-security-token: %s", tok);
-        if (!b->sigv4 || !b->userpwd || (tok && !b->token_hdr)) return SESP_ERR_NOMEM;
+        b->userpwd = dupf("%s:%s", cfg.access_key_id, cfg.secret_access_key);
+        if (cfg.session_token) b->token_hdr = dupf("x-amz-security-token: %s", cfg.session_token);
+        if (!b->sigv4 || !b->userpwd || (cfg.session_token && !b->token_hdr)) rc = SESP_ERR_NOMEM;
     }
-    return 0;
+out:
+    sesp_aws_settings_free(&cfg);
+    return rc;
 }

@@ -30,6 +30,7 @@ typedef struct mock {
     struct { char path[512]; char *body; size_t len; } obj[MAX_OBJS];
     int nobj;
     int requests, cond_puts, probe_puts;
+    char last_host[256], last_auth[1024], last_path[512];
 } mock;
 
 static int find(mock *m, const char *path)
@@ -69,6 +70,8 @@ static void serve(mock *m, int c)
     for (char *l = strstr(buf, "\r\n"); l && l < end; l = strstr(l + 2, "\r\n")) {
         if (!strncasecmp(l + 2, "Content-Length:", 15)) clen = strtoul(l + 17, NULL, 10);
         if (!strncasecmp(l + 2, "If-None-Match: *", 16)) cond = true;
+        if (!strncasecmp(l + 2, "Host:", 5)) sscanf(l + 8, "%255[^\r]", m->last_host);
+        if (!strncasecmp(l + 2, "Authorization:", 14)) sscanf(l + 17, "%1023[^\r]", m->last_auth);
         if (!strncasecmp(l + 2, "Expect: 100-continue", 20) && write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0) return;
     }
     char *body = end + 4;
@@ -79,6 +82,7 @@ static void serve(mock *m, int c)
         have += (size_t)r;
     }
     pthread_mutex_lock(&m->mu);
+    snprintf(m->last_path, sizeof(m->last_path), "%s", path);
     m->requests++;
     int i = find(m, path);
     if (!strcmp(method, "PUT")) {
@@ -168,6 +172,8 @@ static sesp_objstore *open_s3(mock *m, const char *cond, const char *lock)
     o.s3_endpoint = endpoint;
     o.max_attempts = 2;
     o.retry_base_ms = 1;
+    o.s3_access_key_id = "AKIDTEST";       /* from the options: the environment plays no part */
+    o.s3_secret_access_key = "SECRETTEST";
     if (cond) CU_ASSERT_EQUAL(sesp_objstore_opts_set(&o, "s3.conditional-put", cond), 0);
     o.s3_lock_path = lock;
     sesp_objstore *s = NULL;
@@ -253,6 +259,7 @@ static void test_probe_failure(void)
     sesp_objstore_opts o = {0};
     o.s3_endpoint = "http://127.0.0.1:9";
     o.max_attempts = 1;
+    o.s3_anonymous = true;
     sesp_objstore *s = NULL;
     CU_ASSERT_FATAL(sesp_objstore_open("s3://bucket/p", &o, &s) == 0);
     CU_ASSERT_EQUAL(sesp_objstore_put_if_absent(s, KEY, "v", 1), SESP_ERR_IO);
@@ -265,6 +272,47 @@ static void test_probe_failure(void)
     CU_ASSERT_EQUAL(o.s3_conditional_put, SESP_S3_CONDITIONAL_PUT_SUPPORTED);
 }
 
+/* virtual-hosted addressing: the bucket moves into the Host header (curl
+ * resolves *.localhost to the loopback address itself) and out of the path,
+ * and SigV4 signs that host */
+static void test_virtual_hosted(void)
+{
+    mock *m = mock_start(true);
+    char endpoint[64], host[96];
+    snprintf(endpoint, sizeof(endpoint), "http://s3.localhost:%d", m->port);
+    snprintf(host, sizeof(host), "bucket.s3.localhost:%d", m->port);
+    sesp_objstore_opts o = {0};
+    o.s3_endpoint = endpoint;
+    o.max_attempts = 2;
+    o.retry_base_ms = 1;
+    o.s3_region = "eu-west-3";
+    CU_ASSERT_EQUAL(sesp_objstore_opts_set(&o, "s3.path-style", "false"), 0);
+    CU_ASSERT_EQUAL(sesp_objstore_opts_set(&o, "s3.access-key-id", "AKIDVHOST"), 0);
+    CU_ASSERT_EQUAL(sesp_objstore_opts_set(&o, "s3.secret-access-key", "SECRETVHOST"), 0);
+    CU_ASSERT_EQUAL(sesp_objstore_opts_set(&o, "s3.conditional-put", "supported"), 0);
+    sesp_objstore *s = NULL;
+    CU_ASSERT_FATAL(sesp_objstore_open("s3://bucket/tables/t", &o, &s) == 0);
+    CU_ASSERT_EQUAL(sesp_objstore_put_if_absent(s, KEY, "vh", 2), 0);
+    CU_ASSERT_STRING_EQUAL(m->last_host, host);
+    CU_ASSERT_STRING_EQUAL(m->last_path, "/tables/t/_delta_log/00000000000000000000.json");
+    CU_ASSERT_PTR_NOT_NULL(strstr(m->last_auth, "AWS4-HMAC-SHA256 Credential=AKIDVHOST/"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m->last_auth, "/eu-west-3/s3/aws4_request"));
+    /* only headers that are sent are signed: never a disabled "Expect:" */
+    CU_ASSERT_PTR_NOT_NULL(strstr(m->last_auth, "SignedHeaders=content-type;host;if-none-match;x-amz-content-sha256;x-amz-date,"));
+    CU_ASSERT_PTR_NULL(strstr(m->last_auth, "SECRETVHOST"));
+    CU_ASSERT_EQUAL(sesp_objstore_put_if_absent(s, KEY, "no", 2), SESP_ERR_EXISTS);
+    uint8_t *d = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL(sesp_objstore_get(s, KEY, &d, &n), 0);
+    CU_ASSERT(n == 2 && d && !memcmp(d, "vh", 2));
+    free(d);
+    CU_ASSERT_STRING_EQUAL(m->last_host, host);
+    CU_ASSERT_EQUAL(sesp_objstore_delete(s, KEY), 0);
+    CU_ASSERT_STRING_EQUAL(m->last_path, "/tables/t/_delta_log/00000000000000000000.json");
+    sesp_objstore_close(s);
+    mock_stop(m);
+}
+
 int main(void)
 {
     CU_initialize_registry();
@@ -272,6 +320,7 @@ int main(void)
     CU_add_test(su, "enforcing_store", test_enforcing_store);
     CU_add_test(su, "ignoring_store", test_ignoring_store);
     CU_add_test(su, "probe_failure", test_probe_failure);
+    CU_add_test(su, "virtual_hosted", test_virtual_hosted);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();

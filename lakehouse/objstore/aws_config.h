@@ -1,0 +1,55 @@
+/*
+ * Private to lakehouse/objstore (and its unit tests): where the S3 backend
+ * gets its credentials, region, endpoint and addressing style, the way the
+ * AWS CLI and SDKs do.  Each setting is taken from the first of
+ *   1. the store options (s3.access-key-id, s3.region, ...),
+ *   2. the environment (AWS_ACCESS_KEY_ID, AWS_REGION, AWS_ENDPOINT_URL, ...),
+ *   3. the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, default
+ *      ~/.aws/credentials), section [NAME],
+ *   4. the shared config file (AWS_CONFIG_FILE, default ~/.aws/config),
+ *      section [profile NAME] ([default] or [profile default] for "default"),
+ * where NAME is s3.profile, else AWS_PROFILE, else "default".  Naming a
+ * profile with the s3.profile option skips the environment's keys, as an
+ * SDK does for a profile chosen in code.  The files are read with a small
+ * bounded INI parser; their contents (secrets) never reach an error message.
+ */
+#ifndef SESP_AWS_CONFIG_H
+#define SESP_AWS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "objstore.h"
+
+#define SESP_AWS_INI_MAX_LINE 16384          /* session tokens run to a few KiB */
+#define SESP_AWS_INI_MAX_FILE (1u << 20)
+
+/* Looks key up in section of the INI text [text, text+len).  section is the
+ * text between the brackets with runs of blanks squeezed to one ("profile
+ * dev"); key is case-insensitive, "parent.child" names a sub-property
+ * (`s3 =` followed by indented `addressing_style = path`); key NULL asks
+ * whether the section exists at all.  A key set twice keeps the last value.
+ * Comment lines start with '#' or ';', as does anything after a blank in a
+ * value; lines that are neither sections nor properties are skipped.  0 and a
+ * malloc'ed *value (NULL when key is NULL), SESP_ERR_NOT_FOUND, or
+ * SESP_ERR_TOO_LARGE with *bad_line set for a line over SESP_AWS_INI_MAX_LINE. */
+int sesp_aws_ini_get(const char *text, size_t len, const char *section, const char *key, char **value,
+                     int *bad_line);
+
+typedef struct sesp_aws_settings {
+    char *access_key_id;      /* NULL with anonymous */
+    char *secret_access_key;
+    char *session_token;      /* may be NULL */
+    char *region;             /* never NULL after resolve: us-east-1 by default */
+    char *endpoint;           /* NULL: AWS itself */
+    int path_style;           /* as sesp_objstore_opts.s3_path_style */
+    bool anonymous;           /* unsigned requests (s3.anonymous=true) */
+    char source[256];         /* where the keys came from, for messages */
+} sesp_aws_settings;
+
+/* Resolves every setting for opts.  On failure err says what is missing and
+ * every place that was looked at (never a secret). */
+int sesp_aws_settings_resolve(const sesp_objstore_opts *opts, sesp_aws_settings *out, char *err, size_t errcap);
+void sesp_aws_settings_free(sesp_aws_settings *s);
+
+#endif
