@@ -6,6 +6,12 @@
 // SlowDown, connection resets, responses lost after the write landed) that
 // also enforces `If-None-Match: *`, plus s3rver alone, which ignores it: the
 // conditional-put probe must refuse to commit there without a lock file.
+// The proxy also checks every request's SigV4 signature with its own
+// implementation (s3rver does not check V4 signatures), stalls and trickles
+// replies past `timeout-ms` (reads and writes must retry, commits land exactly
+// once), and serves a table addressed virtual-hosted style
+// (lake.s3.localhost) with credentials, region, endpoint and addressing
+// style taken from AWS shared credentials/config files.
 // Usage: node delta_test.js SESP_BIN.  Exits non-zero on any mismatch.
 'use strict';
 const fs = require('fs');
@@ -13,6 +19,7 @@ const os = require('os');
 const path = require('path');
 const http = require('http');
 const net = require('net');
+const crypto = require('crypto');
 const { spawn } = require('child_process');
 const S3rver = require('s3rver');
 const reader = require('./delta_reader');
@@ -866,10 +873,50 @@ function freePort() {
   return new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
 }
 
+// SigV4 as AWS documents it, written here from the spec (curl signs on the
+// other side): null when req carries a valid signature by one of secrets.
+const rfc3986 = (x) => encodeURIComponent(x).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+const sha256hex = (b) => crypto.createHash('sha256').update(b).digest('hex');
+const hmac = (k, d) => crypto.createHmac('sha256', k).update(d).digest();
+function sigv4Problem(req, body, secrets) {
+  const auth = req.headers.authorization;
+  if (!auth) return 'unsigned request';
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+  if (!m) return `malformed Authorization ${auth}`;
+  const [, akid, date, region, service, signed, sig] = m;
+  if (!(akid in secrets)) return `unknown access key ${akid}`;
+  const names = signed.split(';');
+  for (const h of ['host', 'x-amz-date', 'x-amz-content-sha256']) if (!names.includes(h)) return `${h} is not signed`;
+  // S3: Content-Type and every x-amz-* header sent must be signed, and a
+  // signed header must be sent
+  for (const h of Object.keys(req.headers)) if ((h === 'content-type' || h.startsWith('x-amz-')) && !names.includes(h)) return `${h} sent unsigned`;
+  for (const h of names) if (req.headers[h] === undefined) return `${h} signed but not sent`;
+  if (req.headers['x-amz-content-sha256'] !== sha256hex(body)) return 'x-amz-content-sha256 is not the payload hash';
+  const [rawPath, rawQuery] = req.url.split('?');
+  const canonUri = rawPath.split('/').map((seg) => rfc3986(decodeURIComponent(seg))).join('/');
+  const canonQuery = (rawQuery ? rawQuery.split('&') : []).map((kv) => {
+    const i = kv.indexOf('=');
+    return [rfc3986(decodeURIComponent(i < 0 ? kv : kv.slice(0, i))), rfc3986(decodeURIComponent(i < 0 ? '' : kv.slice(i + 1)))];
+  }).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join('&');
+  const canonHeaders = names.map((h) => `${h}:${String(req.headers[h]).trim().replace(/\s+/g, ' ')}\n`).join('');
+  const creq = [req.method, canonUri, canonQuery, canonHeaders, signed, req.headers['x-amz-content-sha256']].join('\n');
+  const scope = `${date}/${region}/${service}/aws4_request`;
+  const sts = ['AWS4-HMAC-SHA256', req.headers['x-amz-date'], scope, sha256hex(creq)].join('\n');
+  const key = hmac(hmac(hmac(hmac('AWS4' + secrets[akid], date), region), service), 'aws4_request');
+  return hmac(key, sts).toString('hex') === sig ? null : `signature mismatch for ${req.method} ${req.url}`;
+}
+
+// ctl.stall / ctl.trickle: probabilities of a reply that stalls (a GET's
+// headers arrive and its body never does; any other request gets nothing)
+// or trickles its body a byte every 150 ms, both after the request reached
+// s3rver; stallNextCommit / trickleNextLogRead force one on the next commit
+// PUT / _delta_log JSON GET.  Stalled sockets are closed after ctl.stallMs.
 function startProxy(upstream) {
   let seed = 12345;
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  const ctl = { fail: 0.15, reset: 0.05, dropAfter: 0.05, failCommits: false, injected: 0 };
+  const ctl = { fail: 0.15, reset: 0.05, dropAfter: 0.05, failCommits: false, injected: 0,
+                stall: 0, trickle: 0, stallMs: 3000, stallNextCommit: false, trickleNextLogRead: false, stalls: 0, trickles: 0,
+                secrets: { S3RVER: 'S3RVER' }, signed: 0, sigProblems: [], vhost: 0, pathStyle: 0 };
   let condChain = Promise.resolve();
   const forward = (req, body) => new Promise((resolve, reject) => {
     const u = http.request({ host: '127.0.0.1', port: upstream, method: req.method, path: req.url, headers: req.headers }, (res) => {
@@ -880,40 +927,74 @@ function startProxy(upstream) {
     u.on('error', reject);
     u.end(body);
   });
-  const head = (url) => new Promise((resolve, reject) => {
-    const u = http.request({ host: '127.0.0.1', port: upstream, method: 'HEAD', path: url.split('?')[0] }, (res) => { res.resume(); resolve(res.statusCode); });
+  // the Host header goes along: s3rver finds a virtual-hosted bucket there
+  const head = (req) => new Promise((resolve, reject) => {
+    const u = http.request({ host: '127.0.0.1', port: upstream, method: 'HEAD', path: req.url.split('?')[0], headers: { host: req.headers.host } }, (res) => { res.resume(); resolve(res.statusCode); });
     u.on('error', reject);
     u.end();
   });
+  const hold = (res) => setTimeout(() => res.socket && res.socket.destroy(), ctl.stallMs);
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
       const body = Buffer.concat(chunks);
+      const problem = sigv4Problem(req, body, ctl.secrets);
+      if (problem) { if (ctl.sigProblems.length < 5) ctl.sigProblems.push(problem); } else ctl.signed++;
+      if (/^lake\.s3\.localhost(:\d+)?$/.test(req.headers.host || '')) ctl.vhost++; else ctl.pathStyle++;
       try {
         if (ctl.failCommits && req.method === 'PUT' && /_delta_log\/\d{20}\.json/.test(req.url)) {
           ctl.injected++;
           res.writeHead(503); res.end('<Error><Code>ServiceUnavailable</Code></Error>');
           return;
         }
+        const isCommitPut = req.method === 'PUT' && /_delta_log\/\d{20}\.json$/.test(req.url.split('?')[0]);
+        const isLogRead = req.method === 'GET' && /_delta_log\/\d{20}\.json$/.test(req.url.split('?')[0]);
+        let slow = null;
+        if (ctl.stallNextCommit && isCommitPut) { ctl.stallNextCommit = false; slow = 'stall'; }
+        else if (ctl.trickleNextLogRead && isLogRead) { ctl.trickleNextLogRead = false; slow = 'trickle'; }
         const r = rand();
-        if (r < ctl.fail) {
+        if (!slow && r < ctl.fail) {
           ctl.injected++;
-          const slow = r < ctl.fail / 2;
-          res.writeHead(slow ? 503 : 500, { 'Content-Type': 'application/xml' });
-          res.end(`<Error><Code>${slow ? 'SlowDown' : 'InternalError'}</Code><Message>injected</Message></Error>`);
+          const slowDown = r < ctl.fail / 2;
+          res.writeHead(slowDown ? 503 : 500, { 'Content-Type': 'application/xml' });
+          res.end(`<Error><Code>${slowDown ? 'SlowDown' : 'InternalError'}</Code><Message>injected</Message></Error>`);
           return;
         }
-        if (r < ctl.fail + ctl.reset) { ctl.injected++; req.socket.destroy(); return; }
-        const drop = r < ctl.fail + ctl.reset + ctl.dropAfter;
+        if (!slow && r < ctl.fail + ctl.reset) { ctl.injected++; req.socket.destroy(); return; }
+        const drop = !slow && r < ctl.fail + ctl.reset + ctl.dropAfter;
+        if (!slow) {
+          const r2 = rand();
+          if (r2 < ctl.stall) slow = 'stall';
+          else if (r2 < ctl.stall + ctl.trickle) slow = 'trickle';
+        }
         let up;
         if (req.method === 'PUT' && req.headers['if-none-match'] === '*') {
           // s3rver ignores If-None-Match: enforce it here, one conditional put at a time
-          const p = condChain.then(async () => ((await head(req.url)) === 200 ? { status: 412, headers: {}, body: Buffer.from('<Error><Code>PreconditionFailed</Code></Error>') } : forward(req, body)));
+          const p = condChain.then(async () => ((await head(req)) === 200 ? { status: 412, headers: {}, body: Buffer.from('<Error><Code>PreconditionFailed</Code></Error>') } : forward(req, body)));
           condChain = p.catch(() => {});
           up = await p;
         } else up = await forward(req, body);
         if (drop) { ctl.injected++; req.socket.destroy(); return; }   // the write landed, the answer is lost
+        if (slow === 'stall') {
+          // the request did its work; the reply hangs past the client's timeout
+          ctl.stalls++;
+          if (up.body.length && req.method !== 'HEAD') { res.writeHead(up.status, up.headers); res.flushHeaders(); }
+          hold(res);
+          return;
+        }
+        if (slow === 'trickle' && up.body.length > 1 && req.method !== 'HEAD') {
+          ctl.trickles++;
+          res.writeHead(up.status, up.headers);
+          let i = 0;
+          const t = setInterval(() => {
+            if (res.destroyed || !res.socket || res.socket.destroyed) { clearInterval(t); return; }
+            if (i >= up.body.length) { clearInterval(t); res.end(); return; }
+            res.write(up.body.subarray(i, i + 1));
+            i++;
+          }, 150);
+          return;
+        }
         res.writeHead(up.status, up.headers);
         res.end(up.body);
       } catch (e) {
@@ -979,7 +1060,10 @@ async function main() {
     const s3port = await freePort();
     const s3dir = path.join(tmp, 's3rver');
     fs.mkdirSync(s3dir);
-    const s3 = new S3rver({ port: s3port, address: '127.0.0.1', silent: true, directory: s3dir, configureBuckets: [{ name: 'lake' }] });
+    // serviceEndpoint 'localhost': s3rver takes the bucket from a Host of
+    // <bucket>.s3.localhost (curl resolves *.localhost to the loopback itself)
+    const s3 = new S3rver({ port: s3port, address: '127.0.0.1', silent: true, directory: s3dir, configureBuckets: [{ name: 'lake' }],
+                            serviceEndpoint: 'localhost' });
     await s3.run();
     const proxy = await startProxy(s3port);
     const env = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
@@ -994,6 +1078,8 @@ async function main() {
       check(proxy.ctl.injected > 20, `the proxy injected failures (${proxy.ctl.injected})`);
       const probes = (await s3store.list('_delta_log/')).filter((o) => o.key.includes('.sesp-cas-probe-'));
       check(probes.length === 0, `conditional-put probes are deleted (${probes.map((o) => o.key).join(',')})`);
+      check(proxy.ctl.signed > 100 && proxy.ctl.sigProblems.length === 0,
+            `the proxy verified ${proxy.ctl.signed} SigV4 signatures: ${proxy.ctl.sigProblems.join('; ')}`);
       await concurrentWriters('s3', s3uri, s3store, { env, extra }, res.model);
       // a 12 MiB data file goes up as a multipart upload (5 MiB parts), through the failures
       const big = makeBigRows(12000, 1000);
@@ -1041,6 +1127,78 @@ async function main() {
       await ok(['create', autoUri, '--schema', SCHEMA, ...autoExtra], { env });
       await concurrentWriters('s3 auto mode with lock file', autoUri, autoStore, { env, extra: autoExtra }, new Map());
       check((await autoStore.list('_delta_log/')).every((o) => !o.key.includes('.sesp-cas-probe-')), 'auto mode with lock: probes deleted');
+
+      // replies that stall or trickle past timeout-ms, on reads and writes:
+      // every command still succeeds by retrying, and each commit lands once
+      const slowUri = 's3://lake/tables/slow';
+      const slowStore = reader.s3Store(`http://127.0.0.1:${s3port}`, 'lake', 'tables/slow');
+      const slowExtra = [...extra, '--store-opt', 'timeout-ms=500', '--store-opt', 's3.conditional-put=supported'];
+      const saved = { fail: proxy.ctl.fail, reset: proxy.ctl.reset, dropAfter: proxy.ctl.dropAfter };
+      Object.assign(proxy.ctl, { fail: 0, reset: 0, dropAfter: 0, stall: 0.06, trickle: 0.06, stallMs: 2000 });
+      const slowModel = new Map();
+      const t0 = Date.now();
+      await ok(['create', slowUri, '--schema', SCHEMA, ...slowExtra], { env });
+      let commits = 1;
+      for (let i = 0; i < 4; i++) {
+        if (i === 1) proxy.ctl.stallNextCommit = true;      // the commit lands, its reply hangs
+        if (i === 2) proxy.ctl.trickleNextLogRead = true;   // a log read crawls past the timeout
+        const rows = makeRows(3);
+        await ok(['append', slowUri, '--input', '-', ...slowExtra], { env, input: jsonl(rows) });
+        commits++;
+        for (const row of rows) slowModel.set(row.id, row);
+      }
+      check(!proxy.ctl.stallNextCommit && !proxy.ctl.trickleNextLogRead, 'the forced commit stall and log-read trickle happened');
+      const slowSnap = await verify(slowStore, slowUri, [...slowModel.values()], 's3 with stalled and trickling replies', null, { env, extra: slowExtra });
+      const slowVersions = (await slowStore.list('_delta_log/')).filter((o) => /^_delta_log\/\d{20}\.json$/.test(o.key)).length;
+      check(slowSnap.version === commits - 1 && slowVersions === commits,
+            `each of ${commits} commits landed exactly once through slow replies (version ${slowSnap.version}, ${slowVersions} commit files)`);
+      check(proxy.ctl.stalls >= 2 && proxy.ctl.trickles >= 2,
+            `the proxy stalled ${proxy.ctl.stalls} and trickled ${proxy.ctl.trickles} replies (${Date.now() - t0} ms)`);
+      Object.assign(proxy.ctl, saved, { stall: 0, trickle: 0 });
+
+      // virtual-hosted addressing (Host: lake.s3.localhost:PORT), with the
+      // keys, region, endpoint and addressing style all from the AWS shared
+      // files of a named profile; the proxy checks every signature against
+      // the profile's secret, so the file's keys must have been used
+      const awsDir = path.join(tmp, 'aws');
+      fs.mkdirSync(awsDir);
+      fs.writeFileSync(path.join(awsDir, 'credentials'),
+        '# written by delta_test.js\n[default]\naws_access_key_id = NOTTHIS\naws_secret_access_key = NOTTHIS\n\n[itest]\n' +
+        'aws_access_key_id = S3RVER\n  ; an indented comment\naws_secret_access_key = S3RVER   # trailing comment\n');
+      fs.writeFileSync(path.join(awsDir, 'config'),
+        `[default]\nregion = us-east-1\n[profile itest]\nregion = eu-west-1\nendpoint_url = http://s3.localhost:${proxy.port}\n` +
+        's3 =\n  addressing_style = virtual\nunknown_setting = ignored\n');
+      const noEnv = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_REGION: '', AWS_DEFAULT_REGION: '',
+                      AWS_ENDPOINT_URL: '', AWS_ENDPOINT_URL_S3: '', SESP_S3_ENDPOINT: '', AWS_S3_FORCE_PATH_STYLE: '', AWS_PROFILE: '' };
+      const fileEnv = { ...noEnv, AWS_SHARED_CREDENTIALS_FILE: path.join(awsDir, 'credentials'), AWS_CONFIG_FILE: path.join(awsDir, 'config'), AWS_PROFILE: 'itest' };
+      const vExtra = ['--store-opt', 'retry.base-ms=5', '--store-opt', 'retry.max-ms=50', '--store-opt', 'retry.max-attempts=10'];
+      const vUri = 's3://lake/tables/vhost';
+      const vStore = reader.s3Store(`http://127.0.0.1:${s3port}`, 'lake', 'tables/vhost');
+      const before2 = { vhost: proxy.ctl.vhost, pathStyle: proxy.ctl.pathStyle, signed: proxy.ctl.signed };
+      const vModel = new Map();
+      await ok(['create', vUri, '--schema', SCHEMA, '--partition-by', 'country', '--config', 'delta.checkpointInterval=2', ...vExtra], { env: fileEnv });
+      for (let i = 0; i < 3; i++) {
+        const rows = makeRows(4);
+        await ok(['append', vUri, '--input', '-', ...vExtra], { env: fileEnv, input: jsonl(rows) });
+        for (const row of rows) vModel.set(row.id, row);
+      }
+      await ok(['optimize', vUri, ...vExtra], { env: fileEnv });
+      const vSnap = await verify(vStore, vUri, [...vModel.values()], 's3 virtual-hosted, settings from AWS files', null, { env: fileEnv, extra: vExtra });
+      check(vSnap.checkpoint === 4, `virtual-hosted: checkpoint 4 used (${vSnap.checkpoint})`);
+      check(proxy.ctl.vhost - before2.vhost > 30 && proxy.ctl.pathStyle === before2.pathStyle,
+            `virtual-hosted requests only: ${proxy.ctl.vhost - before2.vhost} with Host lake.s3.localhost, ${proxy.ctl.pathStyle - before2.pathStyle} path-style`);
+      check(proxy.ctl.sigProblems.length === 0 && proxy.ctl.signed - before2.signed === proxy.ctl.vhost - before2.vhost,
+            `every virtual-hosted request carried a valid SigV4 signature by the profile's key (${proxy.ctl.signed - before2.signed}): ${proxy.ctl.sigProblems.join('; ')}`);
+      // no credentials anywhere: a clear error naming where it looked
+      const emptyHome = path.join(tmp, 'empty-home');
+      fs.mkdirSync(emptyHome);
+      const r5 = await run(['scan', vUri, ...vExtra, '--store-opt', `s3.endpoint=http://127.0.0.1:${proxy.port}`],
+                           { env: { ...noEnv, HOME: emptyHome, AWS_SHARED_CREDENTIALS_FILE: '', AWS_CONFIG_FILE: '' } });
+      check(r5.code !== 0 && /no AWS credentials/.test(r5.err) && r5.err.includes(path.join(emptyHome, '.aws/credentials')) &&
+            r5.err.includes(path.join(emptyHome, '.aws/config')) && /AWS_ACCESS_KEY_ID/.test(r5.err),
+            `no credentials: a clear error naming where it looked: ${r5.err.trim().split('\n').pop()}`);
+      const r6 = await run(['scan', vUri, ...vExtra], { env: { ...fileEnv, AWS_PROFILE: 'nosuch' } });
+      check(r6.code !== 0 && /"nosuch"/.test(r6.err) && !/S3RVER|NOTTHIS/.test(r6.err), `an unknown profile is named, no secret printed: ${r6.err.trim().split('\n').pop()}`);
     } finally {
       proxy.server.close();
       await s3.close();
