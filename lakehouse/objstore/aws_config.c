@@ -335,6 +335,9 @@ int sesp_aws_settings_resolve(const sesp_objstore_opts *o, sesp_aws_settings *ou
     if (!out->anonymous) rc = resolve_keys(&r, o, out, chosen_by);
 out:
     free(v);
+    /* the file texts hold secrets too */
+    if (r.cred.text) explicit_bzero(r.cred.text, r.cred.len);
+    if (r.conf.text) explicit_bzero(r.conf.text, r.conf.len);
     free(r.cred.text);
     free(r.conf.text);
     if (rc) sesp_aws_settings_free(out);
