@@ -72,6 +72,7 @@ struct sesp_pq_writer {
     char *created_by;
     sesp_bufw scratch, comp, hdr;       /* page assembly */
     size_t peak_buffered;
+    size_t row_bytes;                   /* buffered bytes per row, as last seen (0 = none yet) */
 };
 
 static int fail(sesp_pq_writer *w, int err, const char *fmt, ...)
@@ -534,6 +535,8 @@ static int end_rows(sesp_pq_writer *w, size_t nrows)
     size_t b = buffered_bytes(w);
     if (b > w->peak_buffered)
         w->peak_buffered = b;
+    if (w->rg_rows > 0)
+        w->row_bytes = b / (size_t)w->rg_rows + 1;
     if (b >= w->opt.row_group_bytes)
         return sesp_pq_writer_flush_row_group(w);
     return 0;
@@ -954,6 +957,19 @@ static int batch_column(sesp_pq_writer *w, col_writer *c, const sesp_pq_column_b
     return 0;
 }
 
+/* Rows per step of a batch: at most BATCH_STEP, and no more than what is left
+ * of the row group at the last seen bytes per row (an 8-row probe before any
+ * row was seen), so wide rows do not overshoot row_group_bytes by a step. */
+static size_t batch_step(const sesp_pq_writer *w)
+{
+    if (!w->row_bytes)
+        return 8;
+    size_t b = buffered_bytes(w);
+    size_t left = b < w->opt.row_group_bytes ? w->opt.row_group_bytes - b : 0;
+    size_t n = left / w->row_bytes + 1;
+    return n < BATCH_STEP ? n : BATCH_STEP;
+}
+
 int sesp_pq_writer_write_column_batch(sesp_pq_writer *w, const sesp_pq_column_batch *cols,
                                       size_t nrows)
 {
@@ -979,8 +995,9 @@ int sesp_pq_writer_write_column_batch(sesp_pq_writer *w, const sesp_pq_column_ba
                     (cols[i].bytes[r].len != (uint32_t)n->type_length || !cols[i].bytes[r].p))
                     return SESP_ERR_INVALID_ARG;
     }
-    for (size_t from = 0; from < nrows; from += BATCH_STEP) {
-        size_t to = nrows - from > BATCH_STEP ? from + BATCH_STEP : nrows;
+    for (size_t from = 0; from < nrows;) {
+        size_t step = batch_step(w);
+        size_t to = nrows - from > step ? from + step : nrows;
         for (int i = 0; i < w->ncols; i++) {
             int rc = batch_column(w, &w->cols[i], &cols[i], from, to);
             if (rc)
@@ -989,6 +1006,7 @@ int sesp_pq_writer_write_column_batch(sesp_pq_writer *w, const sesp_pq_column_ba
         int rc = end_rows(w, to - from);
         if (rc)
             return rc;
+        from = to;
     }
     return 0;
 }

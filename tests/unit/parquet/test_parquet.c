@@ -1256,7 +1256,7 @@ static void test_page_statistics(void)
         CU_ASSERT_EQUAL(row0, PS_ROWS);
         /* the cases this test is about did occur */
         for (int col = 0; col < 4; col++)
-            CU_ASSERT(pages[col] >= 3 * nrg);
+            CU_ASSERT(pages[col] >= 2 * nrg && pages[col] >= 8);
         CU_ASSERT(nan_pages >= 1);
         CU_ASSERT(null_pages >= 1);
         CU_ASSERT(zero_min >= 1 && zero_max >= 1);
@@ -1367,6 +1367,41 @@ static void test_streaming_bounded(void)
             CU_ASSERT(size == cs.bytes && before > size / 2);   /* most of the file was out before close */
         }
     }
+}
+
+/* One columnar call of many wide rows still cuts row groups near
+ * row_group_bytes (the steps shrink to what is left of the row group). */
+static void test_streaming_wide_batch(void)
+{
+    enum { ROWS = 3000, RG = 32 << 10, W = 1000 };
+    sesp_pq_schema *s;
+    sesp_pq_schema_new(&s);
+    sesp_pq_schema_add_leaf(s, 0, "id", SESP_PQ_REQUIRED, SESP_PQ_INT64, NULL, 0, NULL);
+    sesp_pq_schema_add_leaf(s, 0, "blob", SESP_PQ_REQUIRED, SESP_PQ_BYTE_ARRAY, NULL, 0, NULL);
+    sesp_pq_writer_options o = {.codec = SESP_PQ_LZ4_RAW, .row_group_bytes = RG};
+    counting_sink cs = {0};
+    sesp_pq_writer *w;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_open(s, &o, (sesp_pq_sink){count_write, &cs}, &w), 0);
+    sesp_pq_schema_free(s);
+    static int64_t ids[ROWS];
+    static uint8_t blob[ROWS][W];
+    static sesp_pq_bytes bs[ROWS];
+    for (size_t i = 0; i < ROWS; i++) {
+        ids[i] = (int64_t)i;
+        for (size_t j = 0; j < W; j++) blob[i][j] = (uint8_t)rnd();
+        bs[i] = (sesp_pq_bytes){blob[i], W};
+    }
+    sesp_pq_column_batch cb[2] = {{NULL, ids, NULL}, {NULL, NULL, bs}};
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_write_column_batch(w, cb, ROWS), 0);
+    sesp_pq_writer_stats st;
+    sesp_pq_writer_get_stats(w, &st);
+    CU_ASSERT(st.row_groups >= (ROWS * W) / RG / 2);
+    CU_ASSERT(cs.bytes > (uint64_t)ROWS * W / 2);                 /* out before close */
+    CU_ASSERT(st.peak_buffered_bytes <= RG + 4 * (W + 16));       /* a few rows over, not a 4096-row step */
+    CU_ASSERT(st.buffer_capacity <= 8 * (size_t)RG);
+    uint64_t size = 0;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, &size), 0);
+    CU_ASSERT_EQUAL(size, cs.bytes);
 }
 
 /* ---- nesting ---- */
@@ -1662,6 +1697,7 @@ int main(void)
     CU_add_test(s, "all_null_and_constant", test_all_null_and_constant);
     CU_add_test(s, "page_statistics", test_page_statistics);
     CU_add_test(s, "streaming_bounded", test_streaming_bounded);
+    CU_add_test(s, "streaming_wide_batch", test_streaming_wide_batch);
     CU_add_test(s, "nested_roundtrip", test_nested_roundtrip);
     CU_add_test(s, "damaged_files", test_damaged_files);
     CU_basic_set_mode(CU_BRM_VERBOSE);
