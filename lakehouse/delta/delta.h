@@ -95,7 +95,7 @@ bool sesp_delta_type_widens(const sesp_delta_type *from, const sesp_delta_type *
  * sesp_delta_type_widens allows, as far as its values need (an integer beyond
  * int32 needs long, a real in an integer column double, a float beyond
  * float's range double, a timestamp in a date column timestamp_ntz, more
- * integer digits a wider decimal, up to precision 18), plus, with
+ * integer digits a wider decimal, up to precision 38), plus, with
  * add_columns, new nullable columns inferred from the rows.  Values no
  * allowed type holds are left to the write's validation to refuse. */
 int sesp_delta_schema_fit(const sesp_delta_type *table, const json_t *rows, bool add_columns, sesp_delta_type **out,

@@ -36,8 +36,31 @@ bool sesp_delta_parse_date(const char *s, int64_t *days);
 bool sesp_delta_parse_timestamp(const char *s, int64_t *micros);
 /* Days since the epoch -> proleptic Gregorian year, month, day. */
 void sesp_delta_civil_from_days(int64_t days, int *y, unsigned *m, unsigned *d);
-/* Unscaled decimal x at scale as plain digits ("-12.50"); 80 bytes always suffice. */
-void sesp_delta_decimal_text(int64_t x, int scale, char *out, size_t cap);
+/* ---- decimals (decimal.c) ---- */
+
+/* The unscaled value of a decimal: 38 digits need 127 bits plus the sign.
+ * (__int128 is a GCC/clang extension; only decimal code uses it.) */
+__extension__ typedef __int128 sesp_delta_dec;
+#define SESP_DELTA_DEC_MAX_PRECISION 38
+/* room for the text of any decimal: sign, 38 digits, point, "0." and NUL */
+#define SESP_DELTA_DEC_TEXT 48
+/* Unscaled decimal x at scale as plain digits ("-12.50"); SESP_DELTA_DEC_TEXT
+ * bytes always suffice. */
+void sesp_delta_decimal_text(sesp_delta_dec x, int scale, char *out, size_t cap);
+/* Whether |x| < 10^precision. */
+bool sesp_delta_decimal_fits(sesp_delta_dec x, int precision);
+/* Bytes of the FIXED_LEN_BYTE_ARRAY Spark stores decimal(precision, _) in
+ * above precision 18: the fewest that hold every value (9 for 19 and 20,
+ * 16 for 38); 0 for a precision out of 1..38. */
+int sesp_delta_decimal_width(int precision);
+/* x as width big-endian two's complement bytes (width <= 16). */
+void sesp_delta_decimal_to_be(sesp_delta_dec x, uint8_t *out, int width);
+/* Big-endian two's complement bytes (any length; beyond 16 bytes only sign
+ * extension) into *x; false for none or too large. */
+bool sesp_delta_decimal_from_be(const uint8_t *p, size_t len, sesp_delta_dec *x);
+/* Integer and fraction digits of a decimal JSON value (leading and trailing
+ * zeros not counted); false if v is not a decimal literal. */
+bool sesp_delta_decimal_digits(const json_t *v, int *ip, int *fp);
 
 /* A JSON row value as json_to_pq reads it (false where it would refuse the
  * value): a date (YYYY-MM-DD or days) as days since the epoch, a timestamp
@@ -45,7 +68,7 @@ void sesp_delta_decimal_text(int64_t x, int scale, char *out, size_t cap);
  * as its unscaled value at scale within precision. */
 bool sesp_delta_json_to_days(const json_t *v, int64_t *days);
 bool sesp_delta_json_to_micros(const json_t *v, int64_t *micros);
-bool sesp_delta_json_to_decimal(const json_t *v, int precision, int scale, int64_t *unscaled);
+bool sesp_delta_json_to_decimal(const json_t *v, int precision, int scale, sesp_delta_dec *unscaled);
 
 /* Spark's default string prefix for stats (spark.databricks.io.skipping.stringPrefixLength). */
 #define SESP_DELTA_STATS_PREFIX_DEFAULT 32

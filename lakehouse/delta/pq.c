@@ -1,6 +1,6 @@
 /*
  * Delta types in Parquet: the type mapping of PROTOCOL.md (long -> INT64,
- * timestamp -> INT64 TIMESTAMP(MICROS, UTC), decimal -> INT32/INT64 DECIMAL,
+ * timestamp -> INT64 TIMESTAMP(MICROS, UTC), decimal -> INT32/INT64/FIXED DECIMAL,
  * array -> 3-level LIST, map -> MAP, ...) and the conversion of JSON row
  * values to and from Parquet values, whose date, timestamp and decimal
  * parsing the per-file stats share.  Conversion enforces the table schema:
@@ -42,11 +42,10 @@ static int add_node(sesp_pq_schema *ps, int parent, const char *name, const sesp
         lt = sesp_pq_lt_timestamp(SESP_PQ_MICROS, t->kind == SESP_DT_TIMESTAMP);
         return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_INT64, &lt, 0, NULL);
     case SESP_DT_DECIMAL:
-        if (t->precision > 18) {
-            snprintf(err, errlen, "column %s: decimal precision above 18 is not supported for writing", name);
-            return SESP_ERR_UNSUPPORTED;
-        }
         lt = sesp_pq_lt_decimal(t->precision, t->scale);
+        if (t->precision > 18)
+            return sesp_pq_schema_add_leaf(ps, parent, name, rep, SESP_PQ_FIXED_LEN_BYTE_ARRAY, &lt,
+                                           sesp_delta_decimal_width(t->precision), NULL);
         return sesp_pq_schema_add_leaf(ps, parent, name, rep, t->precision <= 9 ? SESP_PQ_INT32 : SESP_PQ_INT64, &lt, 0, NULL);
     case SESP_DT_STRUCT:
         if ((rc = sesp_pq_schema_add_group(ps, parent, name, rep, SESP_PQ_LT_NONE, &node))) return rc;
@@ -175,40 +174,6 @@ static json_t *ts_json(int64_t us, bool utc)
     return json_string(buf);
 }
 
-/* "123.45" / 123.45 -> unscaled integer at scale s, within precision p. */
-static bool parse_decimal(const json_t *v, int p, int s, int64_t *out)
-{
-    char buf[64];
-    const char *str;
-    if (json_is_string(v)) str = json_string_value(v);
-    else if (json_is_integer(v)) { snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v)); str = buf; }
-    else if (json_is_real(v)) { snprintf(buf, sizeof(buf), "%.*f", s, json_real_value(v)); str = buf; }
-    else return false;
-    bool neg = *str == '-';
-    if (*str == '-' || *str == '+') str++;
-    int64_t x = 0;
-    int digits = 0, frac = -1;
-    for (; *str; str++) {
-        if (*str == '.' && frac < 0) { frac = 0; continue; }
-        if (*str < '0' || *str > '9') return false;
-        if (frac >= 0) { if (frac == s) { if (*str != '0') return false; continue; } frac++; }
-        if (x > (INT64_MAX - 9) / 10) return false;
-        x = x * 10 + (*str - '0');
-        if (x) digits++;
-    }
-    for (int f = frac < 0 ? 0 : frac; f < s; f++) {
-        if (x > INT64_MAX / 10) return false;
-        x *= 10;
-        if (x) digits++;
-    }
-    /* every int64 has at most 19 digits: only smaller precisions can overflow */
-    int64_t lim = 1;
-    for (int i = 0; i < p && i < 18; i++) lim *= 10;
-    if (p <= 18 && x >= lim) return false;
-    *out = neg ? -x : x;
-    return true;
-}
-
 /* The conversions json_to_pq applies, shared with the per-file stats so
  * that both accept exactly the same inputs and agree on their values. */
 bool sesp_delta_json_to_days(const json_t *v, int64_t *days)
@@ -227,25 +192,9 @@ bool sesp_delta_json_to_micros(const json_t *v, int64_t *micros)
     return json_is_string(v) && sesp_delta_parse_timestamp(json_string_value(v), micros);
 }
 
-bool sesp_delta_json_to_decimal(const json_t *v, int precision, int scale, int64_t *unscaled)
+static json_t *decimal_json(sesp_delta_dec x, int scale)
 {
-    return parse_decimal(v, precision, scale, unscaled);
-}
-
-void sesp_delta_decimal_text(int64_t x, int scale, char *out, size_t cap)
-{
-    char digits[64];
-    uint64_t ux = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
-    if (scale < 0 || scale > 38) scale = 0;
-    snprintf(digits, sizeof(digits), "%0*" PRIu64, (scale + 1) & 63, ux);
-    size_t n = strlen(digits);
-    if (scale) snprintf(out, cap, "%s%.*s.%s", x < 0 ? "-" : "", (int)(n - (size_t)scale), digits, digits + n - scale);
-    else snprintf(out, cap, "%s%s", x < 0 ? "-" : "", digits);
-}
-
-static json_t *decimal_json(int64_t x, int scale)
-{
-    char out[80];
+    char out[SESP_DELTA_DEC_TEXT];
     sesp_delta_decimal_text(x, scale, out, sizeof(out));
     return json_string(out);
 }
@@ -316,10 +265,24 @@ int sesp_delta_json_to_pq(const sesp_delta_type *t, bool nullable, const json_t 
         if (!sesp_delta_json_to_micros(v, &x)) return wrong(err, errlen, col, t, "expected an ISO-8601 timestamp or microseconds");
         *out = sesp_pqv_i64(x);
         return 0;
-    case SESP_DT_DECIMAL:
-        if (!sesp_delta_json_to_decimal(v, t->precision, t->scale, &x)) return wrong(err, errlen, col, t, "not a decimal that fits");
-        *out = t->precision <= 9 ? sesp_pqv_i32((int32_t)x) : sesp_pqv_i64(x);
+    case SESP_DT_DECIMAL: {
+        sesp_delta_dec d;
+        if (!sesp_delta_json_to_decimal(v, t->precision, t->scale, &d)) {
+            snprintf(err, errlen, "column %s: not a decimal that fits decimal(%d,%d) (at most %d integer and %d fraction digits, no rounding)",
+                     col, t->precision, t->scale, t->precision - t->scale, t->scale);
+            return SESP_ERR_INVALID_ARG;
+        }
+        if (t->precision <= 9) *out = sesp_pqv_i32((int32_t)d);
+        else if (t->precision <= 18) *out = sesp_pqv_i64((int64_t)d);
+        else {
+            int w = sesp_delta_decimal_width(t->precision);
+            uint8_t *be = sesp_arena_alloc(a, (size_t)w);
+            if (!be) return SESP_ERR_NOMEM;
+            sesp_delta_decimal_to_be(d, be, w);
+            *out = sesp_pqv_bytes(be, (size_t)w);
+        }
         return 0;
+    }
     case SESP_DT_STRUCT: {
         if (!json_is_object(v)) return wrong(err, errlen, col, t, "expected an object");
         const char *k;
@@ -429,6 +392,13 @@ json_t *sesp_delta_pq_to_json(const sesp_delta_type *t, const sesp_pq_value *v)
     case SESP_DT_DECIMAL:
         if (v->kind == SESP_PQV_INT32) return decimal_json(v->u.i32, t->scale);
         if (v->kind == SESP_PQV_INT64) return decimal_json(v->u.i64, t->scale);
+        if (v->kind == SESP_PQV_BYTES) {
+            /* FIXED or BYTE_ARRAY; a value beyond the precision (a corrupt
+             * or mislabelled file) is not one of the column's values */
+            sesp_delta_dec d;
+            if (!sesp_delta_decimal_from_be(v->u.bytes.p, v->u.bytes.len, &d) || !sesp_delta_decimal_fits(d, t->precision)) break;
+            return decimal_json(d, t->scale);
+        }
         break;
     case SESP_DT_STRUCT: {
         if (v->kind != SESP_PQV_GROUP) break;

@@ -198,13 +198,25 @@ static int real_bounds(const sesp_delta_type *ty, const json_t *const *vals, siz
     return 0;
 }
 
-/* ---- integers, decimals, dates, timestamps: compared as int64 ---- */
+/* ---- integers, decimals, dates, timestamps: compared as integers ---- */
 
 /* The value as pq.c stores it: the integer, the unscaled decimal, days since
- * the epoch or microseconds since the epoch. */
-static bool int_key(const sesp_delta_type *ty, const json_t *v, int64_t *k)
+ * the epoch or microseconds since the epoch.  128 bits, for the unscaled
+ * values of decimals of up to 38 digits. */
+static bool int_key(const sesp_delta_type *ty, const json_t *v, sesp_delta_dec *k)
 {
+    int64_t x;
     switch (ty->kind) {
+    case SESP_DT_DECIMAL: return sesp_delta_json_to_decimal(v, ty->precision, ty->scale, k);
+    case SESP_DT_DATE:
+        if (!sesp_delta_json_to_days(v, &x)) return false;
+        *k = x;
+        return true;
+    case SESP_DT_TIMESTAMP:
+    case SESP_DT_TIMESTAMP_NTZ:
+        if (!sesp_delta_json_to_micros(v, &x)) return false;
+        *k = x;
+        return true;
     case SESP_DT_LONG:
     case SESP_DT_INTEGER:
     case SESP_DT_SHORT:
@@ -212,10 +224,6 @@ static bool int_key(const sesp_delta_type *ty, const json_t *v, int64_t *k)
         if (!json_is_integer(v)) return false;
         *k = json_integer_value(v);
         return true;
-    case SESP_DT_DECIMAL: return sesp_delta_json_to_decimal(v, ty->precision, ty->scale, k);
-    case SESP_DT_DATE: return sesp_delta_json_to_days(v, k);
-    case SESP_DT_TIMESTAMP:
-    case SESP_DT_TIMESTAMP_NTZ: return sesp_delta_json_to_micros(v, k);
     default: return false;
     }
 }
@@ -254,34 +262,34 @@ static int timestamp_text(int64_t us, bool upper, bool utc, char **out)
 }
 
 /* The JSON text of bound k of a column of type ty (upper: the max). */
-static int int_text(const sesp_delta_type *ty, int64_t k, bool upper, char **out)
+static int int_text(const sesp_delta_type *ty, sesp_delta_dec k, bool upper, char **out)
 {
     char buf[96];
     int y;
     unsigned m, d;
     switch (ty->kind) {
     case SESP_DT_TIMESTAMP:
-    case SESP_DT_TIMESTAMP_NTZ: return timestamp_text(k, upper, ty->kind == SESP_DT_TIMESTAMP, out);
+    case SESP_DT_TIMESTAMP_NTZ: return timestamp_text((int64_t)k, upper, ty->kind == SESP_DT_TIMESTAMP, out);
     case SESP_DT_DATE:
-        if (!civil_in_range(k, &y, &m, &d)) return 0;
+        if (!civil_in_range((int64_t)k, &y, &m, &d)) return 0;
         snprintf(buf, sizeof(buf), "\"%04d-%02u-%02u\"", y, m, d);
         break;
     case SESP_DT_DECIMAL:
         /* a JSON number with the column's scale ("12.50"), as exact as the column */
         sesp_delta_decimal_text(k, ty->scale, buf, sizeof(buf));
         break;
-    default: snprintf(buf, sizeof(buf), "%" PRId64, k); break;
+    default: snprintf(buf, sizeof(buf), "%" PRId64, (int64_t)k); break;
     }
     return (*out = strdup(buf)) ? 0 : SESP_ERR_NOMEM;
 }
 
 static int int_bounds(const sesp_delta_type *ty, const json_t *const *vals, size_t n, col_stat *cs)
 {
-    int64_t lo = 0, hi = 0;
+    sesp_delta_dec lo = 0, hi = 0;
     bool any = false;
     for (size_t i = 0; i < n; i++) {
         const json_t *v = vals[i];
-        int64_t k;
+        sesp_delta_dec k;
         if (!v || json_is_null(v)) continue;
         if (!int_key(ty, v, &k)) return 0;   /* rows are validated first: only a guard */
         if (!any || k < lo) lo = k;

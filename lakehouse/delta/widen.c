@@ -19,8 +19,8 @@
 #include "delta_impl.h"
 
 #define MAX_DEPTH 32
-/* the widest decimal SESP writes (INT64 unscaled values) */
-#define MAX_WRITE_PRECISION 18
+/* the widest decimal there is (128-bit unscaled values) */
+#define MAX_WRITE_PRECISION SESP_DELTA_DEC_MAX_PRECISION
 
 bool sesp_delta_type_widens(const sesp_delta_type *from, const sesp_delta_type *to)
 {
@@ -143,36 +143,6 @@ bool sesp_delta_schema_has_type_changes(const sesp_delta_type *t)
 
 /* ---- what rows need ---- */
 
-/* Integer and fraction digits of a decimal literal (leading and trailing
- * zeros do not count); false if v is not one. */
-static bool decimal_digits(const json_t *v, int scale, int *ip, int *fp)
-{
-    char buf[64];
-    const char *s;
-    if (json_is_string(v)) s = json_string_value(v);
-    else if (json_is_integer(v)) {
-        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        s = buf;
-    } else if (json_is_real(v)) {
-        /* rounded at the scale, as the writer does */
-        snprintf(buf, sizeof(buf), "%.*f", scale, json_real_value(v));
-        s = buf;
-    } else return false;
-    if (*s == '-' || *s == '+') s++;
-    while (*s == '0') s++;
-    int i = 0, f = 0, trailing = 0;
-    bool dot = false;
-    for (; *s; s++) {
-        if (*s == '.' && !dot) { dot = true; continue; }
-        if (*s < '0' || *s > '9') return false;
-        if (dot) { f++; trailing = *s == '0' ? trailing + 1 : 0; }
-        else i++;
-    }
-    *ip = i;
-    *fp = f - trailing;
-    return true;
-}
-
 static sesp_delta_kind int_kind_of(json_int_t x)
 {
     if (x >= INT8_MIN && x <= INT8_MAX) return SESP_DT_BYTE;
@@ -204,7 +174,7 @@ static void fit_leaf(sesp_delta_type *cur, const sesp_delta_type *t, const json_
             cur->kind = SESP_DT_TIMESTAMP_NTZ;
     } else if (t->kind == SESP_DT_DECIMAL) {
         int ip, fp;
-        if (decimal_digits(v, t->scale, &ip, &fp) && fp <= t->scale && ip + t->scale > cur->precision &&
+        if (sesp_delta_decimal_digits(v, &ip, &fp) && fp <= t->scale && ip + t->scale > cur->precision &&
             ip + t->scale <= MAX_WRITE_PRECISION)
             cur->precision = ip + t->scale;
     }

@@ -3,7 +3,7 @@
  * back.  Per type: timestamp and timestamp_ntz at millisecond precision with
  * the max rounded up (sub-millisecond values, offsets, before 1970, across
  * a day, outside 0001-9999), decimals compared exactly (negative, 18 digits
- * that doubles cannot tell apart), strings cut to a prefix of code points
+ * that doubles cannot tell apart, 38 digits as 128-bit values), strings cut to a prefix of code points
  * with a max that stays an upper bound (multi-byte UTF-8, U+FFFF and
  * U+10FFFF, the table property), integers beyond 2^53, dates, floats as
  * stored; no bounds for boolean, binary and all-null columns but a nullCount
@@ -237,15 +237,29 @@ static void test_decimals(void)
     CU_ASSERT(has(st, "maxValues", "'e':0.001"));
     free(st);
 
-    /* the writer stops at precision 18, so 38-digit decimals never reach stats */
-    sesp_delta_table *t = new_table("d:decimal(38,2)", NULL, NULL, NULL);
-    json_t *rows = json_loads("[{\"d\":\"1.00\"}]", 0, NULL);
-    sesp_delta_result r;
-    CU_ASSERT_EQUAL(sesp_delta_table_append(t, rows, NULL, &r), SESP_ERR_UNSUPPORTED);
-    json_decref(rows);
-    sesp_delta_table_close(t);
-}
+    /* 38 digits: the bounds are the exact 128-bit values, the extremes of
+     * the precision included, compared as signed numbers */
+    st = stats_for("d:decimal(38,18);e:decimal(20,0)",
+                   "[{'d':'12345678901234567890.123456789012345678','e':'-99999999999999999999'},"
+                   "{'d':'-99999999999999999999.999999999999999999','e':'99999999999999999999'},"
+                   "{'d':'99999999999999999999.999999999999999999','e':0},"
+                   "{'d':'-0.000000000000000001','e':null},{'d':null,'e':'18446744073709551616'}]", NULL);
+    CU_ASSERT(has(st, "minValues", "'d':-99999999999999999999.999999999999999999"));
+    CU_ASSERT(has(st, "maxValues", "'d':99999999999999999999.999999999999999999"));
+    CU_ASSERT(has(st, "minValues", "'e':-99999999999999999999"));
+    CU_ASSERT(has(st, "maxValues", "'e':99999999999999999999"));
+    CU_ASSERT(has(st, "nullCount", "'d':1"));
+    CU_ASSERT(has(st, "nullCount", "'e':1"));
+    free(st);
 
+    /* values that only differ past the 18th digit, and small negatives at a
+     * big scale (the two's complement bytes sort the other way unsigned) */
+    st = stats_for("d:decimal(38,37)", "[{'d':'-0.0000000000000000000000000000000000001'},{'d':'-0.0000000000000000000000000000000000002'},"
+                                       "{'d':'1.0000000000000000000000000000000000002'},{'d':'1.0000000000000000000000000000000000001'}]", NULL);
+    CU_ASSERT(has(st, "minValues", "'d':-0.0000000000000000000000000000000000002"));
+    CU_ASSERT(has(st, "maxValues", "'d':1.0000000000000000000000000000000000002"));
+    free(st);
+}
 /* ---- strings ---- */
 
 /* n copies of s */

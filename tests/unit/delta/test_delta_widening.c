@@ -218,7 +218,9 @@ static void test_fit(void)
     expect_fit("[{\"dec\":\"12345.6\"}]", false, "dec", "\"decimal(7,2)\"");
     expect_fit("[{\"dec\":-1234567}]", false, "dec", "\"decimal(9,2)\"");
     expect_fit("[{\"dec\":\"1.234\"}]", false, "dec", "\"decimal(5,2)\"");   /* more scale: not widened */
-    expect_fit("[{\"dec\":\"12345678901234567.5\"}]", false, "dec", "\"decimal(5,2)\"");   /* beyond 18 */
+    expect_fit("[{\"dec\":\"12345678901234567.5\"}]", false, "dec", "\"decimal(19,2)\"");   /* beyond 18: FIXED */
+    expect_fit("[{\"dec\":\"123456789012345678901234567890123456.5\"}]", false, "dec", "\"decimal(38,2)\"");
+    expect_fit("[{\"dec\":\"1234567890123456789012345678901234567\"}]", false, "dec", "\"decimal(5,2)\"");   /* beyond 38 */
     expect_fit("[{\"s\":{\"x\":300}}]", false, "s", "{\"type\":\"struct\",\"fields\":[{\"name\":\"x\",\"type\":\"short\",\"nullable\":true,\"metadata\":{}}]}");
     expect_fit("[{\"arr\":[1,null,3000000000]}]", false, "arr", "{\"type\":\"array\",\"elementType\":\"long\",\"containsNull\":true}");
     /* new columns only when asked, typed by inference over the rows */
