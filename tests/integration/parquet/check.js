@@ -142,6 +142,10 @@ SELECT
   (i * 12345.6789 - 1e8)::DECIMAL(18,4) AS c_dec18,
   (i::HUGEINT * 10000000000000::HUGEINT - 7)::DECIMAL(38,0) AS c_dec38,
   (i % 200 * 3.5 - 10)::DECIMAL(4,1) AS c_dec4,
+  CASE WHEN i % 10 = 0 THEN NULL WHEN i = 1 THEN '9999999999999999999999999999.9999999999' WHEN i = 2 THEN '-9999999999999999999999999999.9999999999'
+       ELSE ((i - 6000) * 123456789012345678901::HUGEINT)::VARCHAR || '.' || lpad((i * 7919 % 10000000000)::VARCHAR, 10, '0') END::DECIMAL(38,10) AS c_dec38s,
+  CASE WHEN i % 10 = 0 THEN NULL WHEN i = 1 THEN '9999999999999999.9999' WHEN i = 2 THEN '-9999999999999999.9999'
+       ELSE ((i - 6000) * 1234567890123::HUGEINT)::VARCHAR || '.' || lpad((i % 10000)::VARCHAR, 4, '0') END::DECIMAL(20,4) AS c_dec20,
   ('00000000-0000-4000-8000-' || lpad(i::VARCHAR, 12, '0'))::UUID AS c_uuid,
   ('blob' || i)::BLOB AS c_blob,
   [i, i + 1, NULL] AS c_ilist,
@@ -150,6 +154,12 @@ SELECT
   CASE WHEN i % 6 = 0 THEN NULL ELSE MAP {('k' || (i % 3)): i, 'fixed': NULL} END AS c_map,
   [{'a': i, 'b': [i, NULL]}, NULL] AS c_los
 FROM range(0, 12000) t(i)`;
+
+// Unscaled integer text at scale -> exact decimal text ("-1234", 2 -> "-12.34").
+function decText(t, scale) {
+  const neg = t.startsWith('-'), digits = (neg ? t.slice(1) : t).padStart(scale + 1, '0');
+  return `${neg ? '-' : ''}${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+}
 
 // Range filters that DuckDB answers with the help of our row-group/page
 // statistics: wrong min/max would silently drop rows.
@@ -160,6 +170,9 @@ async function checkPruning(conn, file, expLines) {
     ['c_int32', (v) => BigInt(v.slice(2)), (t) => `${t}::INTEGER`],
     ['c_string', (v) => v.slice(2), (t) => `'${t.replace(/'/g, "''")}'`],
     ['c_date', (v) => BigInt(v.slice(2)), (t) => `(DATE '1970-01-01' + ${t}::INTEGER)`],
+    // FIXED decimals: bounds in signed order (negatives are 0xff.. bytes)
+    ['c_dec20', (v) => BigInt(v.slice(2).split('/')[0]), (t) => `'${decText(t, 2)}'::DECIMAL(20,2)`],
+    ['c_decfx', (v) => BigInt(v.slice(2).split('/')[0]), (t) => `'${decText(t, 6)}'::DECIMAL(38,6)`],
   ];
   for (const [col, conv, lit] of probes) {
     for (const at of [17, 1234, 4321]) {

@@ -185,6 +185,7 @@ static sesp_pq_schema *flat_schema(void)
     sesp_pq_logical i8 = sesp_pq_lt_int(8, true), i16 = sesp_pq_lt_int(16, true);
     sesp_pq_logical i32 = sesp_pq_lt_int(32, true), i64 = sesp_pq_lt_int(64, true);
     sesp_pq_logical d32 = sesp_pq_lt_decimal(9, 2), d64 = sesp_pq_lt_decimal(18, 4), dfx = sesp_pq_lt_decimal(38, 6);
+    sesp_pq_logical d20 = sesp_pq_lt_decimal(20, 2);
     sesp_pq_logical uuid = sesp_pq_lt(SESP_PQ_LT_UUID);
     int rc = 0;
     rc |= sesp_pq_schema_add_leaf(s, 0, "c_bool", SESP_PQ_OPTIONAL, SESP_PQ_BOOLEAN, NULL, 0, NULL);
@@ -208,6 +209,8 @@ static sesp_pq_schema *flat_schema(void)
     /* one distinct value: dictionary indices of bit width 0 */
     rc |= sesp_pq_schema_add_leaf(s, 0, "c_const", SESP_PQ_REQUIRED, SESP_PQ_BYTE_ARRAY, &str, 0, NULL);
     rc |= sesp_pq_schema_add_leaf(s, 0, "c_allnull", SESP_PQ_OPTIONAL, SESP_PQ_INT64, NULL, 0, NULL);
+    /* decimal(20,2) in the 9 bytes Spark uses: not a power-of-two width */
+    rc |= sesp_pq_schema_add_leaf(s, 0, "c_dec20", SESP_PQ_OPTIONAL, SESP_PQ_FIXED_LEN_BYTE_ARRAY, &d20, 9, NULL);
     if (rc) {
         fprintf(stderr, "schema build failed\n");
         exit(2);
@@ -217,7 +220,7 @@ static sesp_pq_schema *flat_schema(void)
 
 static sesp_pq_value flat_row(size_t i, sesp_arena *a)
 {
-    sesp_pq_value *v = sesp_arena_calloc(a, 20, sizeof *v);
+    sesp_pq_value *v = sesp_arena_calloc(a, 21, sizeof *v);
     bool null = i % 9 == 4;
     uint64_t h = (i + 1) * 0x9e3779b97f4a7c15ull;
     v[0] = null ? sesp_pqv_null() : sesp_pqv_bool(h >> 63);
@@ -248,7 +251,16 @@ static sesp_pq_value flat_row(size_t i, sesp_arena *a)
     v[17] = null ? sesp_pqv_null() : sesp_pqv_bytes(UUIDS[i % 3], 16);
     v[18] = sesp_pqv_bytes("constant", 8);
     v[19] = sesp_pqv_null();
-    return sesp_pqv_group(v, 20);
+    /* rising through zero, so row-group and page bounds differ and signed
+     * order matters (negatives are 0xFF.. bytes); the first rows are the
+     * extremes of the precision, +-(10^20 - 1) */
+    __int128 p20 = 1;
+    for (int k = 0; k < 20; k++) p20 *= 10;
+    __int128 y = i == 0 ? -(p20 - 1) : i == 1 ? p20 - 1 : ((__int128)i - 2500) * 12345678901234567 + (__int128)(h % 1000);
+    uint8_t *d9 = sesp_arena_alloc(a, 9);
+    for (int k = 0; k < 9; k++) d9[8 - k] = (uint8_t)(y >> (8 * k));
+    v[20] = null ? sesp_pqv_null() : sesp_pqv_bytes(d9, 9);
+    return sesp_pqv_group(v, 21);
 }
 
 static sesp_pq_schema *nested_schema(void)
