@@ -24,6 +24,7 @@
 
 #include "common/err.h"
 #include "lakehouse/delta/delta.h"
+#include "json_numbers.h"
 #include "table_cli.h"
 
 #define MAX_INPUT_BYTES ((size_t)1 << 30)
@@ -113,8 +114,9 @@ static int fail(sesp_delta_table *t, const char *what, int rc)
     return rc == SESP_ERR_CONFLICT ? 3 : 1;
 }
 
-/* Reads JSON lines into an array of objects. */
-static json_t *read_rows(const char *path)
+/* Reads JSON lines into an array of objects, number literals kept exact
+ * for t's decimal columns (json_numbers.c). */
+static json_t *read_rows(const char *path, sesp_delta_table *t)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f) { fprintf(stderr, "sesp table: %s: %s\n", path, strerror(errno)); return NULL; }
@@ -122,7 +124,7 @@ static json_t *read_rows(const char *path)
     char *line = NULL;
     size_t cap = 0, total = 0, lineno = 0;
     ssize_t n;
-    bool ok = true;
+    bool ok = true, any_marked = false;
     while ((n = getline(&line, &cap, f)) >= 0) {
         lineno++;
         total += (size_t)n;
@@ -131,7 +133,19 @@ static json_t *read_rows(const char *path)
         while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
         if (!*p) continue;
         json_error_t je;
-        json_t *j = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &je);
+        char *marked = NULL;
+        size_t mlen = 0;
+        int mrc = sesp_tcli_mark_numbers(line, (size_t)n, &marked, &mlen);
+        if (mrc) {
+            fprintf(stderr, "sesp table: %s line %zu: %s\n", path, lineno,
+                    mrc == SESP_ERR_NOMEM ? "out of memory" : "\\u0000 in a string of a line with numbers beyond int64 or double");
+            ok = false;
+            break;
+        }
+        json_t *j = marked ? json_loadb(marked, mlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je)
+                           : json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &je);
+        free(marked);
+        any_marked |= marked != NULL;
         if (!j || !json_is_object(j)) {
             fprintf(stderr, "sesp table: %s line %zu: %s\n", path, lineno, j ? "not a JSON object" : je.text);
             json_decref(j);
@@ -142,6 +156,16 @@ static json_t *read_rows(const char *path)
     }
     free(line);
     if (f != stdin) fclose(f);
+    if (ok && any_marked) {
+        /* the table's schema says which markers are decimals (none: new table) */
+        sesp_delta_snapshot *snap = NULL;
+        const sesp_delta_type *schema = sesp_delta_table_snapshot(t, -1, &snap) ? NULL : snap->schema;
+        size_t i;
+        json_t *row;
+        json_array_foreach(rows, i, row) if (sesp_tcli_resolve_numbers(row, schema)) ok = false;
+        if (!ok) fprintf(stderr, "sesp table: out of memory\n");
+        sesp_delta_snapshot_free(snap);
+    }
     if (!ok) { json_decref(rows); return NULL; }
     return rows;
 }
@@ -369,7 +393,7 @@ static int run(cli *c)
         else print_result("SET TBLPROPERTIES", &res);
     } else if (!strcmp(c->cmd, "append") || !strcmp(c->cmd, "merge")) {
         if (!c->input) { fprintf(stderr, "sesp table %s: --input is required\n", c->cmd); exit_code = 2; goto out; }
-        json_t *rows = read_rows(c->input);
+        json_t *rows = read_rows(c->input, t);
         if (!rows) { exit_code = 1; goto out; }
         if (!strcmp(c->cmd, "append")) {
             sesp_delta_append_opts o = {.app_id = c->app_id, .txn_version = c->txn_version, .create_if_missing = true,

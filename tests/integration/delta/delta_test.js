@@ -703,6 +703,138 @@ async function statsLimits(tmp) {
   }
 }
 
+// ---- decimals of 19 to 38 digits: FIXED_LEN_BYTE_ARRAY, exact both ways ----
+// JSON and DuckDB's to_json carry decimals as doubles, so values are compared
+// as text here: sesp scan prints strings, DuckDB casts to VARCHAR.
+const DSCHEMA = JSON.stringify({ type: 'struct', fields: [
+  { name: 'id', type: 'long', nullable: false, metadata: {} },
+  { name: 'big', type: 'decimal(38,18)', nullable: true, metadata: {} },
+  { name: 'mid', type: 'decimal(20,0)', nullable: true, metadata: {} },
+  { name: 'x10', type: 'decimal(38,10)', nullable: true, metadata: {} },
+  { name: 'st', type: { type: 'struct', fields: [{ name: 'v', type: 'decimal(25,5)', nullable: true, metadata: {} }] }, nullable: true, metadata: {} },
+  { name: 'arr', type: { type: 'array', elementType: 'decimal(19,2)', containsNull: true }, nullable: true, metadata: {} },
+  { name: 'p', type: 'string', nullable: true, metadata: {} },
+] });
+// unscaled BigInt at scale -> the text both readers print ("-0.050")
+function decStr(u, scale) {
+  const neg = u < 0n, digits = (neg ? -u : u).toString().padStart(scale + 1, '0');
+  return (neg ? '-' : '') + (scale ? `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}` : digits);
+}
+const max = (digits) => 10n ** BigInt(digits) - 1n;
+function wideDecimalRows(first, n, p) {
+  const rows = [];
+  for (let id = first; id < first + n; id++) {
+    const k = BigInt(id), sign = id % 2 ? -1n : 1n;
+    // the extremes of each precision on the first rows, then values that differ only past digit 18
+    const big = id === 1 ? max(38) : id === 2 ? -max(38) : id % 7 === 3 ? null : sign * (12345678901234567890123456789n * k + k);
+    const mid = id === 1 ? -max(20) : id === 2 ? max(20) : id % 5 === 4 ? null : sign * (max(20) - k * 1000003n);
+    const x10 = id === 3 ? max(38) : id === 4 ? -max(38) : sign * k * 10n ** 20n + k;
+    const v = id % 6 === 5 ? null : id === 1 ? -max(25) : sign * (k * 98765432109876543n);
+    const arr = id % 4 === 3 ? null : id % 4 === 2 ? [] : [max(19) - k, null, -k * 3n];
+    rows.push({ id, big: big === null ? null : decStr(big, 18), mid: mid === null ? null : decStr(mid, 0), x10: decStr(x10, 10),
+                st: id % 9 === 8 ? null : { v: v === null ? null : decStr(v, 5) }, arr: arr && arr.map((x) => (x === null ? null : decStr(x, 2))), p });
+  }
+  return rows;
+}
+// every row of every active file, as DuckDB reads it, cast to text
+async function duckDecimalRows(store, snap) {
+  const db = await reader.conn();
+  const out = [];
+  for (const add of snap.files.values()) {
+    const file = await store.localPath(decodeURIComponent(add.path));
+    const r = await db.runAndReadAll(`SELECT id, big::VARCHAR AS big, mid::VARCHAR AS mid, x10::VARCHAR AS x10,
+        CASE WHEN st IS NULL THEN NULL ELSE to_json({'v': st.v::VARCHAR}) END AS st, to_json(list_transform(arr, (x) -> x::VARCHAR)) AS arr
+        FROM read_parquet('${file}', hive_partitioning=false)`);
+    for (const row of r.getRowObjectsJson()) {
+      out.push({ id: Number(row.id), big: row.big, mid: row.mid, x10: row.x10, st: row.st === null ? null : JSON.parse(row.st),
+                 arr: row.arr === null ? null : JSON.parse(row.arr), p: add.partitionValues.p });
+    }
+  }
+  return out;
+}
+async function wideDecimals(tmp) {
+  const dir = path.join(tmp, 'wide-decimals');
+  const uri = `file://${dir}`;
+  const store = reader.localStore(dir);
+  await ok(['create', uri, '--schema', DSCHEMA, '--partition-by', 'p']);
+  const model = [...wideDecimalRows(1, 40, 'a'), ...wideDecimalRows(41, 9, 'b')];
+  // and JSON numbers (not strings) beyond int64 and beyond a double's digits, kept exact
+  const raw = '{"id":50,"big":12345678901234567890.123456789012345678,"mid":-99999999999999999999,"x10":0.1,"p":"b"}\n';
+  await ok(['append', uri, '--input', '-'], { input: jsonl(model) + raw });
+  model.push({ id: 50, big: '12345678901234567890.123456789012345678', mid: '-99999999999999999999', x10: '0.1000000000', st: null, arr: null, p: 'b' });
+  const check2 = async (what) => {
+    const snap = await reader.snapshot(store);
+    const before = reader.statsChecked();
+    await reader.readRows(store, snap);   // checks every file's stats against what DuckDB reads
+    check(reader.statsChecked() - before >= snap.files.size * 6, `wide decimals ${what}: bounds checked (${reader.statsChecked() - before})`);
+    const duck = await duckDecimalRows(store, snap);
+    check(same(duck, model), `wide decimals ${what}: DuckDB reads the exact values: ${same(duck, model) ? '' : diff(duck, model)}`);
+    const cli = (await ok(['scan', uri])).out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+    check(same(cli, model), `wide decimals ${what}: sesp table scan prints the exact values: ${same(cli, model) ? '' : diff(cli, model)}`);
+    // the stats bounds are the exact extremes of each file's values
+    for (const add of snap.files.values()) {
+      const st = reader.parseJsonRaw(add.stats);
+      const inFile = model.filter((r) => r.p === add.partitionValues.p);
+      for (const [col, scale] of [['big', 18], ['mid', 0], ['x10', 10]]) {
+        const vals = inFile.map((r) => r[col]).filter((x) => x !== null).map((x) => reader.unscaled(x, scale));
+        const lo = vals.reduce((x, y) => (y < x ? y : x)), hi = vals.reduce((x, y) => (y > x ? y : x));
+        check(st.minValues[col] && reader.unscaled(st.minValues[col].num, scale) === lo && reader.unscaled(st.maxValues[col].num, scale) === hi,
+              `wide decimals ${what} ${add.partitionValues.p}: ${col} bounds ${st.minValues[col] && st.minValues[col].num} .. ${st.maxValues[col] && st.maxValues[col].num} are exact`);
+      }
+    }
+    return snap;
+  };
+  const snap = await check2('as written');
+  // Spark's physical layout: FIXED_LEN_BYTE_ARRAY in the fewest bytes for the precision
+  const one = await store.localPath(decodeURIComponent([...snap.files.values()][0].path));
+  const pschema = (await (await reader.conn()).runAndReadAll(`SELECT name, type, type_length FROM parquet_schema('${one}')`)).getRowObjectsJson();
+  const width = (n) => pschema.filter((x) => x.name === n).map((x) => `${x.type}/${x.type_length}`).join(',');
+  check(width('big') === 'FIXED_LEN_BYTE_ARRAY/16' && width('mid') === 'FIXED_LEN_BYTE_ARRAY/9' && width('v') === 'FIXED_LEN_BYTE_ARRAY/11' &&
+        width('element') === 'FIXED_LEN_BYTE_ARRAY/9', `wide decimals: minimal FIXED widths ${JSON.stringify(pschema)}`);
+  // values that do not fit are refused, naming the column; nothing is committed
+  for (const [row, col] of [[{ id: 99, mid: '100000000000000000000', p: 'a' }, 'mid'], [{ id: 99, big: '1.0000000000000000001', p: 'a' }, 'big'],
+                            [{ id: 99, st: { v: '12345678901234567890.123456' }, p: 'a' }, 'st.v'], [{ id: 99, arr: ['0.001'], p: 'a' }, 'arr']]) {
+    const r = await run(['append', uri, '--input', '-'], { input: jsonl([row]) });
+    check(r.code !== 0 && r.err.includes(`column ${col}`), `wide decimals: ${JSON.stringify(row)} refused naming ${col}: ${r.err.trim()}`);
+  }
+  // SESP reads files DuckDB wrote (16-byte FIXED for every precision above 18)
+  for (const add of snap.files.values()) {
+    const f = await store.localPath(decodeURIComponent(add.path));
+    await (await reader.conn()).run(`COPY (SELECT * FROM read_parquet('${f}', hive_partitioning=false)) TO '${f}.tmp' (FORMAT PARQUET)`);
+    fs.renameSync(`${f}.tmp`, f);
+  }
+  const dschema = (await (await reader.conn()).runAndReadAll(`SELECT name, type_length FROM parquet_schema('${one}') WHERE name = 'mid'`)).getRowObjectsJson();
+  console.error(`  wide decimals: DuckDB rewrote the files (mid: ${JSON.stringify(dschema)})`);
+  const cli = (await ok(['scan', uri])).out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  check(same(cli, model), `wide decimals: sesp reads DuckDB's files exactly: ${same(cli, model) ? '' : diff(cli, model)}`);
+
+  // widening across 18 digits: an INT64 decimal(18,2) file read as decimal(30,2) (and by DuckDB, cast)
+  const wdir = path.join(tmp, 'wide-decimal-widening');
+  const wuri = `file://${wdir}`;
+  await ok(['create', wuri, '--schema', JSON.stringify({ type: 'struct', fields: [
+    { name: 'id', type: 'long', nullable: false, metadata: {} }, { name: 'd', type: 'decimal(18,2)', nullable: true, metadata: {} }] }),
+  '--config', 'delta.enableTypeWidening=true']);
+  const w1 = [{ id: 1, d: '-9999999999999999.99' }, { id: 2, d: '0.05' }];
+  const w2 = [{ id: 3, d: '-9999999999999999999999999999.99' }, { id: 4, d: null }];
+  await ok(['append', wuri, '--input', '-'], { input: jsonl(w1) });
+  await ok(['append', wuri, '--input', '-'], { input: jsonl(w2) });
+  const wstore = reader.localStore(wdir);
+  const wsnap = await reader.snapshot(wstore);
+  const df = fieldOf(wsnap.metaData, 'd');
+  check(df.type === 'decimal(30,2)' && df.metadata['delta.typeChanges'][0].fromType === 'decimal(18,2)',
+        `wide decimals: decimal(18,2) widened to ${df.type} and recorded ${JSON.stringify(df.metadata)}`);
+  await reader.readRows(wstore, wsnap);   // the stats of both files hold for the cast values
+  const wduck = [];
+  for (const add of wsnap.files.values()) {
+    const f = await wstore.localPath(decodeURIComponent(add.path));
+    const r = await (await reader.conn()).runAndReadAll(`SELECT id, CAST(d AS DECIMAL(30,2))::VARCHAR AS d FROM read_parquet('${f}')`);
+    for (const row of r.getRowObjectsJson()) wduck.push({ id: Number(row.id), d: row.d });
+  }
+  check(same(wduck, [...w1, ...w2]), `wide decimals: widened table read by DuckDB: ${same(wduck, [...w1, ...w2]) ? '' : diff(wduck, [...w1, ...w2])}`);
+  const wcli = (await ok(['scan', wuri])).out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  check(same(wcli, [...w1, ...w2]), `wide decimals: widened table read by sesp: ${same(wcli, [...w1, ...w2]) ? '' : diff(wcli, [...w1, ...w2])}`);
+}
+
 // ---- S3: s3rver + failure-injecting proxy ----
 // ---- partition values in paths, the CLI's history/describe/--input FILE, a lost checkpoint ----
 
@@ -1030,6 +1162,7 @@ async function main() {
     await statsLimits(tmp);
     await historyAndDescribe(await partitionPaths(tmp));
     await lostCheckpoint(tmp);
+    await wideDecimals(tmp);
 
     // WebHDFS (fake namenode/datanode over a directory, read back directly)
     const hdfsRoot = path.join(tmp, 'hdfs');

@@ -6,7 +6,8 @@
  * type each precision is written as, a table round trip of decimal(38,18)
  * and decimal(20,0) values (extremes, negatives, nulls, nested in structs,
  * arrays and maps), errors naming the column, and type widening across
- * precision 18 (old INT64 files read into a FIXED column). */
+ * precision 18 (old INT64 files read into a FIXED column); and the CLI's
+ * exact number literals (lakehouse/cli/json_numbers.c). */
 #include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "common/err.h"
 #include "lakehouse/delta/delta.h"
 #include "lakehouse/delta/delta_impl.h"
+#include "lakehouse/cli/json_numbers.h"
 
 static char root[256];
 static int table_seq;
@@ -298,6 +300,73 @@ static void test_widening(void)
     sesp_delta_type_free(to);
 }
 
+/* ---- sesp table input: number literals jansson cannot hold ---- */
+
+/* line marked and parsed, resolved against schema_q (NULL: no table): the row as compact JSON */
+static char *marked_row(const char *line, const char *schema_q)
+{
+    char *m = NULL;
+    size_t mlen = 0;
+    CU_ASSERT_EQUAL_FATAL(sesp_tcli_mark_numbers(line, strlen(line), &m, &mlen), 0);
+    json_t *row = m ? json_loadb(m, mlen, JSON_ALLOW_NUL, NULL) : json_loads(line, 0, NULL);
+    free(m);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+    sesp_delta_type *schema = NULL;
+    if (schema_q) {
+        char *sj = strdup(schema_q), err[128];
+        for (char *p = sj; *p; p++)
+            if (*p == '\'') *p = '"';
+        CU_ASSERT_EQUAL_FATAL(sesp_delta_schema_parse(sj, strlen(sj), &schema, err, sizeof(err)), 0);
+        free(sj);
+    }
+    CU_ASSERT_EQUAL(sesp_tcli_resolve_numbers(row, schema), 0);
+    sesp_delta_type_free(schema);
+    char *out = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(row);
+    return out;
+}
+
+static void expect_marked(const char *line, const char *schema_q, const char *want)
+{
+    char *got = marked_row(line, schema_q);
+    if (strcmp(got, want)) {
+        fprintf(stderr, "\nmark %s: got %s, want %s\n", line, got, want);
+        CU_FAIL("marked row");
+    }
+    free(got);
+}
+
+static void test_cli_numbers(void)
+{
+    const char *sc = "{'type':'struct','fields':[{'name':'d','type':'decimal(38,18)','nullable':true,'metadata':{}},"
+                     "{'name':'f','type':'double','nullable':true,'metadata':{}},"
+                     "{'name':'a','type':{'type':'array','elementType':'decimal(30,20)','containsNull':true},'nullable':true,'metadata':{}},"
+                     "{'name':'s','type':{'type':'struct','fields':[{'name':'x','type':'decimal(38,0)','nullable':true,'metadata':{}}]},'nullable':true,'metadata':{}},"
+                     "{'name':'m','type':{'type':'map','keyType':'string','valueType':'decimal(38,2)','valueContainsNull':true},'nullable':true,'metadata':{}}]}";
+    /* exact in jansson: untouched, nothing rewritten */
+    char *m = NULL;
+    size_t ml = 0;
+    const char *plain = "{\"d\":0.1,\"f\":-9223372036854775808,\"g\":0.30000000000000004,\"s\":\"12345678901234567890123\"}";
+    CU_ASSERT_EQUAL(sesp_tcli_mark_numbers(plain, strlen(plain), &m, &ml), 0);
+    CU_ASSERT_PTR_NULL(m);
+    /* decimal columns get the literal, at any depth; others a double */
+    expect_marked("{\"d\":12345678901234567890.123456789012345678,\"f\":3.14159265358979323846,\"a\":[1.00000000000000000001,-2],"
+                  "\"s\":{\"x\":-99999999999999999999999999999999999999},\"m\":{\"k\":123456789012345678901234567890.25}}", sc,
+                  "{\"d\":\"12345678901234567890.123456789012345678\",\"f\":3.1415926535897931,\"a\":[\"1.00000000000000000001\",-2],"
+                  "\"s\":{\"x\":\"-99999999999999999999999999999999999999\"},\"m\":{\"k\":\"123456789012345678901234567890.25\"}}");
+    /* no table (or a column it lacks): doubles, as jansson would give */
+    expect_marked("{\"n\":18446744073709551616,\"d\":1.00000000000000000001}", NULL, "{\"n\":1.8446744073709552e19,\"d\":1.0}");
+    expect_marked("{\"new\":18446744073709551616}", sc, "{\"new\":1.8446744073709552e19}");
+    /* beyond a double: the literal as text, refused by the column's check */
+    expect_marked("{\"f\":1e999}", sc, "{\"f\":\"1e999\"}");
+    /* strings are never touched, nor numbers inside them */
+    expect_marked("{\"q\":\"a \\\" 1.00000000000000000001\",\"d\":1.00000000000000000001}", sc,
+                  "{\"q\":\"a \\\" 1.00000000000000000001\",\"d\":\"1.00000000000000000001\"}");
+    /* a NUL of the input's own would pass for a marker */
+    const char *nul = "{\"q\":\"\\u0000\",\"d\":1.00000000000000000001}";
+    CU_ASSERT_EQUAL(sesp_tcli_mark_numbers(nul, strlen(nul), &m, &ml), SESP_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
     snprintf(root, sizeof(root), "/tmp/sesp_delta_decimal_%d", (int)getpid());
@@ -310,6 +379,7 @@ int main(void)
     CU_add_test(su, "roundtrip", test_roundtrip);
     CU_add_test(su, "refusals", test_refusals);
     CU_add_test(su, "widening", test_widening);
+    CU_add_test(su, "cli_numbers", test_cli_numbers);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();
