@@ -1678,6 +1678,52 @@ static void test_schema_validation(void)
     sesp_bufw_free(&file);
 }
 
+/* Footers whose FIXED_LEN_BYTE_ARRAY width does not fit the DECIMAL they
+ * claim: too narrow for the precision, the annotation is dropped (the bytes
+ * stay readable, nobody takes them for decimals); no width at all is a
+ * malformed footer; a wider width than needed is valid (DuckDB pads to 16). */
+static void test_fixed_decimal_widths(void)
+{
+    const struct { int type_length, precision, logical_from_converted; int want_rc; int want_kind; } cases[] = {
+        {3, 20, 0, 0, SESP_PQ_LT_UNKNOWN},      /* 3 bytes hold 6 digits, not 20 */
+        {3, 20, 1, 0, SESP_PQ_LT_UNKNOWN},      /* the same through the legacy converted type */
+        {8, 19, 0, 0, SESP_PQ_LT_UNKNOWN},      /* 8 bytes hold 18 */
+        {9, 20, 0, 0, SESP_PQ_LT_DECIMAL},      /* Spark's width */
+        {16, 38, 0, 0, SESP_PQ_LT_DECIMAL},
+        {15, 38, 0, 0, SESP_PQ_LT_UNKNOWN},
+        {16, 39, 0, 0, SESP_PQ_LT_UNKNOWN},     /* no Parquet width check can pass 39 digits in 16 bytes */
+        {17, 20, 0, 0, SESP_PQ_LT_DECIMAL},     /* padded */
+        {0, 20, 0, SESP_ERR_MALFORMED, 0},
+        {-5, 20, 0, SESP_ERR_MALFORMED, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sesp_pq_md_schema el[2];
+        memset(el, 0, sizeof el);
+        el[0] = (sesp_pq_md_schema){.name = "schema", .type = -1, .repetition = -1, .num_children = 1, .converted_type = -1,
+                                    .scale = -1, .precision = -1, .field_id = -1};
+        el[1] = (sesp_pq_md_schema){.name = "d", .type = SESP_PQ_FIXED_LEN_BYTE_ARRAY, .type_length = cases[c].type_length,
+                                    .repetition = SESP_PQ_OPTIONAL, .num_children = -1, .converted_type = -1, .scale = 2,
+                                    .precision = cases[c].precision, .field_id = -1};
+        if (cases[c].logical_from_converted) el[1].converted_type = 5;   /* DECIMAL */
+        else el[1].logical = sesp_pq_lt_decimal(cases[c].precision, 2);
+        sesp_pq_schema *s = NULL;
+        char err[128] = "";
+        int rc = sesp_pq_schema_from_md(el, 2, &s, err, sizeof err);
+        CU_ASSERT_EQUAL(rc, cases[c].want_rc);
+        if (!rc) {
+            const sesp_pq_node *n = sesp_pq_schema_node(s, 1);
+            CU_ASSERT_EQUAL(n->logical.kind, cases[c].want_kind);
+            if (n->logical.kind != (sesp_pq_logical_kind)cases[c].want_kind)
+                fprintf(stderr, "\ncase %zu: FIXED(%d) decimal(%d,2): logical %d\n", c, cases[c].type_length, cases[c].precision, n->logical.kind);
+            CU_ASSERT_EQUAL(n->type_length, cases[c].type_length);
+        } else {
+            CU_ASSERT_PTR_NULL(s);
+            CU_ASSERT(err[0] != 0);
+        }
+        sesp_pq_schema_free(s);
+    }
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -1700,6 +1746,7 @@ int main(void)
     CU_add_test(s, "streaming_wide_batch", test_streaming_wide_batch);
     CU_add_test(s, "nested_roundtrip", test_nested_roundtrip);
     CU_add_test(s, "damaged_files", test_damaged_files);
+    CU_add_test(s, "fixed_decimal_widths", test_fixed_decimal_widths);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();
