@@ -139,9 +139,17 @@ static char *partition_string(const sesp_delta_type *ty, const json_t *v)
     switch (ty->kind) {
     case SESP_DT_STRING:
     case SESP_DT_DATE:
-    case SESP_DT_DECIMAL:
         if (json_is_string(v)) return json_string_length(v) ? strdup(json_string_value(v)) : NULL;
         break;
+    case SESP_DT_DECIMAL: {
+        /* the exact value at the column's scale, whatever form it came in
+         * (a real printed as %.17g would turn 0.1 into 0.10000000000000001) */
+        sesp_delta_dec d;
+        char text[SESP_DELTA_DEC_TEXT];
+        if (!sesp_delta_json_to_decimal(v, ty->precision, ty->scale, &d)) break;
+        sesp_delta_decimal_text(d, ty->scale, text, sizeof(text));
+        return strdup(text);
+    }
     case SESP_DT_BOOLEAN: return strdup(json_is_true(v) ? "true" : "false");
     default: break;
     }
