@@ -49,6 +49,30 @@ static void normalize(const char *s, size_t n, char *out, size_t cap)
     snprintf(out, cap, "%s%s e%ld", s[0] == '-' && nd ? "-" : "", dig, nd ? exp - frac : 0);
 }
 
+/* Whether s[0..n) is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * Anything else is left for jansson to refuse. */
+static bool json_number(const char *s, size_t n)
+{
+    size_t i = 0, d;
+    if (i < n && s[i] == '-') i++;
+    if (i < n && s[i] == '0') i++;
+    else {
+        for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++) {}
+        if (i == d) return false;
+    }
+    if (i < n && s[i] == '.') {
+        for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++) {}
+        if (i == d) return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++) {}
+        if (i == d) return false;
+    }
+    return i == n;
+}
+
 /* Whether jansson would hold the number literal s[0..n) exactly. */
 static bool exact_in_jansson(const char *s, size_t n)
 {
@@ -96,7 +120,7 @@ int sesp_tcli_mark_numbers(const char *line, size_t n, char **out, size_t *outle
         while (j < n && ((line[j] >= '0' && line[j] <= '9') || line[j] == '.' || line[j] == 'e' || line[j] == 'E' ||
                          line[j] == '+' || line[j] == '-'))
             j++;
-        if (!exact_in_jansson(line + i, j - i)) {
+        if (json_number(line + i, j - i) && !exact_in_jansson(line + i, j - i)) {
             /* worst case every byte becomes a marker: "\u0000" plus quotes */
             if (!buf && !(buf = malloc(n * 9 + 1))) return SESP_ERR_NOMEM;
             memcpy(buf + len, line + done, i - done);

@@ -362,6 +362,14 @@ static void test_cli_numbers(void)
     /* strings are never touched, nor numbers inside them */
     expect_marked("{\"q\":\"a \\\" 1.00000000000000000001\",\"d\":1.00000000000000000001}", sc,
                   "{\"q\":\"a \\\" 1.00000000000000000001\",\"d\":\"1.00000000000000000001\"}");
+    /* not JSON numbers: left for jansson to refuse */
+    const char *bad[] = {"{\"f\":1.00000000000000000001-3}", "{\"f\":012345678901234567890123}", "{\"f\":1.e5}",
+                         "{\"f\":-}", "{\"f\":123456789012345678901234e}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CU_ASSERT_EQUAL(sesp_tcli_mark_numbers(bad[i], strlen(bad[i]), &m, &ml), 0);
+        CU_ASSERT_PTR_NULL(m);
+        free(m);
+    }
     /* a NUL of the input's own would pass for a marker */
     const char *nul = "{\"q\":\"\\u0000\",\"d\":1.00000000000000000001}";
     CU_ASSERT_EQUAL(sesp_tcli_mark_numbers(nul, strlen(nul), &m, &ml), SESP_ERR_INVALID_ARG);
