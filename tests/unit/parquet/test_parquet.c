@@ -1712,7 +1712,7 @@ static void test_fixed_decimal_widths(void)
         CU_ASSERT_EQUAL(rc, cases[c].want_rc);
         if (!rc) {
             const sesp_pq_node *n = sesp_pq_schema_node(s, 1);
-            CU_ASSERT_EQUAL(n->logical.kind, cases[c].want_kind);
+            CU_ASSERT_EQUAL((int)n->logical.kind, cases[c].want_kind);
             if (n->logical.kind != (sesp_pq_logical_kind)cases[c].want_kind)
                 fprintf(stderr, "\ncase %zu: FIXED(%d) decimal(%d,2): logical %d\n", c, cases[c].type_length, cases[c].precision, n->logical.kind);
             CU_ASSERT_EQUAL(n->type_length, cases[c].type_length);
