@@ -43,7 +43,13 @@ static void normalize(const char *s, size_t n, char *out, size_t cap)
         }
         dig[nd++] = s[i];
     }
-    if (i < n) exp += strtol(s + i + 1, NULL, 10);
+    if (i < n) {
+        /* clamped: strtol saturates at LONG_MIN/MAX, and the arithmetic below
+         * must not overflow (a double's exponent is within +-400 anyway) */
+        exp = strtol(s + i + 1, NULL, 10);
+        if (exp > 100000) exp = 100000;
+        if (exp < -100000) exp = -100000;
+    }
     while (nd && dig[nd - 1] == '0') { nd--; exp++; }
     dig[nd] = 0;
     snprintf(out, cap, "%s%s e%ld", s[0] == '-' && nd ? "-" : "", dig, nd ? exp - frac : 0);

@@ -359,6 +359,10 @@ static void test_cli_numbers(void)
     expect_marked("{\"new\":18446744073709551616}", sc, "{\"new\":1.8446744073709552e19}");
     /* beyond a double: the literal as text, refused by the column's check */
     expect_marked("{\"f\":1e999}", sc, "{\"f\":\"1e999\"}");
+    /* exponents far beyond a long: no overflow while comparing (UBSan), and
+     * the literal still reaches a decimal column as written */
+    expect_marked("{\"d\":1.50e-99999999999999999999999,\"f\":1.50e-99999999999999999999999}", sc,
+                  "{\"d\":\"1.50e-99999999999999999999999\",\"f\":0.0}");
     /* strings are never touched, nor numbers inside them */
     expect_marked("{\"q\":\"a \\\" 1.00000000000000000001\",\"d\":1.00000000000000000001}", sc,
                   "{\"q\":\"a \\\" 1.00000000000000000001\",\"d\":\"1.00000000000000000001\"}");
