@@ -1,5 +1,6 @@
 /*
- * Page compression codecs: UNCOMPRESSED, SNAPPY (raw, libsnappy's C API),
+ * Page compression codecs: UNCOMPRESSED, SNAPPY (raw, libsnappy's C API to
+ * compress, snappy.c to decompress),
  * GZIP (zlib with a gzip header), ZSTD and LZ4_RAW (an LZ4 block without
  * framing).  Decompression always targets the exact uncompressed size the
  * page header promises, so a lying header is an error, not an overflow.
@@ -131,14 +132,8 @@ int sesp_pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, si
             return SESP_ERR_CORRUPT;
         memcpy(dst, src, n);
         return 0;
-    case SESP_PQ_SNAPPY: {
-        size_t l;
-        if (snappy_uncompressed_length((const char *)src, n, &l) != SNAPPY_OK || l != expect)
-            return SESP_ERR_CORRUPT;
-        if (snappy_uncompress((const char *)src, n, (char *)dst, &l) != SNAPPY_OK || l != expect)
-            return SESP_ERR_CORRUPT;
-        return 0;
-    }
+    case SESP_PQ_SNAPPY:
+        return sesp_pq_snappy_uncompress(src, n, dst, expect);
     case SESP_PQ_GZIP:
         return gzip_decompress(src, n, dst, expect);
     case SESP_PQ_ZSTD: {

@@ -247,6 +247,9 @@ int sesp_pq_compress(int codec, int level, const uint8_t *src, size_t n, uint8_t
                      size_t cap, size_t *out_len);
 /* Decompresses exactly expect bytes. */
 int sesp_pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t expect);
+/* A raw snappy block into exactly expect bytes at dst (snappy.c);
+ * SESP_ERR_CORRUPT unless it decodes to exactly that many. */
+int sesp_pq_snappy_uncompress(const uint8_t *src, size_t n, uint8_t *dst, size_t expect);
 
 /* ---- stats.c ---- */
 
