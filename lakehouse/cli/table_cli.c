@@ -26,6 +26,7 @@
 #include "lakehouse/delta/delta.h"
 #include "json_numbers.h"
 #include "table_cli.h"
+#include "where.h"
 
 #define MAX_INPUT_BYTES ((size_t)1 << 30)
 #define MAX_LIST 64
@@ -302,70 +303,6 @@ static int cmd_history(cli *c, sesp_delta_table *t)
     return rc ? 1 : 0;
 }
 
-/* ---- predicate for delete ---- */
-
-typedef struct pred {
-    char col[256];
-    char op[3];
-    json_t *lit;
-} pred;
-
-static bool parse_pred(const char *s, pred *p)
-{
-    while (*s == ' ') s++;
-    size_t n = 0;
-    while (s[n] && !strchr(" =!<>", s[n])) n++;
-    if (!n || n >= sizeof(p->col)) return false;
-    memcpy(p->col, s, n);
-    p->col[n] = 0;
-    s += n;
-    while (*s == ' ') s++;
-    static const char *const ops[] = {"<=", ">=", "!=", "<>", "=", "<", ">"};
-    p->op[0] = 0;
-    for (size_t i = 0; i < 7; i++)
-        if (!strncmp(s, ops[i], strlen(ops[i]))) {
-            snprintf(p->op, sizeof(p->op), "%s", !strcmp(ops[i], "<>") ? "!=" : ops[i]);
-            s += strlen(ops[i]);
-            break;
-        }
-    if (!p->op[0]) return false;
-    while (*s == ' ') s++;
-    if (!*s) return false;
-    if (*s == '\'') {
-        const char *e = strrchr(s + 1, '\'');
-        if (!e || e[1]) return false;
-        p->lit = json_stringn(s + 1, (size_t)(e - s - 1));
-    } else {
-        p->lit = json_loads(s, JSON_DECODE_ANY, NULL);
-        if (!p->lit) p->lit = json_string(s);
-    }
-    return p->lit != NULL;
-}
-
-static bool eval_pred(void *ud, const json_t *row)
-{
-    pred *p = ud;
-    const json_t *v = json_object_get(row, p->col);
-    if (json_is_null(p->lit)) {
-        bool isnull = !v || json_is_null(v);
-        return !strcmp(p->op, "=") ? isnull : !strcmp(p->op, "!=") ? !isnull : false;
-    }
-    if (!v || json_is_null(v)) return false;   /* SQL: comparisons with null are not true */
-    int c;
-    if (json_is_number(v) && json_is_number(p->lit)) {
-        double a = json_number_value(v), b = json_number_value(p->lit);
-        c = a < b ? -1 : a > b;
-    } else if (json_is_string(v) && json_is_string(p->lit)) c = strcmp(json_string_value(v), json_string_value(p->lit));
-    else if (json_is_boolean(v) && json_is_boolean(p->lit)) c = json_is_true(v) - json_is_true(p->lit);
-    else return false;
-    if (!strcmp(p->op, "=")) return c == 0;
-    if (!strcmp(p->op, "!=")) return c != 0;
-    if (!strcmp(p->op, "<")) return c < 0;
-    if (!strcmp(p->op, "<=")) return c <= 0;
-    if (!strcmp(p->op, ">")) return c > 0;
-    return c >= 0;
-}
-
 static void print_vacuum(void *ud, const char *path, uint64_t size)
 {
     bool dry = *(bool *)ud;
@@ -438,14 +375,14 @@ static int run(cli *c)
         if (rc) exit_code = fail(t, "restore", rc);
         else print_result("RESTORE", &res);
     } else if (!strcmp(c->cmd, "delete")) {
-        pred p = {0};
-        if (!c->where || !parse_pred(c->where, &p)) {
+        sesp_tcli_pred p;
+        if (!c->where || !sesp_tcli_pred_parse(c->where, &p)) {
             fprintf(stderr, "sesp table delete: --where \"col OP literal\" is required (OP: = != < <= > >=)\n");
             exit_code = 2;
             goto out;
         }
-        rc = sesp_delta_table_delete(t, eval_pred, &p, &res);
-        json_decref(p.lit);
+        rc = sesp_delta_table_delete(t, sesp_tcli_pred_eval, &p, &res);
+        sesp_tcli_pred_free(&p);
         if (rc) exit_code = fail(t, "delete", rc);
         else print_result("DELETE", &res);
     } else {
