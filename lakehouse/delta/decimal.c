@@ -43,6 +43,17 @@ int sesp_delta_decimal_width(int precision)
     return 16;
 }
 
+bool sesp_delta_decimal_rescale(sesp_delta_dec *x, int up, int precision)
+{
+    if (up < 0 || precision < 1 || precision > SESP_DELTA_DEC_MAX_PRECISION) return false;
+    /* checked before multiplying: |x| < 10^(precision - up) keeps the
+     * product below 10^38, inside 128 bits */
+    if (up >= precision) return *x == 0;
+    if (!sesp_delta_decimal_fits(*x, precision - up)) return false;
+    *x *= (sesp_delta_dec)pow10_u(up);
+    return true;
+}
+
 void sesp_delta_decimal_to_be(sesp_delta_dec x, uint8_t *out, int width)
 {
     u128 u = (u128)x;

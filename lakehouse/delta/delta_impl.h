@@ -49,6 +49,10 @@ __extension__ typedef __int128 sesp_delta_dec;
 void sesp_delta_decimal_text(sesp_delta_dec x, int scale, char *out, size_t cap);
 /* Whether |x| < 10^precision. */
 bool sesp_delta_decimal_fits(sesp_delta_dec x, int precision);
+/* x (unscaled at some scale) to the unscaled value at that scale + up,
+ * for a value of a file written before its column's scale grew; false when
+ * the result does not fit precision (up < 0 too). */
+bool sesp_delta_decimal_rescale(sesp_delta_dec *x, int up, int precision);
 /* Bytes of the FIXED_LEN_BYTE_ARRAY Spark stores decimal(precision, _) in
  * above precision 18: the fewest that hold every value (9 for 19 and 20,
  * 16 for 38); 0 for a precision out of 1..38. */
@@ -115,7 +119,14 @@ int sesp_delta_pq_add_fields(sesp_pq_schema *ps, int parent, const sesp_delta_ty
  * non-nullable column is an error naming the column. */
 int sesp_delta_json_to_pq(const sesp_delta_type *t, bool nullable, const json_t *v, const char *col,
                           sesp_arena *a, sesp_pq_value *out, char *err, size_t errlen);
-/* Parquet value -> JSON for type t (new reference, json_null() for NULL). */
-json_t *sesp_delta_pq_to_json(const sesp_delta_type *t, const sesp_pq_value *v);
+/* Parquet value -> JSON for type t (new reference, json_null() for NULL).
+ * node is v's node in the file's schema ps (-1: unknown), whose type says
+ * how older files hold widened columns (a decimal's scale). */
+json_t *sesp_delta_pq_to_json(const sesp_delta_type *t, const sesp_pq_schema *ps, int node, const sesp_pq_value *v);
+/* Whether the file's node (schema ps) can be read as type t: every decimal
+ * inside must be a DECIMAL of at most t's scale or a plain integer (a
+ * column widened from byte..long).  MALFORMED with a message naming col. */
+int sesp_delta_pq_check_file_type(const sesp_delta_type *t, const sesp_pq_schema *ps, int node, const char *col,
+                                  char *err, size_t errlen);
 
 #endif

@@ -349,7 +349,98 @@ static json_t *b64_json(const sesp_pq_bytes *b)
     return j;
 }
 
-json_t *sesp_delta_pq_to_json(const sesp_delta_type *t, const sesp_pq_value *v)
+/* ---- files written before a type change ---- */
+
+/* The node holding the items of list or map node id, as the Parquet reader
+ * assembles them (LogicalTypes.md, with its backward-compatibility rules):
+ * the element of a 3-level list, else the repeated node itself (a map's
+ * key_value group, a 2-level list's element, a bare repeated field); -1 for
+ * anything else. */
+static int items_node(const sesp_pq_schema *ps, int id)
+{
+    const sesp_pq_node *n = id >= 0 ? sesp_pq_schema_node(ps, id) : NULL;
+    if (!n) return -1;
+    if (n->repetition == SESP_PQ_REPEATED) return id;
+    if (!n->is_group || n->nchildren != 1 || (n->logical.kind != SESP_PQ_LT_LIST && n->logical.kind != SESP_PQ_LT_MAP)) return -1;
+    const sesp_pq_node *c = sesp_pq_schema_node(ps, n->children[0]);
+    if (!c || c->repetition != SESP_PQ_REPEATED) return -1;
+    if (n->logical.kind == SESP_PQ_LT_LIST && c->is_group && c->nchildren == 1 && strcmp(c->name, "array")) {
+        char tuple[512];
+        snprintf(tuple, sizeof(tuple), "%s_tuple", n->name);
+        if (strcmp(c->name, tuple)) return c->children[0];
+    }
+    return n->children[0];
+}
+
+/* Child i of group node id (structs are matched by position, as values
+ * are), or -1. */
+static int child_node(const sesp_pq_schema *ps, int id, size_t i)
+{
+    const sesp_pq_node *n = id >= 0 ? sesp_pq_schema_node(ps, id) : NULL;
+    return n && n->is_group && i < (size_t)n->nchildren ? n->children[i] : -1;
+}
+
+/* The scale of a decimal column's unscaled values in a file: its DECIMAL
+ * annotation's (older than a scale increase: smaller than the table's), 0
+ * for plain signed integers (a column widened from byte, short, integer or
+ * long); -1 when the file's type holds no decimal. */
+static int file_scale(const sesp_pq_schema *ps, int id)
+{
+    const sesp_pq_node *n = id >= 0 ? sesp_pq_schema_node(ps, id) : NULL;
+    if (!n || n->is_group) return -1;
+    if (n->logical.kind == SESP_PQ_LT_DECIMAL) return n->logical.scale;
+    bool plain = n->logical.kind == SESP_PQ_LT_NONE || (n->logical.kind == SESP_PQ_LT_INT && n->logical.is_signed);
+    return plain && (n->physical == SESP_PQ_INT32 || n->physical == SESP_PQ_INT64) ? 0 : -1;
+}
+
+static int check_type(const sesp_delta_type *t, const sesp_pq_schema *ps, int node, const char *col, int depth,
+                      char *err, size_t errlen)
+{
+    if (node < 0 || !t || depth > 64) return 0;   /* nothing of the file is read there */
+    char sub[256];
+    switch (t->kind) {
+    case SESP_DT_DECIMAL: {
+        const sesp_pq_node *n = sesp_pq_schema_node(ps, node);
+        int fs = file_scale(ps, node);
+        if (fs < 0) {
+            snprintf(err, errlen, "column %s: the file's %s is not a decimal or an integer (column type decimal(%d,%d))", col,
+                     n && n->is_group ? "group" : "column", t->precision, t->scale);
+            return SESP_ERR_MALFORMED;
+        }
+        if (fs > t->scale) {
+            /* no type change lowers a scale: rescaling would cut digits */
+            snprintf(err, errlen, "column %s: the file holds decimals of scale %d, above the column's decimal(%d,%d)", col,
+                     fs, t->precision, t->scale);
+            return SESP_ERR_MALFORMED;
+        }
+        return 0;
+    }
+    case SESP_DT_STRUCT:
+        for (size_t i = 0; i < t->nfields; i++) {
+            snprintf(sub, sizeof(sub), "%s.%s", col, t->fields[i].name);
+            int rc = check_type(t->fields[i].type, ps, child_node(ps, node, i), sub, depth + 1, err, errlen);
+            if (rc) return rc;
+        }
+        return 0;
+    case SESP_DT_ARRAY:
+        return check_type(t->element, ps, items_node(ps, node), col, depth + 1, err, errlen);
+    case SESP_DT_MAP: {
+        int kv = items_node(ps, node);
+        int rc = check_type(t->key, ps, child_node(ps, kv, 0), col, depth + 1, err, errlen);
+        return rc ? rc : check_type(t->value, ps, child_node(ps, kv, 1), col, depth + 1, err, errlen);
+    }
+    default:
+        return 0;
+    }
+}
+
+int sesp_delta_pq_check_file_type(const sesp_delta_type *t, const sesp_pq_schema *ps, int node, const char *col,
+                                  char *err, size_t errlen)
+{
+    return check_type(t, ps, node, col, 0, err, errlen);
+}
+
+json_t *sesp_delta_pq_to_json(const sesp_delta_type *t, const sesp_pq_schema *ps, int node, const sesp_pq_value *v)
 {
     if (!v || v->kind == SESP_PQV_NULL) return json_null();
     switch (t->kind) {
@@ -389,38 +480,46 @@ json_t *sesp_delta_pq_to_json(const sesp_delta_type *t, const sesp_pq_value *v)
     case SESP_DT_DATE:
         if (v->kind == SESP_PQV_INT32) return date_json(v->u.i32);
         break;
-    case SESP_DT_DECIMAL:
-        if (v->kind == SESP_PQV_INT32) return decimal_json(v->u.i32, t->scale);
-        if (v->kind == SESP_PQV_INT64) return decimal_json(v->u.i64, t->scale);
-        if (v->kind == SESP_PQV_BYTES) {
-            /* FIXED or BYTE_ARRAY; a value beyond the precision (a corrupt
-             * or mislabelled file) is not one of the column's values */
-            sesp_delta_dec d;
-            if (!sesp_delta_decimal_from_be(v->u.bytes.p, v->u.bytes.len, &d) || !sesp_delta_decimal_fits(d, t->precision)) break;
-            return decimal_json(d, t->scale);
-        }
-        break;
+    case SESP_DT_DECIMAL: {
+        /* The unscaled value is at the file's scale: the table's, or a
+         * smaller one in a file older than a scale increase (0 for an
+         * integer column widened to decimal), raised to the table's.  A value
+         * beyond the precision (a corrupt or mislabelled file) is not one of
+         * the column's values; sesp_delta_pq_check_file_type has already
+         * refused files whose scale cannot be right. */
+        int fs = file_scale(ps, node);
+        sesp_delta_dec d;
+        if (fs < 0 || fs > t->scale) break;
+        if (v->kind == SESP_PQV_INT32) d = v->u.i32;
+        else if (v->kind == SESP_PQV_INT64) d = v->u.i64;
+        else if (v->kind != SESP_PQV_BYTES || !sesp_delta_decimal_from_be(v->u.bytes.p, v->u.bytes.len, &d)) break;
+        if (!sesp_delta_decimal_rescale(&d, t->scale - fs, t->precision)) break;
+        return decimal_json(d, t->scale);
+    }
     case SESP_DT_STRUCT: {
         if (v->kind != SESP_PQV_GROUP) break;
         json_t *o = json_object();
         for (size_t i = 0; i < t->nfields; i++)
-            json_object_set_new(o, t->fields[i].name, i < v->u.group.n ? sesp_delta_pq_to_json(t->fields[i].type, &v->u.group.v[i]) : json_null());
+            json_object_set_new(o, t->fields[i].name,
+                                i < v->u.group.n ? sesp_delta_pq_to_json(t->fields[i].type, ps, child_node(ps, node, i), &v->u.group.v[i]) : json_null());
         return o;
     }
     case SESP_DT_ARRAY: {
         if (v->kind != SESP_PQV_LIST) break;
         json_t *arr = json_array();
-        for (size_t i = 0; i < v->u.list.n; i++) json_array_append_new(arr, sesp_delta_pq_to_json(t->element, &v->u.list.v[i]));
+        int en = items_node(ps, node);
+        for (size_t i = 0; i < v->u.list.n; i++) json_array_append_new(arr, sesp_delta_pq_to_json(t->element, ps, en, &v->u.list.v[i]));
         return arr;
     }
     case SESP_DT_MAP: {
         if (v->kind != SESP_PQV_LIST) break;
         json_t *o = json_object();
+        int kvn = items_node(ps, node), kn = child_node(ps, kvn, 0), vn = child_node(ps, kvn, 1);
         for (size_t i = 0; i < v->u.list.n; i++) {
             const sesp_pq_value *kv = &v->u.list.v[i];
             if (kv->kind != SESP_PQV_GROUP || kv->u.group.n != 2) continue;
-            json_t *k = sesp_delta_pq_to_json(t->key, &kv->u.group.v[0]);
-            if (json_is_string(k)) json_object_set_new(o, json_string_value(k), sesp_delta_pq_to_json(t->value, &kv->u.group.v[1]));
+            json_t *k = sesp_delta_pq_to_json(t->key, ps, kn, &kv->u.group.v[0]);
+            if (json_is_string(k)) json_object_set_new(o, json_string_value(k), sesp_delta_pq_to_json(t->value, ps, vn, &kv->u.group.v[1]));
             json_decref(k);
         }
         return o;
@@ -451,6 +550,16 @@ json_t *sesp_delta_partition_value_to_json(const sesp_delta_type *type, const ch
     case SESP_DT_TIMESTAMP_NTZ: {
         int64_t us;
         return sesp_delta_parse_timestamp(value, &us) ? ts_json(us, type->kind == SESP_DT_TIMESTAMP) : json_string(value);
+    }
+    case SESP_DT_DECIMAL: {
+        /* at the column's scale, as data values are: a file committed
+         * before a scale increase (or while the column was an integer) has
+         * its value written at the older scale */
+        json_t *s = json_string(value);
+        sesp_delta_dec d;
+        bool ok = s && sesp_delta_json_to_decimal(s, type->precision, type->scale, &d);
+        json_decref(s);
+        return ok ? decimal_json(d, type->scale) : json_string(value);
     }
     default: return json_string(value);
     }

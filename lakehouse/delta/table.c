@@ -828,6 +828,13 @@ int sesp_delta_read_file(sesp_delta_table *t, const sesp_delta_snapshot *snap, c
         }
         for (int c = 0; c < root->nchildren; c++)
             if (!strcmp(sesp_pq_schema_node(ps, root->children[c])->name, name)) map[f] = c;
+        /* a file older than a type change holds the older type: refuse what
+         * no change could have left (a decimal scale above the table's) */
+        char err[512] = "";
+        if (map[f] >= 0 && (rc = sesp_delta_pq_check_file_type(schema->fields[f].type, ps, root->children[map[f]], name, err, sizeof(err)))) {
+            sesp_delta_table_seterr(t, rc, "data file %s: %s", add->path, err);
+            goto out;
+        }
     }
     sesp_arena ra;
     sesp_arena_init(&ra, 0);
@@ -842,7 +849,8 @@ int sesp_delta_read_file(sesp_delta_table *t, const sesp_delta_snapshot *snap, c
         for (size_t f = 0; f < schema->nfields; f++) {
             json_t *v;
             if (pvals[f]) v = json_incref(pvals[f]);
-            else if (map[f] >= 0 && (size_t)map[f] < row->u.group.n) v = sesp_delta_pq_to_json(schema->fields[f].type, &row->u.group.v[map[f]]);
+            else if (map[f] >= 0 && (size_t)map[f] < row->u.group.n)
+                v = sesp_delta_pq_to_json(schema->fields[f].type, ps, root->children[map[f]], &row->u.group.v[map[f]]);
             else v = json_null();
             json_object_set_new(obj, schema->fields[f].name, v);
         }

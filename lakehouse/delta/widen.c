@@ -4,9 +4,9 @@
  * the types a batch of JSON rows needs relative to a table's (decided value
  * by value, since JSON has no byte or float: an integer beyond int32 needs
  * long, a real in an integer column needs double, a timestamp in a date
- * column needs timestamp_ntz, more integer digits need a wider decimal), the
- * delta.typeChanges history kept in the metadata of the nearest ancestor
- * struct field, and the readers' check of that history.  Whether a table may
+ * column needs timestamp_ntz, more integer or fraction digits need a wider
+ * decimal), the delta.typeChanges history kept in the metadata of the
+ * nearest ancestor struct field, and the readers' check of that history.  Whether a table may
  * widen at all (delta.enableTypeWidening) is the table layer's decision.
  */
 #include <float.h>
@@ -32,13 +32,20 @@ bool sesp_delta_type_widens(const sesp_delta_type *from, const sesp_delta_type *
         return from->kind == SESP_DT_FLOAT || (rf && rf < sesp_delta_int_rank(SESP_DT_LONG));
     case SESP_DT_TIMESTAMP_NTZ:
         return from->kind == SESP_DT_DATE;
-    case SESP_DT_DECIMAL:
-        /* The protocol also lets the scale grow, but older files hold their
-         * unscaled integers at the old scale and SESP converts values without
-         * the file's own type, so only precision changes are readable. */
-        if (from->kind == SESP_DT_DECIMAL) return to->scale == from->scale && to->precision > from->precision;
-        if (rf) return to->scale == 0 && to->precision >= (rf == sesp_delta_int_rank(SESP_DT_LONG) ? 20 : 10);
+    case SESP_DT_DECIMAL: {
+        /* decimal(p,s) -> decimal(p+k1, s+k2) with k1 >= k2 >= 0: the
+         * integer digits never shrink.  Older files keep their unscaled
+         * values at their own scale (an integer at scale 0); readers rescale
+         * them from the file's DECIMAL annotation (pq.c). */
+        if (to->precision < 1 || to->precision > MAX_WRITE_PRECISION || to->scale < 0 || to->scale > to->precision) return false;
+        if (from->kind == SESP_DT_DECIMAL) {
+            int k1 = to->precision - from->precision, k2 = to->scale - from->scale;
+            return k2 >= 0 && k1 >= k2 && k1 > 0;
+        }
+        /* byte, short and integer need 10 integer digits, long 20 */
+        if (rf) return to->precision - to->scale >= (rf == sesp_delta_int_rank(SESP_DT_LONG) ? 20 : 10);
         return false;
+    }
     default:
         return false;
     }
@@ -173,10 +180,19 @@ static void fit_leaf(sesp_delta_type *cur, const sesp_delta_type *t, const json_
             sesp_delta_parse_timestamp(json_string_value(v), &x))
             cur->kind = SESP_DT_TIMESTAMP_NTZ;
     } else if (t->kind == SESP_DT_DECIMAL) {
+        /* As many integer digits as the widest value so far, as many
+         * fraction digits too: both only grow from the table's, which keeps
+         * decimal(p,s) -> decimal(p+k1, s+k2) with k1 >= k2.  A value that
+         * would take it past 38 digits changes nothing (and is refused). */
         int ip, fp;
-        if (sesp_delta_decimal_digits(v, &ip, &fp) && fp <= t->scale && ip + t->scale > cur->precision &&
-            ip + t->scale <= MAX_WRITE_PRECISION)
-            cur->precision = ip + t->scale;
+        if (!sesp_delta_decimal_digits(v, &ip, &fp)) return;
+        int is = cur->precision - cur->scale, fs = cur->scale;
+        if (ip > is) is = ip;
+        if (fp > fs) fs = fp;
+        if (is + fs <= MAX_WRITE_PRECISION) {
+            cur->precision = is + fs;
+            cur->scale = fs;
+        }
     }
 }
 

@@ -54,12 +54,29 @@ static void test_rules(void)
     CU_ASSERT(widens("date", "timestamp_ntz"));
     CU_ASSERT(!widens("date", "timestamp"));
     CU_ASSERT(widens("decimal(10,2)", "decimal(12,2)"));
-    CU_ASSERT(!widens("decimal(10,2)", "decimal(12,3)"));   /* scale changes: SESP cannot read them */
+    /* decimal(p,s) -> decimal(p+k1, s+k2) with k1 >= k2 >= 0 */
+    CU_ASSERT(widens("decimal(10,2)", "decimal(12,3)"));
+    CU_ASSERT(widens("decimal(10,2)", "decimal(12,4)"));
+    CU_ASSERT(widens("decimal(5,2)", "decimal(10,4)"));
+    CU_ASSERT(widens("decimal(1,0)", "decimal(38,37)"));
+    CU_ASSERT(!widens("decimal(10,2)", "decimal(12,5)"));   /* k2 > k1: integer digits would shrink */
+    CU_ASSERT(!widens("decimal(10,2)", "decimal(10,3)"));
+    CU_ASSERT(!widens("decimal(10,2)", "decimal(12,1)"));   /* a scale never shrinks */
+    CU_ASSERT(!widens("decimal(10,2)", "decimal(10,2)"));
     CU_ASSERT(!widens("decimal(10,2)", "decimal(8,2)"));
     CU_ASSERT(widens("integer", "decimal(10,0)"));
     CU_ASSERT(!widens("integer", "decimal(9,0)"));
+    CU_ASSERT(widens("integer", "decimal(12,2)"));
+    CU_ASSERT(!widens("integer", "decimal(12,3)"));          /* 9 integer digits */
+    CU_ASSERT(widens("byte", "decimal(10,0)"));
+    CU_ASSERT(!widens("byte", "decimal(5,0)"));               /* the protocol asks 10 for byte and short too */
+    CU_ASSERT(widens("short", "decimal(38,28)"));
     CU_ASSERT(widens("long", "decimal(20,0)"));
+    CU_ASSERT(widens("long", "decimal(25,5)"));
     CU_ASSERT(!widens("long", "decimal(19,0)"));
+    CU_ASSERT(!widens("long", "decimal(21,2)"));
+    CU_ASSERT(!widens("decimal(10,0)", "long"));
+    CU_ASSERT(!widens("decimal(10,2)", "double"));
     CU_ASSERT(!widens("string", "long"));
     CU_ASSERT(!widens("integer", "string"));
 }
@@ -217,7 +234,14 @@ static void test_fit(void)
     expect_fit("[{\"dec\":\"123.45\"},{\"dec\":1.5}]", false, "dec", "\"decimal(5,2)\"");
     expect_fit("[{\"dec\":\"12345.6\"}]", false, "dec", "\"decimal(7,2)\"");
     expect_fit("[{\"dec\":-1234567}]", false, "dec", "\"decimal(9,2)\"");
-    expect_fit("[{\"dec\":\"1.234\"}]", false, "dec", "\"decimal(5,2)\"");   /* more scale: not widened */
+    /* more fraction digits: the scale grows, keeping the integer digits */
+    expect_fit("[{\"dec\":\"1.234\"}]", false, "dec", "\"decimal(6,3)\"");
+    expect_fit("[{\"dec\":\"1.2340\"},{\"dec\":1.5}]", false, "dec", "\"decimal(6,3)\"");   /* trailing zeros say nothing */
+    expect_fit("[{\"dec\":\"1.234\"},{\"dec\":\"12345.6\"}]", false, "dec", "\"decimal(8,3)\"");
+    expect_fit("[{\"dec\":\"0.0001\"},{\"dec\":\"-12345.6\"}]", false, "dec", "\"decimal(9,4)\"");
+    expect_fit("[{\"dec\":1e-5}]", false, "dec", "\"decimal(8,5)\"");
+    expect_fit("[{\"dec\":\"0.00000000000000000000000000000000001\"}]", false, "dec", "\"decimal(38,35)\"");
+    expect_fit("[{\"dec\":\"0.000000000000000000000000000000000001\"}]", false, "dec", "\"decimal(5,2)\"");   /* 3 + 36 > 38 */
     expect_fit("[{\"dec\":\"12345678901234567.5\"}]", false, "dec", "\"decimal(19,2)\"");   /* beyond 18: FIXED */
     expect_fit("[{\"dec\":\"123456789012345678901234567890123456.5\"}]", false, "dec", "\"decimal(38,2)\"");
     expect_fit("[{\"dec\":\"1234567890123456789012345678901234567\"}]", false, "dec", "\"decimal(5,2)\"");   /* beyond 38 */
@@ -249,7 +273,10 @@ static void test_check_changes(void)
         {"double", "[{\"tableVersion\":3,\"fromType\":\"float\",\"toType\":\"double\"}]", 0, NULL},
         {"timestamp_ntz", "[{\"fromType\":\"date\",\"toType\":\"timestamp_ntz\"}]", 0, NULL},
         {"decimal(12,2)", "[{\"fromType\":\"decimal(6, 2)\",\"toType\":\"decimal(12, 2)\"}]", 0, NULL},
-        {"decimal(12,4)", "[{\"fromType\":\"decimal(6,2)\",\"toType\":\"decimal(12,4)\"}]", SESP_ERR_UNSUPPORTED, "column c"},
+        {"decimal(12,4)", "[{\"fromType\":\"decimal(6,2)\",\"toType\":\"decimal(12,4)\"}]", 0, NULL},
+        {"decimal(12,2)", "[{\"fromType\":\"integer\",\"toType\":\"decimal(12,2)\"}]", 0, NULL},
+        {"decimal(12,5)", "[{\"fromType\":\"decimal(10,2)\",\"toType\":\"decimal(12,5)\"}]", SESP_ERR_UNSUPPORTED, "column c"},
+        {"decimal(12,2)", "[{\"fromType\":\"decimal(12,4)\",\"toType\":\"decimal(12,2)\"}]", SESP_ERR_UNSUPPORTED, "decimal(12,4) -> decimal(12,2)"},
         {"long", "[{\"fromType\":\"string\",\"toType\":\"long\"}]", SESP_ERR_UNSUPPORTED, "string -> long"},
         {"long", "[{\"fromType\":\"variant\",\"toType\":\"long\"}]", SESP_ERR_UNSUPPORTED, "not supported"},
         {"long", "{\"fromType\":\"integer\",\"toType\":\"long\"}", SESP_ERR_MALFORMED, "not a list"},
