@@ -246,12 +246,17 @@ int sesp_delta_table_merge(sesp_delta_table *t, const json_t *rows, const char *
 
 /* ---- OPTIMIZE ---- */
 
-static char *partition_id(const sesp_delta_add *add)
+/* The partition of add as the values it stands for, so that files written
+ * before a type change ("1.5" when the column was decimal(4,1)) bin with
+ * later ones ("1.50" at decimal(5,2)). */
+static char *partition_id(const sesp_delta_snapshot *snap, const sesp_delta_add *add)
 {
     json_t *o = json_object();
-    for (size_t i = 0; i < add->partition_values.n; i++)
-        json_object_set_new(o, add->partition_values.items[i].key,
-                            add->partition_values.items[i].value ? json_string(add->partition_values.items[i].value) : json_null());
+    for (size_t i = 0; i < add->partition_values.n; i++) {
+        const char *k = add->partition_values.items[i].key, *v = add->partition_values.items[i].value;
+        const sesp_delta_field *f = sesp_delta_struct_field(snap->schema, k);
+        json_object_set_new(o, k, f ? sesp_delta_partition_value_to_json(f->type, v) : v ? json_string(v) : json_null());
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;
@@ -274,7 +279,7 @@ int sesp_delta_table_optimize(sesp_delta_table *t, uint64_t target_bytes, sesp_d
     int64_t now = sesp_delta_table_now(t);
     if (!pid || !done) rc = SESP_ERR_NOMEM;
     for (size_t i = 0; i < snap->nfiles && !rc; i++)
-        if (!(pid[i] = partition_id(snap->files[i]))) rc = SESP_ERR_NOMEM;
+        if (!(pid[i] = partition_id(snap, snap->files[i]))) rc = SESP_ERR_NOMEM;
     for (size_t i = 0; i < snap->nfiles && !rc; i++) {
         if (done[i] || (uint64_t)snap->files[i]->size >= target_bytes) continue;
         /* a bin: small files of this partition until the target is reached */

@@ -13,6 +13,7 @@
 
 #include "common/err.h"
 #include "lakehouse/delta/delta.h"
+#include "lakehouse/parquet/parquet.h"
 
 static char root[256];
 static int table_seq;
@@ -660,6 +661,277 @@ static void test_reader_refusals(void)
     sesp_delta_table_close(t);
 }
 
+/* ---- decimal scale increases ---- */
+
+static const char *DSCHEMA =
+    "{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
+    "{\"name\":\"dec\",\"type\":\"decimal(5,2)\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"n\",\"type\":\"integer\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"st\",\"type\":{\"type\":\"struct\",\"fields\":[{\"name\":\"v\",\"type\":\"decimal(5,2)\",\"nullable\":true,\"metadata\":{}}]},\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"arr\",\"type\":{\"type\":\"array\",\"elementType\":\"decimal(5,2)\",\"containsNull\":true},\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"m\",\"type\":{\"type\":\"map\",\"keyType\":\"string\",\"valueType\":\"decimal(5,2)\",\"valueContainsNull\":true},\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"pd\",\"type\":\"decimal(4,1)\",\"nullable\":true,\"metadata\":{}}]}";
+
+static int collect_id(void *ud, const json_t *row)
+{
+    char k[32];
+    snprintf(k, sizeof(k), "%lld", (long long)json_integer_value(json_object_get(row, "id")));
+    json_object_set((json_t *)ud, k, (json_t *)row);
+    return 0;
+}
+
+/* All rows of version (-1: latest) keyed by id, or the table's error. */
+static char *scan_ids(sesp_delta_table *t, int64_t version)
+{
+    sesp_delta_snapshot *s = NULL;
+    if (sesp_delta_table_snapshot(t, version, &s)) return strdup(sesp_delta_table_error(t));
+    json_t *all = json_object();
+    int rc = sesp_delta_table_scan(t, s, collect_id, all);
+    sesp_delta_snapshot_free(s);
+    char *out = rc ? strdup(sesp_delta_table_error(t)) : json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(all);
+    return out;
+}
+
+/* want: JSON with ' for " */
+static void expect_ids(sesp_delta_table *t, int64_t version, const char *want_q, const char *when)
+{
+    char *want = strdup(want_q);
+    for (char *p = want; *p; p++)
+        if (*p == '\'') *p = '"';
+    char *got = scan_ids(t, version);
+    json_t *a = json_loads(got, 0, NULL), *b = json_loads(want, 0, NULL);
+    if (!b) fprintf(stderr, "\nbad want: %s\n", want);
+    if (!a || !b || !json_equal(a, b)) {
+        fprintf(stderr, "\n%s:\n got  %s\n want %s\n", when, got, want);
+        CU_FAIL("rows");
+    }
+    json_decref(a);
+    json_decref(b);
+    free(got);
+    free(want);
+}
+
+static int append_q(sesp_delta_table *t, const char *q)
+{
+    char *js = strdup(q);
+    for (char *p = js; *p; p++)
+        if (*p == '\'') *p = '"';
+    int rc = append(t, js);
+    free(js);
+    return rc;
+}
+
+typedef struct memsrc {
+    const uint8_t *p;
+    size_t n;
+} memsrc;
+
+static int mem_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    memsrc *m = ctx;
+    if (off > m->n || len > m->n - off) return SESP_ERR_TRUNCATED;
+    memcpy(buf, m->p + off, len);
+    return 0;
+}
+
+/* The DECIMAL scale of top-level column col in every data file of the
+ * latest version whose path holds part (-1 for a file without a DECIMAL
+ * there); false if they differ or there is none. */
+static bool files_scale(sesp_delta_table *t, const char *col, const char *part, int *scale)
+{
+    sesp_delta_snapshot *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_table_snapshot(t, -1, &s), 0);
+    bool same = true;
+    *scale = -2;
+    for (size_t i = 0; i < s->nfiles; i++) {
+        if (!strstr(s->files[i]->path, part)) continue;
+        char *key = sesp_delta_path_to_key(s->files[i]->path);
+        uint8_t *data = NULL;
+        size_t len = 0;
+        CU_ASSERT_EQUAL_FATAL(sesp_objstore_get(sesp_delta_table_store(t), key, &data, &len), 0);
+        memsrc m = {data, len};
+        sesp_pq_reader *r = NULL;
+        CU_ASSERT_EQUAL_FATAL(sesp_pq_reader_open((sesp_pq_source){mem_read, &m, len}, NULL, &r), 0);
+        const sesp_pq_schema *ps = sesp_pq_reader_schema(r);
+        const sesp_pq_node *n = sesp_pq_schema_node(ps, sesp_pq_schema_find_child(ps, 0, col));
+        int sc = n && n->logical.kind == SESP_PQ_LT_DECIMAL ? n->logical.scale : -1;
+        if (*scale != -2 && sc != *scale) same = false;
+        *scale = sc;
+        sesp_pq_reader_close(r);
+        free(data);
+        free(key);
+    }
+    sesp_delta_snapshot_free(s);
+    return same && *scale != -2;
+}
+
+static bool dec_is(const sesp_delta_type *t, int p, int s) { return t && t->kind == SESP_DT_DECIMAL && t->precision == p && t->scale == s; }
+
+/* A schema change another writer (or ALTER COLUMN) commits: the table's
+ * schema merged with in (SESP_DELTA_WIDEN_TABLE, so recorded). */
+static void commit_schema_change(sesp_delta_table *t, const char *in_json)
+{
+    sesp_delta_snapshot *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_table_snapshot(t, -1, &s), 0);
+    sesp_delta_type *in = parse(in_json), *m = NULL;
+    char err[512] = "";
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_schema_merge(s->schema, in, SESP_DELTA_WIDEN_TABLE, &m, err, sizeof(err)), 0);
+    char *ss = sesp_delta_schema_to_string(m);
+    sesp_delta_action md = {.kind = SESP_DA_METADATA, .u.metadata = s->metadata};
+    md.u.metadata.schema_string = ss;
+    int64_t v;
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_commit(sesp_delta_table_store(t), s->version, &md, 1, NULL, "CHANGE COLUMN", NULL, &v, err, sizeof(err)), 0);
+    free(ss);
+    sesp_delta_type_free(m);
+    sesp_delta_type_free(in);
+    sesp_delta_snapshot_free(s);
+}
+
+static bool id_is_2(void *ud, const json_t *row)
+{
+    (void)ud;
+    return json_integer_value(json_object_get(row, "id")) == 2;
+}
+
+/* decimal(5,2) widened to decimal(10,4) (and nested ones, an integer to
+ * decimal(12,2), a partition column) by appends with more digits and by an
+ * explicit schema change: files written before read back exactly at the new
+ * scale, through checkpoints, time travel, DELETE and OPTIMIZE, and the
+ * rewritten files are at the new scale. */
+static void test_decimal_scale(void)
+{
+    char uri[300];
+    sesp_delta_table *t = open_table(uri, sizeof(uri));
+    sesp_delta_kv kv[2] = {{"delta.checkpointInterval", "2"}, {"delta.enableTypeWidening", "true"}};
+    sesp_delta_map cfg = {kv, 2};
+    const char *part[] = {"pd"};
+    CU_ASSERT_FATAL(sesp_delta_table_create(t, DSCHEMA, part, 1, &cfg, NULL) == 0);
+    CU_ASSERT_EQUAL(append_q(t, "[{'id':1,'dec':'123.45','n':7,'st':{'v':'-1.5'},'arr':['0.01','-999.99',null],'m':{'k':'2.5'},'pd':'1.5'},"
+                                "{'id':2,'dec':-0.01,'n':-2147483648,'st':null,'arr':[],'m':{'z':null},'pd':'1.5'}]"), 1);
+    const char *v1 = "{'1':{'id':1,'dec':'123.45','n':7,'st':{'v':'-1.50'},'arr':['0.01','-999.99',null],'m':{'k':'2.50'},'pd':'1.5'},"
+                     "'2':{'id':2,'dec':'-0.01','n':-2147483648,'st':null,'arr':[],'m':{'z':null},'pd':'1.5'}}";
+    expect_ids(t, -1, v1, "as written");
+    /* more fraction digits (and integer digits) widen in the append's own commit */
+    CU_ASSERT_EQUAL(append_q(t, "[{'id':3,'dec':'123456.7891','st':{'v':'0.125'},'arr':['1.0001'],'m':{'k':'0.5'},'pd':'-2.25'}]"), 2);
+    sesp_delta_snapshot *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_table_snapshot(t, -1, &s), 0);
+    const sesp_delta_field *f = sesp_delta_struct_field(s->schema, "dec");
+    CU_ASSERT(dec_is(f->type, 10, 4));
+    json_t *c = changes_of(f);
+    CU_ASSERT(json_array_size(c) == 1 && change_is(c, 0, "decimal(5,2)", "decimal(10,4)", NULL));
+    json_decref(c);
+    f = sesp_delta_struct_field(s->schema, "st");
+    CU_ASSERT(dec_is(f->type->fields[0].type, 6, 3));
+    c = changes_of(&f->type->fields[0]);
+    CU_ASSERT(change_is(c, 0, "decimal(5,2)", "decimal(6,3)", NULL));
+    json_decref(c);
+    f = sesp_delta_struct_field(s->schema, "arr");
+    CU_ASSERT(dec_is(f->type->element, 7, 4));
+    c = changes_of(f);
+    CU_ASSERT(change_is(c, 0, "decimal(5,2)", "decimal(7,4)", "element"));
+    json_decref(c);
+    CU_ASSERT(dec_is(sesp_delta_struct_field(s->schema, "m")->type->value, 5, 2));
+    f = sesp_delta_struct_field(s->schema, "pd");
+    CU_ASSERT(dec_is(f->type, 5, 2));
+    CU_ASSERT(s->checkpoint_version == 2);
+    sesp_delta_snapshot_free(s);
+    const char *r3 = "'3':{'id':3,'dec':'123456.7891','n':null,'st':{'v':'0.125'},'arr':['1.0001'],'m':{'k':'0.50'},'pd':'-2.25'}";
+    char want[2048];
+    snprintf(want, sizeof(want),
+             "{'1':{'id':1,'dec':'123.4500','n':7,'st':{'v':'-1.500'},'arr':['0.0100','-999.9900',null],'m':{'k':'2.50'},'pd':'1.50'},"
+             "'2':{'id':2,'dec':'-0.0100','n':-2147483648,'st':null,'arr':[],'m':{'z':null},'pd':'1.50'},%s}", r3);
+    expect_ids(t, -1, want, "after the widening append (from checkpoint 2)");
+    expect_ids(t, 1, v1, "time travel to version 1");
+
+    /* explicit: integer -> decimal(12,2), the map value decimal(5,2) -> decimal(9,6) */
+    commit_schema_change(t, "{\"type\":\"struct\",\"fields\":[{\"name\":\"n\",\"type\":\"decimal(12,2)\",\"nullable\":true,\"metadata\":{}},"
+                            "{\"name\":\"m\",\"type\":{\"type\":\"map\",\"keyType\":\"string\",\"valueType\":\"decimal(9,6)\",\"valueContainsNull\":true},\"nullable\":true,\"metadata\":{}}]}");
+    CU_ASSERT_EQUAL(append_q(t, "[{'id':4,'dec':'-0.0001','n':'1234567890.25','m':{'q':'-999.123456'},'pd':'1.5'}]"), 4);
+    snprintf(want, sizeof(want),
+             "{'1':{'id':1,'dec':'123.4500','n':'7.00','st':{'v':'-1.500'},'arr':['0.0100','-999.9900',null],'m':{'k':'2.500000'},'pd':'1.50'},"
+             "'2':{'id':2,'dec':'-0.0100','n':'-2147483648.00','st':null,'arr':[],'m':{'z':null},'pd':'1.50'},"
+             "'3':{'id':3,'dec':'123456.7891','n':null,'st':{'v':'0.125'},'arr':['1.0001'],'m':{'k':'0.500000'},'pd':'-2.25'},"
+             "'4':{'id':4,'dec':'-0.0001','n':'1234567890.25','st':null,'arr':null,'m':{'q':'-999.123456'},'pd':'1.50'}}");
+    expect_ids(t, -1, want, "after integer -> decimal(12,2)");
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_table_snapshot(t, -1, &s), 0);
+    c = changes_of(sesp_delta_struct_field(s->schema, "n"));
+    CU_ASSERT(change_is(c, 0, "integer", "decimal(12,2)", NULL));
+    json_decref(c);
+    sesp_delta_snapshot_free(s);
+
+    /* OPTIMIZE bins the version 1 file (partition value "1.5", written at
+     * decimal(4,1)) with id 4's ("1.50") and rewrites them at the table's scales */
+    sesp_delta_result r;
+    CU_ASSERT_EQUAL(sesp_delta_table_optimize(t, 1 << 20, &r), 0);
+    CU_ASSERT_EQUAL(r.files_removed, 2);
+    expect_ids(t, -1, want, "after optimize");
+    /* DELETE rewrites that file again */
+    CU_ASSERT_EQUAL(sesp_delta_table_delete(t, id_is_2, NULL, &r), 0);
+    CU_ASSERT_EQUAL(r.rows_deleted, 1);
+    for (char *q = want; *q; q++)
+        if (*q == '\'') *q = '"';
+    json_t *w = json_loads(want, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    json_object_del(w, "2");
+    char *all = scan_ids(t, -1);
+    json_t *j = json_loads(all, 0, NULL);
+    if (!j || !json_equal(j, w)) {
+        fprintf(stderr, "\nafter delete: %s\n", all);
+        CU_FAIL("rows after delete");
+    }
+    free(all);
+    json_decref(j);
+    json_decref(w);
+    int sc;
+    CU_ASSERT(files_scale(t, "dec", "", &sc) && sc == 4);
+    CU_ASSERT(files_scale(t, "n", "pd=1.50", &sc) && sc == 2);    /* rewritten: decimal(12,2) */
+    CU_ASSERT(files_scale(t, "n", "pd=-2.25", &sc) && sc == -1);  /* untouched: still INT32 */
+    sesp_delta_table_close(t);
+}
+
+/* Files the table's types cannot account for are refused, naming the file
+ * and the column, instead of being read at a wrong scale. */
+static void test_decimal_scale_refusals(void)
+{
+    char uri[300];
+    sesp_delta_table *t = open_table(uri, sizeof(uri));
+    sesp_delta_kv kv[1] = {{"delta.enableTypeWidening", "true"}};
+    sesp_delta_map cfg = {kv, 1};
+    CU_ASSERT_FATAL(sesp_delta_table_create(t, DSCHEMA, NULL, 0, &cfg, NULL) == 0);
+    CU_ASSERT_EQUAL(append_q(t, "[{'id':1,'dec':'1.25','st':{'v':'0.5'},'pd':'1.5'}]"), 1);
+    sesp_delta_snapshot *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_table_snapshot(t, -1, &s), 0);
+    /* a schema whose scale is below the file's (no type change does that) */
+    const char *narrowed[] = {
+        "{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
+        "{\"name\":\"dec\",\"type\":\"decimal(10,1)\",\"nullable\":true,\"metadata\":{}}]}",
+        "{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
+        "{\"name\":\"st\",\"type\":{\"type\":\"struct\",\"fields\":[{\"name\":\"v\",\"type\":\"decimal(5,0)\",\"nullable\":true,\"metadata\":{}}]},\"nullable\":true,\"metadata\":{}}]}",
+    };
+    const char *needle[] = {"column dec: the file holds decimals of scale 2, above the column's decimal(10,1)",
+                            "column st.v: the file holds decimals of scale 2, above the column's decimal(5,0)"};
+    char err[256];
+    int64_t v = 1, nv;
+    for (int i = 0; i < 2; i++) {
+        sesp_delta_action md = {.kind = SESP_DA_METADATA, .u.metadata = s->metadata};
+        md.u.metadata.schema_string = narrowed[i];
+        CU_ASSERT_EQUAL_FATAL(sesp_delta_commit(sesp_delta_table_store(t), v, &md, 1, NULL, "CHANGE COLUMN", NULL, &nv, err, sizeof(err)), 0);
+        v = nv;
+        char *got = scan_ids(t, -1);
+        if (!strstr(got, needle[i]) || !strstr(got, "data file ")) {
+            fprintf(stderr, "\nrefusal %d: %s\n", i, got);
+            CU_FAIL("file scale above the table's refused");
+        }
+        free(got);
+        /* DELETE and OPTIMIZE read through the same check */
+        sesp_delta_result r;
+        CU_ASSERT_EQUAL(sesp_delta_table_delete(t, id_is_2, NULL, &r), SESP_ERR_MALFORMED);
+    }
+    sesp_delta_snapshot_free(s);
+    sesp_delta_table_close(t);
+}
+
 int main(void)
 {
     snprintf(root, sizeof(root), "/tmp/sesp-delta-widening-test-%d", (int)getpid());
@@ -674,6 +946,8 @@ int main(void)
     CU_add_test(su, "refused_without_property", test_refused_without_property);
     CU_add_test(su, "protocol_upgrade", test_protocol_upgrade);
     CU_add_test(su, "reader_refusals", test_reader_refusals);
+    CU_add_test(su, "decimal_scale", test_decimal_scale);
+    CU_add_test(su, "decimal_scale_refusals", test_decimal_scale_refusals);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();
