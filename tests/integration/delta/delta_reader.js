@@ -162,11 +162,15 @@ async function commitTimestamp(store, v) {
   return null;
 }
 
-function partitionValue(type, s) {
+// opts.decimalsAsText: a decimal as its exact text at the column's scale
+// (a file committed before a scale increase has its value at the older one).
+function partitionValue(type, s, opts = {}) {
   if (s === null || s === undefined) return null;
   if (type === 'long' || type === 'integer' || type === 'short' || type === 'byte') return Number(s);
   if (type === 'double' || type === 'float') return Number(s);
   if (type === 'boolean') return s === 'true';
+  const d = decOf(type);
+  if (d && opts.decimalsAsText) return decText(unscaled(s, d.s), d.s);
   return s;
 }
 
@@ -417,6 +421,29 @@ function parseJsonRaw(text) {
   return out;
 }
 
+// Unscaled BigInt at scale -> exact decimal text with scale fraction digits.
+function decText(u, scale) {
+  const neg = u < 0n, digits = (neg ? -u : u).toString().padStart(scale + 1, '0');
+  return (neg ? '-' : '') + (scale ? `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}` : digits);
+}
+
+// A SQL expression turning every decimal inside e (of Delta type t) into
+// its exact text (DuckDB prints a DECIMAL(p,s) with s fraction digits), so
+// to_json keeps digits a double would lose.
+function decimalsAsText(e, t) {
+  if (typeof t === 'string') return decOf(t) ? `CAST(${e} AS VARCHAR)` : e;
+  if (t.type === 'struct') {
+    const fs = t.fields.map((f) => `${ident(f.name)} := ${decimalsAsText(`struct_extract(${e}, ${sqlStr(f.name)})`, f.type)}`);
+    return `CASE WHEN (${e}) IS NULL THEN NULL ELSE struct_pack(${fs.join(', ')}) END`;
+  }
+  if (t.type === 'array') return `list_transform(${e}, (x) -> ${decimalsAsText('x', t.elementType)})`;
+  if (t.type === 'map') {
+    return `map_from_entries(list_transform(map_entries(${e}), (kv) -> struct_pack(key := ${decimalsAsText('kv.key', t.keyType)}, ` +
+           `value := ${decimalsAsText('kv.value', t.valueType)})))`;
+  }
+  return e;
+}
+
 // Exact decimal text ("-12.5", "1E-7") -> unscaled BigInt at scale.
 function unscaled(text, scale) {
   const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
@@ -532,8 +559,10 @@ async function fileIds(file) {
   return r.getRowObjectsJson().map((x) => Number(x.id));
 }
 
-// All rows of the snapshot as plain objects.
-async function readRows(store, snap) {
+// All rows of the snapshot as plain objects; opts.decimalsAsText: decimals
+// (nested ones too) as exact text at the table's scale, older files' values
+// cast to it.
+async function readRows(store, snap, opts = {}) {
   const schema = JSON.parse(snap.metaData.schemaString);
   const types = Object.fromEntries(schema.fields.map((f) => [f.name, typeof f.type === 'string' ? f.type : f.type.type]));
   const c = await conn();
@@ -542,13 +571,19 @@ async function readRows(store, snap) {
     const key = decodeURIComponent(add.path);
     const file = await store.localPath(key);
     const cols = await selectList(file, schema);
-    const r = await c.runAndReadAll(`SELECT to_json(t) AS j FROM (SELECT ${cols} FROM read_parquet(${sqlStr(file)}, hive_partitioning=false)) t`);
+    let sel = `SELECT ${cols} FROM read_parquet(${sqlStr(file)}, hive_partitioning=false)`;
+    if (opts.decimalsAsText) {
+      const names = (await fileColumns(file)).map((x) => x.name);
+      const byName = new Map(schema.fields.map((f) => [f.name, f]));
+      sel = `SELECT ${names.map((n) => `${byName.has(n) ? decimalsAsText(ident(n), byName.get(n).type) : ident(n)} AS ${ident(n)}`).join(', ')} FROM (${sel}) s`;
+    }
+    const r = await c.runAndReadAll(`SELECT to_json(t) AS j FROM (${sel}) t`);
     const got = r.getRowObjectsJson().map((x) => JSON.parse(x.j));
     const stats = add.stats ? JSON.parse(add.stats) : null;
     if (stats && stats.numRecords !== got.length) throw new Error(`${add.path}: stats say ${stats.numRecords} rows, file has ${got.length}`);
     if (stats) await checkFileStats(file, cols, schema, snap.metaData.partitionColumns, add.path, add.stats);
     for (const row of got) {
-      for (const p of snap.metaData.partitionColumns) row[p] = partitionValue(types[p], add.partitionValues[p]);
+      for (const p of snap.metaData.partitionColumns) row[p] = partitionValue(types[p], add.partitionValues[p], opts);
       rows.push(row);
     }
   }

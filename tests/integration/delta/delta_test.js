@@ -835,6 +835,97 @@ async function wideDecimals(tmp) {
   check(same(wcli, [...w1, ...w2]), `wide decimals: widened table read by sesp: ${same(wcli, [...w1, ...w2]) ? '' : diff(wcli, [...w1, ...w2])}`);
 }
 
+// ---- decimal scale increases: decimal(p,s) -> decimal(p+k1, s+k2), integer -> decimal ----
+// Files written before a change hold their unscaled values at the older
+// scale (an integer column's plain integers at 0).  The independent reader
+// casts them to the table's type in DuckDB (from delta.typeChanges) and
+// must see the same exact text as `sesp table scan`.
+const DSSCHEMA = JSON.stringify({ type: 'struct', fields: [
+  { name: 'id', type: 'long', nullable: false, metadata: {} },
+  { name: 'd', type: 'decimal(5,2)', nullable: true, metadata: {} },
+  { name: 'n', type: 'integer', nullable: true, metadata: {} },
+  { name: 'st', type: { type: 'struct', fields: [{ name: 'v', type: 'decimal(5,2)', nullable: true, metadata: {} }] }, nullable: true, metadata: {} },
+  { name: 'arr', type: { type: 'array', elementType: 'decimal(5,2)', containsNull: true }, nullable: true, metadata: {} },
+  { name: 'm', type: { type: 'map', keyType: 'string', valueType: 'decimal(5,2)', valueContainsNull: true }, nullable: true, metadata: {} },
+  { name: 'pd', type: 'decimal(4,1)', nullable: true, metadata: {} },
+] });
+async function decimalScaleWidening(tmp) {
+  const dir = path.join(tmp, 'decimal-scale');
+  const uri = `file://${dir}`;
+  const store = reader.localStore(dir);
+  const label = 'decimal scale widening';
+  const check2 = async (what, want, version) => {
+    const snap = await reader.snapshot(store, version);
+    const rows = await reader.readRows(store, snap, { decimalsAsText: true });   // stats of old files checked too
+    check(same(rows, want), `${label} ${what}: DuckDB + independent reader: ${same(rows, want) ? '' : diff(rows, want)}`);
+    const args = ['scan', uri];
+    if (version !== undefined) args.push('--version', String(version));
+    const cli = (await ok(args)).out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+    check(same(cli, want), `${label} ${what}: sesp table scan: ${same(cli, want) ? '' : diff(cli, want)}`);
+    check(same(cli, rows), `${label} ${what}: both readers agree`);
+    return snap;
+  };
+  await ok(['create', uri, '--schema', DSSCHEMA, '--partition-by', 'pd', '--config', 'delta.enableTypeWidening=true',
+            '--config', 'delta.checkpointInterval=2']);
+  await ok(['append', uri, '--input', '-'], { input: jsonl([
+    { id: 1, d: '123.45', n: 7, st: { v: '-1.5' }, arr: ['0.01', '-999.99', null], m: { k: '2.5' }, pd: '1.5' },
+    { id: 2, d: -0.01, n: -2147483648, st: null, arr: [], m: { z: null }, pd: '1.5' }]) });
+  const v1 = [{ id: 1, d: '123.45', n: 7, st: { v: '-1.50' }, arr: ['0.01', '-999.99', null], m: { k: '2.50' }, pd: '1.5' },
+              { id: 2, d: '-0.01', n: -2147483648, st: null, arr: [], m: { z: null }, pd: '1.5' }];
+  await check2('as written', v1);
+  // more fraction (and integer) digits widen d, st.v, arr's element and pd in the append's commit
+  await ok(['append', uri, '--input', '-'], { input: jsonl([
+    { id: 3, d: '123456.7891', st: { v: '0.125' }, arr: ['1.0001'], m: { k: '0.5' }, pd: '-2.25' }]) });
+  const md = (await commitActions(store, 2)).find((a) => a.metaData);
+  const sch = md && JSON.parse(md.metaData.schemaString);
+  const f = (name) => sch && sch.fields.find((x) => x.name === name);
+  const tc = (field) => JSON.stringify((field && field.metadata['delta.typeChanges']) || null);
+  check(f('d').type === 'decimal(10,4)' && tc(f('d')) === JSON.stringify([{ fromType: 'decimal(5,2)', toType: 'decimal(10,4)' }]),
+        `${label}: d widened to decimal(10,4) and recorded ${JSON.stringify(f('d'))}`);
+  check(tc(f('st').type.fields[0]) === JSON.stringify([{ fromType: 'decimal(5,2)', toType: 'decimal(6,3)' }]),
+        `${label}: st.v widened to decimal(6,3) ${JSON.stringify(f('st'))}`);
+  check(tc(f('arr')) === JSON.stringify([{ fieldPath: 'element', fromType: 'decimal(5,2)', toType: 'decimal(7,4)' }]),
+        `${label}: arr's element widened to decimal(7,4) ${JSON.stringify(f('arr'))}`);
+  check(f('pd').type === 'decimal(5,2)', `${label}: the partition column widened too ${JSON.stringify(f('pd'))}`);
+  let model = [{ id: 1, d: '123.4500', n: 7, st: { v: '-1.500' }, arr: ['0.0100', '-999.9900', null], m: { k: '2.50' }, pd: '1.50' },
+               { id: 2, d: '-0.0100', n: -2147483648, st: null, arr: [], m: { z: null }, pd: '1.50' },
+               { id: 3, d: '123456.7891', n: null, st: { v: '0.125' }, arr: ['1.0001'], m: { k: '0.50' }, pd: '-2.25' }];
+  const snap2 = await check2('after the widening append (from checkpoint 2)', model);
+  check(snap2.checkpoint === 2, `${label}: the reader started from checkpoint 2 (${snap2.checkpoint})`);
+  await check2('version 1 (before the change)', v1, 1);
+  // an explicit change another writer commits (ALTER COLUMN): integer -> decimal(12,2), the map value -> decimal(9,6)
+  const latest = snap2.version;
+  const s2 = JSON.parse(snap2.metaData.schemaString);
+  const fn = s2.fields.find((x) => x.name === 'n'), fm = s2.fields.find((x) => x.name === 'm');
+  fn.type = 'decimal(12,2)';
+  fn.metadata['delta.typeChanges'] = [{ fromType: 'integer', toType: 'decimal(12,2)' }];
+  fm.type.valueType = 'decimal(9,6)';
+  fm.metadata['delta.typeChanges'] = [{ fieldPath: 'value', fromType: 'decimal(5,2)', toType: 'decimal(9,6)' }];
+  fs.writeFileSync(path.join(dir, '_delta_log', `${String(latest + 1).padStart(20, '0')}.json`),
+                   [JSON.stringify({ commitInfo: { operation: 'CHANGE COLUMN', timestamp: Date.now() } }),
+                    JSON.stringify({ metaData: { ...snap2.metaData, schemaString: JSON.stringify(s2) } })].join('\n') + '\n');
+  await ok(['append', uri, '--input', '-'], { input: jsonl([{ id: 4, d: '-0.0001', n: '1234567890.25', m: { q: '-999.123456' }, pd: '1.5' }]) });
+  model = [{ id: 1, d: '123.4500', n: '7.00', st: { v: '-1.500' }, arr: ['0.0100', '-999.9900', null], m: { k: '2.500000' }, pd: '1.50' },
+           { id: 2, d: '-0.0100', n: '-2147483648.00', st: null, arr: [], m: { z: null }, pd: '1.50' },
+           { id: 3, d: '123456.7891', n: null, st: { v: '0.125' }, arr: ['1.0001'], m: { k: '0.500000' }, pd: '-2.25' },
+           { id: 4, d: '-0.0001', n: '1234567890.25', st: null, arr: null, m: { q: '-999.123456' }, pd: '1.50' }];
+  await check2('after integer -> decimal(12,2)', model);
+  // OPTIMIZE bins the old "1.5" file with the new "1.50" one, DELETE rewrites it: both at the new scales
+  await ok(['optimize', uri]);
+  let snap = await check2('after optimize', model);
+  await ok(['delete', uri, '--where', 'id = 2']);
+  model = model.filter((r) => r.id !== 2);
+  snap = await check2('after delete', model);
+  check(snap.files.size === 2, `${label}: one file per partition after optimize (${snap.files.size})`);
+  for (const add of snap.files.values()) {
+    const cols = await reader.fileColumns(await store.localPath(decodeURIComponent(add.path)));
+    const typeOf = (c) => (cols.find((x) => x.name === c) || {}).type;
+    const rewritten = add.partitionValues.pd === '1.50';
+    check(typeOf('d') === 'DECIMAL(10,4)' && typeOf('n') === (rewritten ? 'DECIMAL(12,2)' : 'INTEGER'),
+          `${label}: file of pd=${add.partitionValues.pd} has ${rewritten ? 'the new types' : 'its own'} ${JSON.stringify(cols)}`);
+  }
+}
+
 // ---- S3: s3rver + failure-injecting proxy ----
 // ---- partition values in paths, the CLI's history/describe/--input FILE, a lost checkpoint ----
 
@@ -1163,6 +1254,7 @@ async function main() {
     await historyAndDescribe(await partitionPaths(tmp));
     await lostCheckpoint(tmp);
     await wideDecimals(tmp);
+    await decimalScaleWidening(tmp);
 
     // WebHDFS (fake namenode/datanode over a directory, read back directly)
     const hdfsRoot = path.join(tmp, 'hdfs');
