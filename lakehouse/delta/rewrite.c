@@ -134,13 +134,21 @@ int sesp_delta_table_delete(sesp_delta_table *t, sesp_delta_pred_fn pred, void *
 
 /* ---- MERGE ---- */
 
-static char *row_key(const json_t *row, const char *const *keys, size_t nkeys)
+static char *row_key(const json_t *row, const char *const *keys, size_t nkeys, const sesp_delta_type *schema)
 {
     json_t *arr = json_array();
     for (size_t k = 0; k < nkeys; k++) {
         json_t *v = json_object_get(row, keys[k]);
-        /* 1 and 1.0 are the same key */
-        if (json_is_integer(v)) v = json_real((double)json_integer_value(v));
+        const sesp_delta_field *f = sesp_delta_struct_field(schema, keys[k]);
+        sesp_delta_dec d;
+        if (f && f->type->kind == SESP_DT_DECIMAL && sesp_delta_json_to_decimal(v, f->type->precision, f->type->scale, &d)) {
+            /* a decimal by its value at the column's scale: "1.5", 1.50 and
+             * an older file's "1.50" read back as "1.5000" after a scale
+             * increase are one key */
+            char text[SESP_DELTA_DEC_TEXT];
+            sesp_delta_decimal_text(d, f->type->scale, text, sizeof(text));
+            v = json_string(text);
+        } else if (json_is_integer(v)) v = json_real((double)json_integer_value(v));   /* 1 and 1.0 are the same key */
         else v = v ? json_incref(v) : json_null();
         json_array_append_new(arr, v);
     }
@@ -164,18 +172,6 @@ int sesp_delta_table_merge(sesp_delta_table *t, const json_t *rows, const char *
             sesp_delta_snapshot_free(snap);
             return sesp_delta_table_seterr(t, SESP_ERR_INVALID_ARG, "merge key %s is not a column", keys[k]);
         }
-    /* incoming rows, deduplicated by key: the last one wins */
-    json_t *incoming = json_object();
-    json_t *order = json_array();
-    size_t i;
-    json_t *row;
-    json_array_foreach((json_t *)rows, i, row) {
-        char *k = row_key(row, keys, nkeys);
-        if (!k) { rc = SESP_ERR_NOMEM; break; }
-        if (!json_object_get(incoming, k)) json_array_append_new(order, json_string(k));
-        json_object_set(incoming, k, row);
-        free(k);
-    }
     sesp_arena a;
     sesp_arena_init(&a, 0);
     actlist l = {0};
@@ -186,14 +182,27 @@ int sesp_delta_table_merge(sesp_delta_table *t, const json_t *rows, const char *
     sesp_delta_type *widened = NULL;
     sesp_delta_action evolve[2];
     size_t nevolve = 0;
-    if (!rc) rc = sesp_delta_evolve_schema(t, snap, rows, false, &a, &widened, evolve, &nevolve);
+    rc = sesp_delta_evolve_schema(t, snap, rows, false, &a, &widened, evolve, &nevolve);
     for (size_t k = 0; k < nevolve && !rc; k++) rc = al_push(&l, evolve[k]);
     const sesp_delta_type *schema = widened ? widened : snap->schema;
+    /* incoming rows, deduplicated by key (decimals at the new scale): the last one wins */
+    json_t *incoming = json_object();
+    json_t *order = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach((json_t *)rows, i, row) {
+        if (rc) break;
+        char *k = row_key(row, keys, nkeys, schema);
+        if (!k) { rc = SESP_ERR_NOMEM; break; }
+        if (!json_object_get(incoming, k)) json_array_append_new(order, json_string(k));
+        json_object_set(incoming, k, row);
+        free(k);
+    }
     for (size_t f = 0; f < snap->nfiles && !rc; f++) {
         rowbuf all = {0}, keep = {0};
         rc = sesp_delta_read_file(t, snap, snap->files[f], collect, &all);
         for (size_t r = 0; r < all.n && !rc; r++) {
-            char *k = row_key(all.rows[r], keys, nkeys);
+            char *k = row_key(all.rows[r], keys, nkeys, schema);
             if (!k) { rc = SESP_ERR_NOMEM; break; }
             if (json_object_get(incoming, k)) matched++;
             else rc = rb_push(&keep, all.rows[r]);

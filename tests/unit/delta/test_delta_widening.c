@@ -883,6 +883,16 @@ static void test_decimal_scale(void)
     free(all);
     json_decref(j);
     json_decref(w);
+    /* MERGE keyed on a widened decimal: 123.45 is the row read back as "123.4500" */
+    json_t *rows = json_loads("[{\"id\":10,\"dec\":123.45,\"n\":\"0.5\",\"pd\":\"1.5\"}]", 0, NULL);
+    const char *key[] = {"dec"};
+    CU_ASSERT_EQUAL(sesp_delta_table_merge(t, rows, key, 1, &r), 0);
+    CU_ASSERT_EQUAL(r.rows_deleted, 1);
+    json_decref(rows);
+    expect_ids(t, -1, "{'10':{'id':10,'dec':'123.4500','n':'0.50','st':null,'arr':null,'m':null,'pd':'1.50'},"
+                      "'3':{'id':3,'dec':'123456.7891','n':null,'st':{'v':'0.125'},'arr':['1.0001'],'m':{'k':'0.500000'},'pd':'-2.25'},"
+                      "'4':{'id':4,'dec':'-0.0001','n':'1234567890.25','st':null,'arr':null,'m':{'q':'-999.123456'},'pd':'1.50'}}",
+               "after a merge keyed on dec");
     int sc;
     CU_ASSERT(files_scale(t, "dec", "", &sc) && sc == 4);
     CU_ASSERT(files_scale(t, "n", "pd=1.50", &sc) && sc == 2);    /* rewritten: decimal(12,2) */
