@@ -85,19 +85,20 @@ typedef enum sesp_delta_widening {
 int sesp_delta_schema_merge(const sesp_delta_type *table, const sesp_delta_type *incoming, sesp_delta_widening widen,
                             sesp_delta_type **merged, char *err, size_t errlen);
 /* True if the typeWidening feature lets a column of type from become type to
- * and SESP can read files written before the change: byte -> short ->
- * integer -> long, float -> double, byte/short/integer -> double, date ->
- * timestamp_ntz, decimal precision increases at the same scale, and integers
- * to decimals of scale 0 wide enough for them.  (The protocol also allows
- * decimal scale increases; SESP refuses those, reading and writing.) */
+ * (SESP reads files written before any of them): byte -> short -> integer
+ * -> long, float -> double, byte/short/integer -> double, date ->
+ * timestamp_ntz, decimal(p,s) -> decimal(p+k1, s+k2) with k1 >= k2 >= 0,
+ * byte/short/integer -> decimal(10+k1, k2) and long -> decimal(20+k1, k2)
+ * with k1 >= k2 >= 0, up to precision 38. */
 bool sesp_delta_type_widens(const sesp_delta_type *from, const sesp_delta_type *to);
 /* The types rows need: table with every column widened, within what
  * sesp_delta_type_widens allows, as far as its values need (an integer beyond
  * int32 needs long, a real in an integer column double, a float beyond
  * float's range double, a timestamp in a date column timestamp_ntz, more
- * integer digits a wider decimal, up to precision 38), plus, with
- * add_columns, new nullable columns inferred from the rows.  Values no
- * allowed type holds are left to the write's validation to refuse. */
+ * integer or fraction digits a wider decimal (precision and scale grow
+ * together, up to precision 38), plus, with add_columns, new nullable
+ * columns inferred from the rows.  Values no allowed type holds are left to
+ * the write's validation to refuse. */
 int sesp_delta_schema_fit(const sesp_delta_type *table, const json_t *rows, bool add_columns, sesp_delta_type **out,
                           char *err, size_t errlen);
 /* Readers' check of every delta.typeChanges entry in schema: MALFORMED for a
