@@ -924,6 +924,22 @@ async function decimalScaleWidening(tmp) {
     check(typeOf('d') === 'DECIMAL(10,4)' && typeOf('n') === (rewritten ? 'DECIMAL(12,2)' : 'INTEGER'),
           `${label}: file of pd=${add.partitionValues.pd} has ${rewritten ? 'the new types' : 'its own'} ${JSON.stringify(cols)}`);
   }
+  // a schema whose scale is below the files' (no type change leads there): both readers refuse, naming the column
+  const copy = path.join(tmp, 'decimal-scale-narrowed');
+  fs.cpSync(dir, copy, { recursive: true });
+  const narrowed = JSON.parse(snap.metaData.schemaString);
+  const fd = narrowed.fields.find((x) => x.name === 'd');
+  fd.type = 'decimal(10,1)';
+  delete fd.metadata['delta.typeChanges'];
+  fs.writeFileSync(path.join(copy, '_delta_log', `${String(snap.version + 1).padStart(20, '0')}.json`),
+                   [JSON.stringify({ commitInfo: { operation: 'TEST', timestamp: Date.now() } }),
+                    JSON.stringify({ metaData: { ...snap.metaData, schemaString: JSON.stringify(narrowed) } })].join('\n') + '\n');
+  const r = await run(['scan', `file://${copy}`]);
+  check(r.code !== 0 && /column d: the file holds decimals of scale 4, above the column's decimal\(10,1\)/.test(r.err),
+        `${label}: sesp refuses a file scale above the table's: ${r.err.trim()}`);
+  let err = '';
+  try { await reader.readRows(reader.localStore(copy), await reader.snapshot(reader.localStore(copy)), { decimalsAsText: true }); } catch (e) { err = String(e.message); }
+  check(/column d reads as DECIMAL\(10,4\)/.test(err), `${label}: the independent reader refuses it too: ${err}`);
 }
 
 // ---- S3: s3rver + failure-injecting proxy ----

@@ -942,6 +942,133 @@ static void test_decimal_scale_refusals(void)
     sesp_delta_table_close(t);
 }
 
+/* ---- data files another writer put in a decimal(10,4) column ---- */
+
+typedef struct membuf {
+    uint8_t *p;
+    size_t n, cap;
+} membuf;
+
+static int mem_write(void *ctx, const void *p, size_t len)
+{
+    membuf *b = ctx;
+    if (b->n + len > b->cap) {
+        size_t nc = (b->n + len) * 2;
+        uint8_t *q = realloc(b->p, nc);
+        if (!q) return SESP_ERR_NOMEM;
+        b->p = q;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, p, len);
+    b->n += len;
+    return 0;
+}
+
+/* Writes a one-column ("dec") Parquet file of the given leaf type and values
+ * to the table as name, and commits an add action for it. */
+static void add_crafted_file(sesp_delta_table *t, const char *name, sesp_pq_physical phys, const sesp_pq_logical *lt,
+                             int type_length, const sesp_pq_value *vals, size_t n)
+{
+    sesp_pq_schema *ps = NULL;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_schema_new(&ps), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_schema_add_leaf(ps, 0, "dec", SESP_PQ_OPTIONAL, phys, lt, type_length, NULL), 0);
+    membuf b = {0};
+    sesp_pq_writer *w = NULL;
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_open(ps, NULL, (sesp_pq_sink){mem_write, &b}, &w), 0);
+    for (size_t i = 0; i < n; i++) CU_ASSERT_EQUAL(sesp_pq_writer_write_row(w, &(sesp_pq_value){.kind = SESP_PQV_GROUP, .u.group = {&vals[i], 1}}), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_pq_writer_close(w, NULL), 0);
+    sesp_pq_schema_free(ps);
+    CU_ASSERT_EQUAL_FATAL(sesp_objstore_put(sesp_delta_table_store(t), name, b.p, b.n), 0);
+    sesp_delta_snapshot *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_table_snapshot(t, -1, &s), 0);
+    sesp_delta_action add = {.kind = SESP_DA_ADD, .u.add = {.path = name, .size = (int64_t)b.n, .modification_time = 1, .data_change = true}};
+    char err[256];
+    int64_t v;
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_commit(sesp_delta_table_store(t), s->version, &add, 1, NULL, "WRITE", NULL, &v, err, sizeof(err)), 0);
+    sesp_delta_snapshot_free(s);
+    free(b.p);
+}
+
+static int collect_dec(void *ud, const json_t *row)
+{
+    json_array_append((json_t *)ud, json_object_get(row, "dec"));
+    return 0;
+}
+
+/* The dec values of the latest version in file order as compact JSON, or the table's error. */
+static char *scan_decs(sesp_delta_table *t)
+{
+    sesp_delta_snapshot *s = NULL;
+    if (sesp_delta_table_snapshot(t, -1, &s)) return strdup(sesp_delta_table_error(t));
+    json_t *all = json_array();
+    int rc = sesp_delta_table_scan(t, s, collect_dec, all);
+    sesp_delta_snapshot_free(s);
+    char *out = rc ? strdup(sesp_delta_table_error(t)) : json_dumps(all, JSON_COMPACT);
+    json_decref(all);
+    return out;
+}
+
+static void expect_decs(sesp_delta_table *t, const char *want, const char *when)
+{
+    char *got = scan_decs(t);
+    if (strcmp(got, want) && !strstr(got, want)) {
+        fprintf(stderr, "\n%s:\n got  %s\n want %s\n", when, got, want);
+        CU_FAIL("decimal values");
+    }
+    free(got);
+}
+
+/* Every byte of a data file is untrusted: its scale decides the conversion,
+ * so a scale above the table's (also an absurd one a BYTE_ARRAY allows), or
+ * a column that is no decimal, is refused with a message; values the
+ * rescaling would take past the table's precision (or past 128 bits) read
+ * as null, never as a wrapped number. */
+static void test_decimal_foreign_files(void)
+{
+    char uri[300];
+    sesp_delta_table *t = open_table(uri, sizeof(uri));
+    CU_ASSERT_FATAL(sesp_delta_table_create(t, "{\"type\":\"struct\",\"fields\":[{\"name\":\"dec\",\"type\":\"decimal(10,4)\",\"nullable\":true,\"metadata\":{}}]}",
+                                            NULL, 0, NULL, NULL) == 0);
+    /* INT32 DECIMAL(9,2): rescaled by 100; 999999999 would need 11 digits */
+    sesp_pq_logical lt = sesp_pq_lt_decimal(9, 2);
+    sesp_pq_value v1[] = {sesp_pqv_i32(12345), sesp_pqv_i32(-1), sesp_pqv_null(), sesp_pqv_i32(999999999)};
+    add_crafted_file(t, "a.parquet", SESP_PQ_INT32, &lt, 0, v1, 4);
+    expect_decs(t, "[\"123.4500\",\"-0.0100\",null,null]", "INT32 decimal(9,2)");
+    /* plain INT64 (a long column before a change to decimal): scale 0 */
+    sesp_pq_value v2[] = {sesp_pqv_i64(5), sesp_pqv_i64(-999999), sesp_pqv_i64(INT64_MAX), sesp_pqv_i64(INT64_MIN)};
+    add_crafted_file(t, "b.parquet", SESP_PQ_INT64, NULL, 0, v2, 4);
+    expect_decs(t, "[\"123.4500\",\"-0.0100\",null,null,\"5.0000\",\"-999999.0000\",null,null]", "plain INT64");
+    /* FIXED(16) DECIMAL(38,0): 10^37 * 10^4 would pass 2^127 */
+    uint8_t big[16], one[16];
+    lt = sesp_pq_lt_decimal(38, 0);
+    memset(big, 0, sizeof(big));
+    memset(one, 0xFF, sizeof(one));   /* -1 */
+    /* 10^37 = 0x0785EE10D5DA46D900F436A000000000 */
+    const uint8_t e37[16] = {0x07, 0x85, 0xEE, 0x10, 0xD5, 0xDA, 0x46, 0xD9, 0x00, 0xF4, 0x36, 0xA0, 0x00, 0x00, 0x00, 0x00};
+    memcpy(big, e37, sizeof(big));
+    sesp_pq_value v3[] = {sesp_pqv_bytes(big, 16), sesp_pqv_bytes(one, 16)};
+    add_crafted_file(t, "c.parquet", SESP_PQ_FIXED_LEN_BYTE_ARRAY, &lt, 16, v3, 2);
+    expect_decs(t, "null,\"-1.0000\"]", "FIXED decimal(38,0)");
+    /* BYTE_ARRAY DECIMAL(100,50): a scale no decimal(10,4) column came from */
+    lt = sesp_pq_lt_decimal(100, 50);
+    sesp_pq_value v4[] = {sesp_pqv_bytes(one, 1)};
+    add_crafted_file(t, "d.parquet", SESP_PQ_BYTE_ARRAY, &lt, 0, v4, 1);
+    expect_decs(t, "data file d.parquet: column dec: the file holds decimals of scale 50, above the column's decimal(10,4)", "scale 50");
+    char err[256];
+    int64_t v;
+    sesp_delta_action rm = {.kind = SESP_DA_REMOVE, .u.remove = {.path = "d.parquet", .has_deletion_timestamp = true, .deletion_timestamp = 2, .data_change = true}};
+    sesp_delta_snapshot *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_table_snapshot(t, -1, &s), 0);
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_commit(sesp_delta_table_store(t), s->version, &rm, 1, NULL, "DELETE", NULL, &v, err, sizeof(err)), 0);
+    sesp_delta_snapshot_free(s);
+    /* a string column where the table has a decimal */
+    sesp_pq_logical str = sesp_pq_lt(SESP_PQ_LT_STRING);
+    sesp_pq_value v5[] = {sesp_pqv_bytes("12", 2)};
+    add_crafted_file(t, "e.parquet", SESP_PQ_BYTE_ARRAY, &str, 0, v5, 1);
+    expect_decs(t, "data file e.parquet: column dec: the file's column is not a decimal or an integer", "a string column");
+    sesp_delta_table_close(t);
+}
+
 int main(void)
 {
     snprintf(root, sizeof(root), "/tmp/sesp-delta-widening-test-%d", (int)getpid());
@@ -958,6 +1085,7 @@ int main(void)
     CU_add_test(su, "reader_refusals", test_reader_refusals);
     CU_add_test(su, "decimal_scale", test_decimal_scale);
     CU_add_test(su, "decimal_scale_refusals", test_decimal_scale_refusals);
+    CU_add_test(su, "decimal_foreign_files", test_decimal_foreign_files);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();
