@@ -383,7 +383,9 @@ int sesp_delta_table_restore(sesp_delta_table *t, int64_t version, sesp_delta_re
 /* After a commit: writes a checkpoint when due and cleans the log. */
 int sesp_delta_table_maintain(sesp_delta_table *t, int64_t version);
 
-/* Parses a Hive/Delta partition value string back into JSON for the column type. */
+/* Parses a Hive/Delta partition value string back into JSON for the column
+ * type (a decimal as text at the column's scale, whatever scale it was
+ * written at). */
 json_t *sesp_delta_partition_value_to_json(const sesp_delta_type *type, const char *value);
 /* Percent-decodes a log path into a store key (malloc'ed), NULL if invalid. */
 char *sesp_delta_path_to_key(const char *path);
