@@ -221,7 +221,8 @@ static bool bad_leaf(const sesp_delta_type *t, const char *name, int depth, char
     }
     for (size_t i = 0; i < t->nfields && depth < MAX_DEPTH; i++) {
         char sub[512];
-        snprintf(sub, sizeof(sub), "%s.%s", name, t->fields[i].name);
+        int n = snprintf(sub, sizeof(sub), "%s.%s", name, t->fields[i].name);
+        if (n < 0) return false;   /* a name cut short only shortens the error message */
         if (bad_leaf(t->fields[i].type, sub, depth + 1, out, cap, kind)) return true;
     }
     return false;

@@ -808,6 +808,23 @@ async function wideDecimals(tmp) {
   const cli = (await ok(['scan', uri])).out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
   check(same(cli, model), `wide decimals: sesp reads DuckDB's files exactly: ${same(cli, model) ? '' : diff(cli, model)}`);
 
+  // DELETE --where with a number literal compares decimals by value and
+  // exactly: a row one unit (at scale 10) above id 12's survives `x10 = <id 12's>`,
+  // which no double could tell apart; `mid < 0` removes every negative mid.
+  const twin = { id: 51, big: null, mid: null, x10: '1200000000000.0000000013', st: null, arr: null, p: 'a' };
+  await ok(['append', uri, '--input', '-'], { input: jsonl([twin]) });
+  model.push(twin);
+  await ok(['delete', uri, '--where', 'x10 = 1200000000000.0000000012']);
+  await ok(['delete', uri, '--where', 'mid < 0']);
+  const kept = model.filter((r) => r.x10 !== '1200000000000.0000000012' && !(r.mid !== null && r.mid.startsWith('-')));
+  check(kept.length > 10 && kept.length < model.length - 10 && kept.some((r) => r.id === 51),
+        `wide decimals: the deletes keep ${kept.length} of ${model.length} rows, the twin among them`);
+  const dsnap = await reader.snapshot(store);
+  const dduck = await duckDecimalRows(store, dsnap);
+  check(same(dduck, kept), `wide decimals: after delete --where, DuckDB + independent reader: ${same(dduck, kept) ? '' : diff(dduck, kept)}`);
+  const dcli = (await ok(['scan', uri])).out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  check(same(dcli, kept), `wide decimals: after delete --where, sesp table scan: ${same(dcli, kept) ? '' : diff(dcli, kept)}`);
+
   // widening across 18 digits: an INT64 decimal(18,2) file read as decimal(30,2) (and by DuckDB, cast)
   const wdir = path.join(tmp, 'wide-decimal-widening');
   const wuri = `file://${wdir}`;

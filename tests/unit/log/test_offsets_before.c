@@ -57,7 +57,7 @@ static void expect(sesp_log *l, int64_t ts, int32_t max, int64_t now, const int6
     CU_ASSERT_EQUAL(n, nwant);
     for (int32_t i = 0; i < n && i < nwant; i++)
         CU_ASSERT_EQUAL(got[i], want[i]);
-    if (n != nwant || (n > 0 && memcmp(got, want, (size_t)n * sizeof *got) != 0)) {
+    if (n != nwant || (n > 0 && want && memcmp(got, want, (size_t)n * sizeof *got) != 0)) {
         fprintf(stderr, "\n  ts %lld max %d: got", (long long)ts, (int)max);
         for (int32_t i = 0; i < n; i++)
             fprintf(stderr, " %lld", (long long)got[i]);
