@@ -379,17 +379,27 @@ static int collect(void *ud, const json_t *row)
     return 0;
 }
 
+/* The latest version's rows gathered by cb into all (taken over), dumped
+ * with flags; or the table's error. */
+static char *scan_into(sesp_delta_table *t, sesp_delta_row_fn cb, json_t *all, size_t flags)
+{
+    sesp_delta_snapshot *s = NULL;
+    char *out;
+    if (sesp_delta_table_snapshot(t, -1, &s)) {
+        out = strdup(sesp_delta_table_error(t));
+    } else {
+        int rc = sesp_delta_table_scan(t, s, cb, all);
+        sesp_delta_snapshot_free(s);
+        out = rc ? strdup(sesp_delta_table_error(t)) : json_dumps(all, flags);
+    }
+    json_decref(all);
+    return out;
+}
+
 /* All rows keyed by p (one row per partition in these tests), as compact JSON with sorted keys. */
 static char *scan_json(sesp_delta_table *t)
 {
-    sesp_delta_snapshot *s = NULL;
-    if (sesp_delta_table_snapshot(t, -1, &s)) return strdup(sesp_delta_table_error(t));
-    json_t *all = json_object();
-    int rc = sesp_delta_table_scan(t, s, collect, all);
-    sesp_delta_snapshot_free(s);
-    char *out = rc ? strdup(sesp_delta_table_error(t)) : json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(all);
-    return out;
+    return scan_into(t, collect, json_object(), JSON_COMPACT | JSON_SORT_KEYS);
 }
 
 static void expect_rows(sesp_delta_table *t, const char *want, const char *when)
@@ -998,14 +1008,7 @@ static int collect_dec(void *ud, const json_t *row)
 /* The dec values of the latest version in file order as compact JSON, or the table's error. */
 static char *scan_decs(sesp_delta_table *t)
 {
-    sesp_delta_snapshot *s = NULL;
-    if (sesp_delta_table_snapshot(t, -1, &s)) return strdup(sesp_delta_table_error(t));
-    json_t *all = json_array();
-    int rc = sesp_delta_table_scan(t, s, collect_dec, all);
-    sesp_delta_snapshot_free(s);
-    char *out = rc ? strdup(sesp_delta_table_error(t)) : json_dumps(all, JSON_COMPACT);
-    json_decref(all);
-    return out;
+    return scan_into(t, collect_dec, json_array(), JSON_COMPACT);
 }
 
 static void expect_decs(sesp_delta_table *t, const char *want, const char *when)
