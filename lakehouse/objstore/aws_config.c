@@ -24,6 +24,7 @@
 
 #include "common/err.h"
 #include "aws_config.h"
+#include "aws_creds.h"
 
 static const char *skip_blank(const char *p, const char *e)
 {
@@ -247,6 +248,49 @@ static int resolve_endpoint(resolver *r, const sesp_objstore_opts *o, sesp_aws_s
     return lookup(r, "endpoint_url", &out->endpoint);
 }
 
+/* Web identity settings (each from the environment, else the profile, as
+ * botocore reads them; the environment is skipped when s3.profile names the
+ * profile), the STS endpoint, then the chain of aws_creds.h.
+ * SESP_ERR_NOT_FOUND with err listing the providers when none applies. */
+static int resolve_chain(resolver *r, const sesp_objstore_opts *o, sesp_aws_settings *out, bool env_skipped, char *err,
+                         size_t errcap)
+{
+    static const char *const envs[] = {"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME"};
+    static const char *const keys[] = {"web_identity_token_file", "role_arn", "role_session_name"};
+    char *v[3] = {NULL, NULL, NULL}, *ignore = NULL, from[300];
+    int rc = 0;
+    bool any_env = false;
+    for (int i = 0; i < 3; i++) {
+        const char *e = env_skipped ? NULL : env(envs[i]);
+        if (e) { any_env = true; rc = set_str(&v[i], e); }
+        else rc = lookup(r, keys[i], &v[i]);
+        if (rc) goto out;
+    }
+    if (any_env) snprintf(from, sizeof(from), "the environment");
+    else snprintf(from, sizeof(from), "profile \"%.200s\"", r->profile);
+    const char *sts = o->s3_sts_endpoint;
+    if (!sts) {
+        if ((rc = lookup(r, "ignore_configured_endpoint_urls", &ignore))) goto out;
+        if (!truthy(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) && !truthy(ignore)) {
+            sts = env("AWS_ENDPOINT_URL_STS");
+            if (!sts) sts = env("AWS_ENDPOINT_URL");
+        }
+    }
+    sesp_aws_chain_cfg cfg = {.region = out->region, .sts_endpoint = sts, .web_identity_token_file = v[0],
+                              .role_arn = v[1], .role_session_name = v[2], .web_identity_from = from};
+    sesp_aws_creds c;
+    if ((rc = sesp_aws_chain_resolve(&cfg, &out->provider, &c, err, errcap))) goto out;
+    out->access_key_id = c.access_key_id;
+    out->secret_access_key = c.secret_access_key;
+    out->session_token = c.session_token;
+    out->expires_ms = c.expires_ms;
+    snprintf(out->source, sizeof(out->source), "%s", sesp_aws_provider_name(out->provider));
+out:
+    for (int i = 0; i < 3; i++) free(v[i]);
+    free(ignore);
+    return rc;
+}
+
 static int resolve_keys(resolver *r, const sesp_objstore_opts *o, sesp_aws_settings *out, const char *chosen_by)
 {
     int rc;
@@ -274,17 +318,26 @@ static int resolve_keys(resolver *r, const sesp_objstore_opts *o, sesp_aws_setti
     }
     bool in_files = out->access_key_id || out->secret_access_key;
     free(out->access_key_id);
+    if (out->secret_access_key) explicit_bzero(out->secret_access_key, strlen(out->secret_access_key));
     free(out->secret_access_key);
     out->access_key_id = out->secret_access_key = NULL;
+
+    /* no static keys: the run-time providers, in the SDKs' order */
+    char chain_err[800];
+    rc = resolve_chain(r, o, out, env_skipped, chain_err, sizeof(chain_err));
+    if (rc != SESP_ERR_NOT_FOUND) {
+        if (rc && rc != SESP_ERR_NOMEM) fail(r, rc, "%s", chain_err);
+        return rc;
+    }
     char envpart[160];
     if (env_skipped) snprintf(envpart, sizeof(envpart), "the environment was not used because s3.profile names a profile");
     else snprintf(envpart, sizeof(envpart), "the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: %s)",
                   eak || esk ? "only one of them is set" : "not set");
     return fail(r, SESP_ERR_INVALID_ARG,
                 "no AWS credentials found: looked in the store options (s3.access-key-id, s3.secret-access-key: not set), "
-                "%s, profile \"%s\" (%s) in %s (%s) and in %s (%s)%s; set one of them, or s3.anonymous=true for unsigned requests",
+                "%s, profile \"%s\" (%s) in %s (%s) and in %s (%s)%s, %s; set one of them, or s3.anonymous=true for unsigned requests",
                 envpart, r->profile, chosen_by, r->cred.path, r->cred.state, r->conf.path, r->conf.state,
-                in_files ? ": the profile has only one of aws_access_key_id and aws_secret_access_key" : "");
+                in_files ? ": the profile has only one of aws_access_key_id and aws_secret_access_key" : "", chain_err);
 }
 
 int sesp_aws_settings_resolve(const sesp_objstore_opts *o, sesp_aws_settings *out, char *err, size_t errcap)
@@ -352,6 +405,9 @@ void sesp_aws_settings_free(sesp_aws_settings *s)
     free(s->access_key_id);
     free(s->secret_access_key);
     free(s->session_token);
+    sesp_aws_provider_free(s->provider);
+    s->provider = NULL;
+    s->expires_ms = 0;
     free(s->region);
     free(s->endpoint);
     s->access_key_id = s->secret_access_key = s->session_token = s->region = s->endpoint = NULL;

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "objstore.h"
 
@@ -45,6 +46,8 @@ typedef struct sesp_aws_settings {
     int path_style;           /* as sesp_objstore_opts.s3_path_style */
     bool anonymous;           /* unsigned requests (s3.anonymous=true) */
     char source[256];         /* where the keys came from, for messages */
+    int64_t expires_ms;       /* temporary keys from a provider: Unix ms, 0 = never */
+    struct sesp_aws_provider *provider;  /* where to get fresh ones; NULL for static keys */
 } sesp_aws_settings;
 
 /* Resolves every setting for opts.  On failure err says what is missing and

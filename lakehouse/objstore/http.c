@@ -86,6 +86,44 @@ char *sesp_http_escape(const char *s, bool keep_slash)
     return out;
 }
 
+/* Text of the first <tag>...</tag> at or after *pos inside [body, end);
+ * XML entities decoded.  Advances *pos past the closing tag.  NULL if absent. */
+char *sesp_http_xml_tag(const char *body, size_t len, size_t *pos, const char *tag, size_t limit_end)
+{
+    char open[64], close[64];
+    snprintf(open, sizeof(open), "<%s>", tag);
+    snprintf(close, sizeof(close), "</%s>", tag);
+    size_t end = limit_end ? limit_end : len;
+    const char *start = memmem(body + *pos, end - *pos, open, strlen(open));
+    if (!start) return NULL;
+    start += strlen(open);
+    const char *stop = memmem(start, (size_t)(body + end - start), close, strlen(close));
+    if (!stop) return NULL;
+    size_t n = (size_t)(stop - start);
+    char *out = malloc(n + 1), *o = out;
+    if (!out) return NULL;
+    for (const char *p = start; p < stop;) {
+        if (*p != '&') { *o++ = *p++; continue; }
+        const char *semi = memchr(p, ';', (size_t)(stop - p));
+        if (!semi || semi - p > 10) { *o++ = *p++; continue; }
+        size_t el = (size_t)(semi - p);
+        if (el == 4 && !strncmp(p, "&amp", 4)) *o++ = '&';
+        else if (el == 3 && !strncmp(p, "&lt", 3)) *o++ = '<';
+        else if (el == 3 && !strncmp(p, "&gt", 3)) *o++ = '>';
+        else if (el == 5 && !strncmp(p, "&quot", 5)) *o++ = '"';
+        else if (el == 5 && !strncmp(p, "&apos", 5)) *o++ = '\'';
+        else if (el > 2 && p[1] == '#') {
+            long cp = p[2] == 'x' ? strtol(p + 3, NULL, 16) : strtol(p + 2, NULL, 10);
+            if (cp > 0 && cp < 0x80) *o++ = (char)cp;
+            else { *o++ = '?'; }
+        } else { memcpy(o, p, el + 1); o += el + 1; }
+        p = semi + 1;
+    }
+    *o = 0;
+    *pos = (size_t)(stop - body) + strlen(close);
+    return out;
+}
+
 static void backoff(sesp_objstore *s, int attempt)
 {
     long cap = (long)s->opts.retry_base_ms << (attempt < 16 ? attempt : 16);

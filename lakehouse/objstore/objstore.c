@@ -64,6 +64,11 @@ int sesp_objstore_opts_set(sesp_objstore_opts *o, const char *key, const char *v
         if (parse_bool(value, &b)) return SESP_ERR_INVALID_ARG;
         o->s3_anonymous = b;
     }
+    else if (!strcmp(key, "s3.sts-endpoint")) o->s3_sts_endpoint = value;
+    else if (!strcmp(key, "s3.credentials-refresh-margin-ms")) {
+        if (parse_long(value, 1, 86400000, &n)) return SESP_ERR_INVALID_ARG;
+        o->s3_credentials_refresh_margin_ms = (long)n;
+    }
     else if (!strcmp(key, "webhdfs.user")) o->webhdfs_user = value;
     else if (!strcmp(key, "retry.max-attempts")) {
         if (parse_long(value, 1, 100, &n)) return SESP_ERR_INVALID_ARG;

@@ -32,8 +32,11 @@ enum { SESP_S3_CONDITIONAL_PUT_AUTO = 0, SESP_S3_CONDITIONAL_PUT_UNSUPPORTED = 1
  * SESP_S3_ENDPOINT, AWS_S3_FORCE_PATH_STYLE=true), else the profile
  * (s3_profile, AWS_PROFILE or "default") in the shared credentials file
  * (AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials), else in the shared config
- * file (AWS_CONFIG_FILE, ~/.aws/config).  Opening an S3 store without any
- * credentials fails unless s3_anonymous is set. */
+ * file (AWS_CONFIG_FILE, ~/.aws/config); without keys there, from the
+ * run-time providers (web identity, container credentials, EC2 instance
+ * metadata: see aws_creds.h), whose temporary credentials are refreshed
+ * before they expire.  Opening an S3 store without any credentials fails
+ * unless s3_anonymous is set. */
 typedef struct sesp_objstore_opts {
     const char *s3_endpoint;      /* e.g. http://127.0.0.1:4568 */
     const char *s3_region;
@@ -45,6 +48,8 @@ typedef struct sesp_objstore_opts {
     const char *s3_session_token;
     const char *s3_profile;       /* profile in the AWS files; naming one skips the environment's keys */
     bool s3_anonymous;            /* unsigned requests (public buckets) */
+    const char *s3_sts_endpoint;  /* STS for web identity credentials (default https://sts.REGION.amazonaws.com) */
+    long s3_credentials_refresh_margin_ms; /* refresh temporary credentials this long before they expire, 0 = 300000 */
     int max_attempts;             /* 0 = 6 */
     int retry_base_ms;            /* 0 = 100 */
     int retry_max_ms;             /* 0 = 5000 */
@@ -58,7 +63,8 @@ typedef struct sesp_objstore_opts {
 /* Sets one option from "key=value" text: s3.endpoint, s3.region,
  * s3.path-style (true|false), s3.conditional-put (auto|supported|unsupported),
  * s3.lock-path, s3.access-key-id, s3.secret-access-key, s3.session-token,
- * s3.profile, s3.anonymous (true|false), retry.max-attempts, retry.base-ms, retry.max-ms, timeout-ms,
+ * s3.profile, s3.anonymous (true|false), s3.sts-endpoint,
+ * s3.credentials-refresh-margin-ms, retry.max-attempts, retry.base-ms, retry.max-ms, timeout-ms,
  * part-size, webhdfs.user.  Strings are borrowed (must outlive the store). */
 int sesp_objstore_opts_set(sesp_objstore_opts *o, const char *key, const char *value);
 

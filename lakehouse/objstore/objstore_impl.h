@@ -85,4 +85,10 @@ void sesp_http_resp_free(sesp_http_resp *r);
 /* Percent-encodes s into a malloc'ed string; keep_slash leaves '/' as is. */
 char *sesp_http_escape(const char *s, bool keep_slash);
 
+/* Text of the first <tag>...</tag> at or after *pos in body[0, limit_end or
+ * len), with the XML entities decoded; *pos moves past the closing tag.
+ * malloc'ed, NULL when absent (or out of memory).  Bounded by the body: the
+ * callers' bodies are untrusted and capped by body_max. */
+char *sesp_http_xml_tag(const char *body, size_t len, size_t *pos, const char *tag, size_t limit_end);
+
 #endif

@@ -33,6 +33,7 @@
 
 #include "common/err.h"
 #include "aws_config.h"
+#include "aws_creds.h"
 #include "objstore_impl.h"
 
 #define LIST_BODY_MAX (16u << 20)
@@ -45,6 +46,7 @@ typedef struct s3 {
     char *sigv4;
     char *userpwd;
     char *token_hdr;
+    sesp_aws_creds_cache *creds;  /* temporary credentials from a provider (else userpwd/token_hdr are fixed) */
     int cas;           /* conditional puts, from the probe: CAS_UNKNOWN, CAS_ENFORCED, CAS_IGNORED */
 } s3;
 
@@ -82,10 +84,10 @@ static char *obj_url(s3 *b, const char *key, const char *query)
     return url;
 }
 
-static const char **hdrs(s3 *b, const char *extra, const char *extra2, const char **arr)
+static const char **hdrs(const char *token_hdr, const char *extra, const char *extra2, const char **arr)
 {
     int i = 0;
-    if (b->token_hdr) arr[i++] = b->token_hdr;
+    if (token_hdr) arr[i++] = token_hdr;
     if (extra) arr[i++] = extra;
     if (extra2) arr[i++] = extra2;
     arr[i] = NULL;
@@ -97,57 +99,46 @@ static int do_req(sesp_objstore *s, const char *method, const char *url, const v
 {
     s3 *b = s->impl;
     const char *arr[5];
+    const char *userpwd = b->userpwd, *token_hdr = b->token_hdr;
+    char *tmp_userpwd = NULL, *tmp_token = NULL;
+    if (b->creds) {
+        /* temporary credentials: the current ones, refreshed when due; a
+         * copy, since another thread may replace them meanwhile */
+        sesp_aws_creds c;
+        char why[900];
+        int rc = sesp_aws_creds_cache_get(b->creds, &c, why, sizeof(why));
+        if (rc) return rc == SESP_ERR_NOMEM ? rc : sesp_objstore_seterr(s, rc, "S3 store %s: %s", s->uri, why);
+        tmp_userpwd = dupf("%s:%s", c.access_key_id, c.secret_access_key);
+        tmp_token = c.session_token ? dupf("x-amz-security-token: %s", c.session_token) : NULL;
+        bool nomem = !tmp_userpwd || (c.session_token && !tmp_token);
+        sesp_aws_creds_free(&c);
+        if (nomem) {
+            if (tmp_userpwd) explicit_bzero(tmp_userpwd, strlen(tmp_userpwd));
+            free(tmp_userpwd);
+            free(tmp_token);
+            return SESP_ERR_NOMEM;
+        }
+        userpwd = tmp_userpwd;
+        token_hdr = tmp_token;
+    }
     /* S3 wants the payload hash as a header; older libcurl does not add it */
     uint8_t md[SHA256_DIGEST_LENGTH];
     SHA256(body ? body : (const void *)"", len, md);
     char sha[64 + 32] = "x-amz-content-sha256: ";
     size_t o = strlen(sha);
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) o += (size_t)snprintf(sha + o, sizeof(sha) - o, "%02x", md[i]);
-    hdrs(b, h1, h2, arr);
+    hdrs(token_hdr, h1, h2, arr);
     size_t i = 0;
     while (arr[i]) i++;
     if (b->sigv4) { arr[i++] = sha; arr[i] = NULL; }
     sesp_http_req req = {.method = method, .url = url, .body = body, .body_len = len,
-                         .headers = arr, .sigv4 = b->sigv4, .userpwd = b->userpwd};
-    return sesp_http_do(s, &req, r, attempts);
-}
-
-/* Text of the first <tag>...</tag> at or after *pos inside [body, end);
- * XML entities decoded.  Advances *pos past the closing tag.  NULL if absent. */
-static char *xml_tag(const char *body, size_t len, size_t *pos, const char *tag, size_t limit_end)
-{
-    char open[64], close[64];
-    snprintf(open, sizeof(open), "<%s>", tag);
-    snprintf(close, sizeof(close), "</%s>", tag);
-    size_t end = limit_end ? limit_end : len;
-    const char *start = memmem(body + *pos, end - *pos, open, strlen(open));
-    if (!start) return NULL;
-    start += strlen(open);
-    const char *stop = memmem(start, (size_t)(body + end - start), close, strlen(close));
-    if (!stop) return NULL;
-    size_t n = (size_t)(stop - start);
-    char *out = malloc(n + 1), *o = out;
-    if (!out) return NULL;
-    for (const char *p = start; p < stop;) {
-        if (*p != '&') { *o++ = *p++; continue; }
-        const char *semi = memchr(p, ';', (size_t)(stop - p));
-        if (!semi || semi - p > 10) { *o++ = *p++; continue; }
-        size_t el = (size_t)(semi - p);
-        if (el == 4 && !strncmp(p, "&amp", 4)) *o++ = '&';
-        else if (el == 3 && !strncmp(p, "&lt", 3)) *o++ = '<';
-        else if (el == 3 && !strncmp(p, "&gt", 3)) *o++ = '>';
-        else if (el == 5 && !strncmp(p, "&quot", 5)) *o++ = '"';
-        else if (el == 5 && !strncmp(p, "&apos", 5)) *o++ = '\'';
-        else if (el > 2 && p[1] == '#') {
-            long cp = p[2] == 'x' ? strtol(p + 3, NULL, 16) : strtol(p + 2, NULL, 10);
-            if (cp > 0 && cp < 0x80) *o++ = (char)cp;
-            else { *o++ = '?'; }
-        } else { memcpy(o, p, el + 1); o += el + 1; }
-        p = semi + 1;
-    }
-    *o = 0;
-    *pos = (size_t)(stop - body) + strlen(close);
-    return out;
+                         .headers = arr, .sigv4 = b->sigv4, .userpwd = userpwd};
+    int rc = sesp_http_do(s, &req, r, attempts);
+    if (tmp_userpwd) explicit_bzero(tmp_userpwd, strlen(tmp_userpwd));
+    if (tmp_token) explicit_bzero(tmp_token, strlen(tmp_token));
+    free(tmp_userpwd);
+    free(tmp_token);
+    return rc;
 }
 
 static int64_t parse_iso8601_ms(const char *t)
@@ -165,9 +156,9 @@ static int status_err(sesp_objstore *s, const char *what, const char *key, sesp_
     char *code = NULL, *msg = NULL;
     size_t pos = 0;
     if (r->body) {
-        code = xml_tag((char *)r->body, r->body_len, &pos, "Code", 0);
+        code = sesp_http_xml_tag((char *)r->body, r->body_len, &pos, "Code", 0);
         pos = 0;
-        msg = xml_tag((char *)r->body, r->body_len, &pos, "Message", 0);
+        msg = sesp_http_xml_tag((char *)r->body, r->body_len, &pos, "Message", 0);
     }
     int rc = r->status == 404 ? SESP_ERR_NOT_FOUND : r->status == 412 ? SESP_ERR_EXISTS
            : r->status == 403 || r->status == 401 ? SESP_ERR_IO : SESP_ERR_IO;
@@ -402,11 +393,11 @@ static int s3_list(sesp_objstore *s, const char *prefix, sesp_obj_list *out)
             const char *ce = memmem(c, (size_t)(body + blen - c), "</Contents>", 11);
             if (!ce) { rc = sesp_objstore_seterr(s, SESP_ERR_MALFORMED, "S3 LIST: unterminated <Contents>"); break; }
             size_t p = (size_t)(c - body), lim = (size_t)(ce - body);
-            char *k = xml_tag(body, blen, &p, "Key", lim);
+            char *k = sesp_http_xml_tag(body, blen, &p, "Key", lim);
             p = (size_t)(c - body);
-            char *sz = xml_tag(body, blen, &p, "Size", lim);
+            char *sz = sesp_http_xml_tag(body, blen, &p, "Size", lim);
             p = (size_t)(c - body);
-            char *lm = xml_tag(body, blen, &p, "LastModified", lim);
+            char *lm = sesp_http_xml_tag(body, blen, &p, "LastModified", lim);
             if (k && strlen(k) >= skip && !strncmp(k, b->prefix, skip ? skip - 1 : 0))
                 rc = sesp_obj_list_push(out, &cap, k + skip, sz ? strtoull(sz, NULL, 10) : 0, lm ? parse_iso8601_ms(lm) : 0);
             free(k);
@@ -416,10 +407,10 @@ static int s3_list(sesp_objstore *s, const char *prefix, sesp_obj_list *out)
             pos = lim + 11;
         }
         size_t p = 0;
-        char *trunc = body ? xml_tag(body, blen, &p, "IsTruncated", 0) : NULL;
+        char *trunc = body ? sesp_http_xml_tag(body, blen, &p, "IsTruncated", 0) : NULL;
         p = 0;
         free(token);
-        token = body ? xml_tag(body, blen, &p, "NextContinuationToken", 0) : NULL;
+        token = body ? sesp_http_xml_tag(body, blen, &p, "NextContinuationToken", 0) : NULL;
         bool more = trunc && !strcmp(trunc, "true") && token && *token;
         free(trunc);
         sesp_http_resp_free(&r);
@@ -467,7 +458,7 @@ static int upload_part(sesp_objwriter *w)
         free(url);
         if (!rc && r.status != 200) rc = status_err(s, "CreateMultipartUpload", w->key, &r);
         size_t p = 0;
-        if (!rc && !(sw->upload_id = r.body ? xml_tag((char *)r.body, r.body_len, &p, "UploadId", 0) : NULL))
+        if (!rc && !(sw->upload_id = r.body ? sesp_http_xml_tag((char *)r.body, r.body_len, &p, "UploadId", 0) : NULL))
             rc = sesp_objstore_seterr(s, SESP_ERR_MALFORMED, "CreateMultipartUpload %s: no UploadId", w->key);
         sesp_http_resp_free(&r);
         if (rc) return rc;
@@ -598,7 +589,9 @@ static void s3_close(sesp_objstore *s)
     free(b->sigv4);
     if (b->userpwd) explicit_bzero(b->userpwd, strlen(b->userpwd));   /* holds the secret key */
     free(b->userpwd);
+    if (b->token_hdr) explicit_bzero(b->token_hdr, strlen(b->token_hdr));
     free(b->token_hdr);
+    sesp_aws_creds_cache_free(b->creds);
     free(b);
 }
 
@@ -651,9 +644,21 @@ int sesp_objstore_s3_open(sesp_objstore *s, const char *bp)
 
     if (!cfg.anonymous) {
         b->sigv4 = dupf("aws:amz:%s:s3", region);
+        if (!b->sigv4) { rc = SESP_ERR_NOMEM; goto out; }
+        if (cfg.provider) {
+            /* temporary credentials: kept with their provider, refreshed
+             * before they expire (see do_req) */
+            sesp_aws_creds first = {.access_key_id = cfg.access_key_id, .secret_access_key = cfg.secret_access_key,
+                                    .session_token = cfg.session_token, .expires_ms = cfg.expires_ms};
+            rc = sesp_aws_creds_cache_new(cfg.provider, &first, s->opts.s3_credentials_refresh_margin_ms, &b->creds);
+            if (rc) goto out;
+            cfg.provider = NULL;
+            cfg.access_key_id = cfg.secret_access_key = cfg.session_token = NULL;
+            goto out;
+        }
         b->userpwd = dupf("%s:%s", cfg.access_key_id, cfg.secret_access_key);
         if (cfg.session_token) b->token_hdr = dupf("x-amz-security-token: %s", cfg.session_token);
-        if (!b->sigv4 || !b->userpwd || (cfg.session_token && !b->token_hdr)) rc = SESP_ERR_NOMEM;
+        if (!b->userpwd || (cfg.session_token && !b->token_hdr)) rc = SESP_ERR_NOMEM;
     }
 out:
     sesp_aws_settings_free(&cfg);

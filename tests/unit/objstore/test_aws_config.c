@@ -22,7 +22,9 @@ static const char *const VARS[] = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
     "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "SESP_S3_ENDPOINT",
     "AWS_S3_FORCE_PATH_STYLE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", NULL,
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_ENDPOINT_URL_STS", NULL,
 };
 
 static void write_file(const char *path, const char *text)
@@ -37,6 +39,8 @@ static void write_file(const char *path, const char *text)
 static void reset(void)
 {
     for (int i = 0; VARS[i]; i++) unsetenv(VARS[i]);
+    /* the run-time providers are test_aws_creds' business: no IMDS probe here */
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
     setenv("HOME", home, 1);
     unlink(cred_path);
     unlink(conf_path);
@@ -320,6 +324,9 @@ static void test_errors(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, conf_path));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "not found"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "s3.anonymous"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "AWS_WEB_IDENTITY_TOKEN_FILE"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "disabled by AWS_EC2_METADATA_DISABLED"));
     CU_ASSERT_PTR_NULL(s.access_key_id);
     /* ... unless unsigned requests are asked for */
     o.s3_anonymous = true;
