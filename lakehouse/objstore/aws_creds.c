@@ -559,9 +559,7 @@ static int make_web_identity(const sesp_aws_chain_cfg *cfg, sesp_aws_provider **
     if (!p) return SESP_ERR_NOMEM;
     int rc = 0;
     if (cfg->sts_endpoint) {
-        size_t n = strlen(cfg->sts_endpoint);
-        while (n && cfg->sts_endpoint[n - 1] == '/') n--;
-        p->url = strndup(cfg->sts_endpoint, n);
+        p->url = strdup(cfg->sts_endpoint);   /* as given: libcurl asks for "/" when it has no path */
     } else {
         /* the regional endpoint, as current SDKs default to */
         const char *r = cfg->region ? cfg->region : "us-east-1";
