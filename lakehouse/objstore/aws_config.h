@@ -8,7 +8,15 @@
  *      ~/.aws/credentials), section [NAME],
  *   4. the shared config file (AWS_CONFIG_FILE, default ~/.aws/config),
  *      section [profile NAME] ([default] or [profile default] for "default"),
- * where NAME is s3.profile, else AWS_PROFILE, else "default".  Naming a
+ * where NAME is s3.profile, else AWS_PROFILE, else "default".  Keys found in
+ * none of these come from the run-time providers of aws_creds.h, in the
+ * SDKs' default chain order: web identity (AWS_WEB_IDENTITY_TOKEN_FILE +
+ * AWS_ROLE_ARN, else web_identity_token_file + role_arn in the profile,
+ * exchanged with STS), container credentials
+ * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI), then EC2 instance
+ * metadata (IMDSv2, unless AWS_EC2_METADATA_DISABLED=true); such keys expire,
+ * so the settings then carry their provider for the store to refresh them
+ * from.  Naming a
  * profile with the s3.profile option skips the environment's keys, as an
  * SDK does for a profile chosen in code.  The files are read with a small
  * bounded INI parser; their contents (secrets) never reach an error message.

@@ -1134,13 +1134,16 @@ function freePort() {
 const rfc3986 = (x) => encodeURIComponent(x).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 const sha256hex = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const hmac = (k, d) => crypto.createHmac('sha256', k).update(d).digest();
-function sigv4Problem(req, body, secrets) {
+// tokens: access key -> the session token its requests must carry (signed,
+// as every x-amz-* header is)
+function sigv4Problem(req, body, secrets, tokens = {}) {
   const auth = req.headers.authorization;
   if (!auth) return 'unsigned request';
   const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
   if (!m) return `malformed Authorization ${auth}`;
   const [, akid, date, region, service, signed, sig] = m;
   if (!(akid in secrets)) return `unknown access key ${akid}`;
+  if (akid in tokens && req.headers['x-amz-security-token'] !== tokens[akid]) return `access key ${akid} without its session token`;
   const names = signed.split(';');
   for (const h of ['host', 'x-amz-date', 'x-amz-content-sha256']) if (!names.includes(h)) return `${h} is not signed`;
   // S3: Content-Type and every x-amz-* header sent must be signed, and a
@@ -1172,7 +1175,7 @@ function startProxy(upstream) {
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   const ctl = { fail: 0.15, reset: 0.05, dropAfter: 0.05, failCommits: false, injected: 0,
                 stall: 0, trickle: 0, stallMs: 3000, stallNextCommit: false, trickleNextLogRead: false, stalls: 0, trickles: 0,
-                secrets: { S3RVER: 'S3RVER' }, signed: 0, sigProblems: [], vhost: 0, pathStyle: 0 };
+                secrets: { S3RVER: 'S3RVER' }, tokens: {}, signed: 0, signedBy: {}, sigProblems: [], vhost: 0, pathStyle: 0 };
   let condChain = Promise.resolve();
   const forward = (req, body) => new Promise((resolve, reject) => {
     const u = http.request({ host: '127.0.0.1', port: upstream, method: req.method, path: req.url, headers: req.headers }, (res) => {
@@ -1195,8 +1198,17 @@ function startProxy(upstream) {
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
       const body = Buffer.concat(chunks);
-      const problem = sigv4Problem(req, body, ctl.secrets);
-      if (problem) { if (ctl.sigProblems.length < 5) ctl.sigProblems.push(problem); } else ctl.signed++;
+      const problem = sigv4Problem(req, body, ctl.secrets, ctl.tokens);
+      if (problem) { if (ctl.sigProblems.length < 5) ctl.sigProblems.push(problem); } else {
+        ctl.signed++;
+        const akid = /Credential=([^/]+)\//.exec(req.headers.authorization)[1];
+        ctl.signedBy[akid] = (ctl.signedBy[akid] || 0) + 1;
+        // s3rver knows only its own key: a temporary key checked here goes
+        // on as an anonymous request, which s3rver serves
+        if (akid in ctl.tokens) {
+          for (const h of ['authorization', 'x-amz-date', 'x-amz-content-sha256', 'x-amz-security-token']) delete req.headers[h];
+        }
+      }
       if (/^lake\.s3\.localhost(:\d+)?$/.test(req.headers.host || '')) ctl.vhost++; else ctl.pathStyle++;
       try {
         if (ctl.failCommits && req.method === 'PUT' && /_delta_log\/\d{20}\.json/.test(req.url)) {
@@ -1259,6 +1271,61 @@ function startProxy(upstream) {
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: server.address().port, ctl, server })));
+}
+
+// A container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI on
+// the loopback) handing out a fresh session key, behind an authorization
+// token read from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE; `sesp table`
+// writes and reads a table with it through the SigV4-checking proxy.
+async function containerCredentials(tmp, proxy, s3port, baseEnv, extra) {
+  const akid = 'ASIACONTAINER' + crypto.randomBytes(4).toString('hex').toUpperCase();
+  const secret = crypto.randomBytes(20).toString('base64');
+  const token = 'SESSION' + crypto.randomBytes(48).toString('base64');
+  const auth = 'pod-identity-' + crypto.randomBytes(8).toString('hex');
+  const asked = { ok: 0, refused: 0 };
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/v1/credentials' || req.headers.authorization !== auth) {
+      asked.refused++;
+      res.writeHead(401); res.end();
+      return;
+    }
+    asked.ok++;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ AccessKeyId: akid, SecretAccessKey: secret, Token: token,
+                             Expiration: new Date(Date.now() + 3600e3).toISOString().replace(/\.\d+Z$/, 'Z'), RoleArn: 'arn:aws:iam::1:role/x' }));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const tokenFile = path.join(tmp, 'container-token');
+  fs.writeFileSync(tokenFile, auth + '\n');
+  proxy.ctl.secrets[akid] = secret;
+  proxy.ctl.tokens[akid] = token;
+  const env = { ...baseEnv, AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${server.address().port}/v1/credentials`,
+                AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile, AWS_REGION: 'us-east-1' };
+  const cExtra = [...extra, '--store-opt', `s3.endpoint=http://127.0.0.1:${proxy.port}`];
+  const uri = 's3://lake/tables/container';
+  const store = reader.s3Store(`http://127.0.0.1:${s3port}`, 'lake', 'tables/container');
+  try {
+    const model = new Map();
+    const problemsBefore = proxy.ctl.sigProblems.length;
+    await ok(['create', uri, '--schema', SCHEMA, ...cExtra], { env });
+    for (let i = 0; i < 2; i++) {
+      const rows = makeRows(5);
+      await ok(['append', uri, '--input', '-', ...cExtra], { env, input: jsonl(rows) });
+      for (const row of rows) model.set(row.id, row);
+    }
+    await verify(store, uri, [...model.values()], 's3 with container credentials', null, { env, extra: cExtra });
+    check(asked.ok >= 3 && asked.refused === 0, `container credentials: fetched by each process with the token (${asked.ok} fetches, ${asked.refused} refused)`);
+    check((proxy.ctl.signedBy[akid] || 0) > 10 && proxy.ctl.sigProblems.length === problemsBefore,
+          `container credentials: ${proxy.ctl.signedBy[akid] || 0} requests signed with the fetched key and its session token: ${proxy.ctl.sigProblems.slice(problemsBefore).join('; ')}`);
+    // a wrong token: a clear error, no secret and no token printed
+    fs.writeFileSync(tokenFile, 'not-the-token\n');
+    const r = await run(['scan', uri, ...cExtra], { env });
+    check(r.code !== 0 && /container credentials/.test(r.err) && /HTTP 401/.test(r.err) && !r.err.includes('not-the-token') && !r.err.includes(auth),
+          `container credentials: a refused token fails clearly: ${r.err.trim().split('\n').pop()}`);
+  } finally {
+    delete proxy.ctl.tokens[akid];
+    server.close();
+  }
 }
 
 async function main() {
@@ -1427,7 +1494,10 @@ async function main() {
         `[default]\nregion = us-east-1\n[profile itest]\nregion = eu-west-1\nendpoint_url = http://s3.localhost:${proxy.port}\n` +
         's3 =\n  addressing_style = virtual\nunknown_setting = ignored\n');
       const noEnv = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_REGION: '', AWS_DEFAULT_REGION: '',
-                      AWS_ENDPOINT_URL: '', AWS_ENDPOINT_URL_S3: '', SESP_S3_ENDPOINT: '', AWS_S3_FORCE_PATH_STYLE: '', AWS_PROFILE: '' };
+                      AWS_ENDPOINT_URL: '', AWS_ENDPOINT_URL_S3: '', SESP_S3_ENDPOINT: '', AWS_S3_FORCE_PATH_STYLE: '', AWS_PROFILE: '',
+                      AWS_WEB_IDENTITY_TOKEN_FILE: '', AWS_ROLE_ARN: '', AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '',
+                      AWS_CONTAINER_CREDENTIALS_FULL_URI: '', AWS_CONTAINER_AUTHORIZATION_TOKEN: '',
+                      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '', AWS_EC2_METADATA_DISABLED: 'true' };
       const fileEnv = { ...noEnv, AWS_SHARED_CREDENTIALS_FILE: path.join(awsDir, 'credentials'), AWS_CONFIG_FILE: path.join(awsDir, 'config'), AWS_PROFILE: 'itest' };
       const vExtra = ['--store-opt', 'retry.base-ms=5', '--store-opt', 'retry.max-ms=50', '--store-opt', 'retry.max-attempts=10'];
       const vUri = 's3://lake/tables/vhost';
@@ -1457,6 +1527,12 @@ async function main() {
             `no credentials: a clear error naming where it looked: ${r5.err.trim().split('\n').pop()}`);
       const r6 = await run(['scan', vUri, ...vExtra], { env: { ...fileEnv, AWS_PROFILE: 'nosuch' } });
       check(r6.code !== 0 && /"nosuch"/.test(r6.err) && !/S3RVER|NOTTHIS/.test(r6.err), `an unknown profile is named, no secret printed: ${r6.err.trim().split('\n').pop()}`);
+
+      // temporary credentials from a container credentials endpoint (ECS,
+      // EKS Pod Identity) served here: no keys anywhere else, the proxy
+      // knows this key only from the endpoint and checks every signature
+      // and the session token
+      await containerCredentials(tmp, proxy, s3port, { ...noEnv, HOME: emptyHome, AWS_SHARED_CREDENTIALS_FILE: '', AWS_CONFIG_FILE: '' }, vExtra);
     } finally {
       proxy.server.close();
       await s3.close();
