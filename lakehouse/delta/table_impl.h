@@ -11,7 +11,7 @@
 struct sesp_delta_table {
     sesp_objstore *s;
     sesp_delta_table_opts opts;
-    char err[1024];
+    char err[2048];          /* the S3 "no credentials" message lists every place looked at */
 };
 
 int sesp_delta_table_seterr(sesp_delta_table *t, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

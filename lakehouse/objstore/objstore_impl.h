@@ -28,7 +28,7 @@ struct sesp_objstore {
     const sesp_objstore_ops *ops;
     sesp_objstore_opts opts;
     char *uri;
-    char err[1024];
+    char err[2048];          /* the S3 "no credentials" message lists every place looked at */
     void *impl;
     CURL *curl;               /* reused between requests (keep-alive) */
     unsigned rng;             /* retry jitter */

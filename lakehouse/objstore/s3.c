@@ -105,7 +105,7 @@ static int do_req(sesp_objstore *s, const char *method, const char *url, const v
         /* temporary credentials: the current ones, refreshed when due; a
          * copy, since another thread may replace them meanwhile */
         sesp_aws_creds c;
-        char why[900];
+        char why[1600];
         int rc = sesp_aws_creds_cache_get(b->creds, &c, why, sizeof(why));
         if (rc) return rc == SESP_ERR_NOMEM ? rc : sesp_objstore_seterr(s, rc, "S3 store %s: %s", s->uri, why);
         tmp_userpwd = dupf("%s:%s", c.access_key_id, c.secret_access_key);

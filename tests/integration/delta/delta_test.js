@@ -1317,6 +1317,7 @@ async function containerCredentials(tmp, proxy, s3port, baseEnv, extra) {
     check(asked.ok >= 3 && asked.refused === 0, `container credentials: fetched by each process with the token (${asked.ok} fetches, ${asked.refused} refused)`);
     check((proxy.ctl.signedBy[akid] || 0) > 10 && proxy.ctl.sigProblems.length === problemsBefore,
           `container credentials: ${proxy.ctl.signedBy[akid] || 0} requests signed with the fetched key and its session token: ${proxy.ctl.sigProblems.slice(problemsBefore).join('; ')}`);
+    console.log(`  container credentials: ${asked.ok} fetches, ${proxy.ctl.signedBy[akid] || 0} requests signed with the session key`);
     // a wrong token: a clear error, no secret and no token printed
     fs.writeFileSync(tokenFile, 'not-the-token\n');
     const r = await run(['scan', uri, ...cExtra], { env });
