@@ -658,12 +658,14 @@ found:
 /* ---- the refreshing cache ---- */
 
 struct sesp_aws_creds_cache {
-    pthread_mutex_t mu;       /* one refresh at a time; readers wait for it */
-    sesp_aws_provider *p;
+    pthread_mutex_t mu;
+    pthread_cond_t done;      /* a refresh finished */
+    bool refreshing;          /* one fetch at a time, run outside mu */
+    sesp_aws_provider *p;     /* immutable after creation: fetched from without mu */
     sesp_aws_creds cur;
     int64_t fetched_ms, margin_ms, next_try_ms;
     int fetches;
-    char last_err[700];
+    char last_err[900];
 };
 
 int sesp_aws_creds_cache_new(sesp_aws_provider *p, sesp_aws_creds *first, int64_t margin_ms, sesp_aws_creds_cache **out)
@@ -671,6 +673,7 @@ int sesp_aws_creds_cache_new(sesp_aws_provider *p, sesp_aws_creds *first, int64_
     sesp_aws_creds_cache *c = calloc(1, sizeof(*c));
     if (!c) return SESP_ERR_NOMEM;
     pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->done, NULL);
     c->p = p;
     c->cur = *first;
     memset(first, 0, sizeof(*first));
@@ -689,27 +692,48 @@ static int64_t refresh_at(const sesp_aws_creds_cache *c)
     return c->cur.expires_ms - m;
 }
 
+/* Called with mu held by the one thread that set refreshing; drops mu
+ * around the network so the other threads keep signing with the current
+ * (still valid) credentials meanwhile. */
+static int refresh(sesp_aws_creds_cache *c, int64_t now)
+{
+    sesp_aws_creds fresh;
+    char why[sizeof(c->last_err)];
+    c->fetches++;
+    pthread_mutex_unlock(&c->mu);
+    int rc = sesp_aws_provider_fetch(c->p, &fresh, why, sizeof(why));
+    pthread_mutex_lock(&c->mu);
+    if (!rc) {
+        sesp_aws_creds_free(&c->cur);
+        c->cur = fresh;
+        c->fetched_ms = now;
+        c->next_try_ms = 0;
+        c->last_err[0] = 0;
+    } else {
+        /* the old credentials still work until they expire: keep them,
+         * and give the endpoint a second before asking again */
+        memcpy(c->last_err, why, sizeof(why));
+        c->next_try_ms = now_ms() + 1000;
+    }
+    c->refreshing = false;
+    pthread_cond_broadcast(&c->done);
+    return rc == SESP_ERR_NOMEM ? rc : 0;
+}
+
 int sesp_aws_creds_cache_get(sesp_aws_creds_cache *c, sesp_aws_creds *out, char *err, size_t errcap)
 {
     int rc = 0;
     pthread_mutex_lock(&c->mu);
     int64_t now = now_ms();
-    if (c->cur.expires_ms && now >= refresh_at(c) && now >= c->next_try_ms) {
-        sesp_aws_creds fresh;
-        c->fetches++;
-        int frc = sesp_aws_provider_fetch(c->p, &fresh, c->last_err, sizeof(c->last_err));
-        if (!frc) {
-            sesp_aws_creds_free(&c->cur);
-            c->cur = fresh;
-            c->fetched_ms = now;
-            c->next_try_ms = 0;
-            c->last_err[0] = 0;
-        } else {
-            /* the old credentials still work until they expire: keep them,
-             * and give the endpoint a second before asking again */
-            c->next_try_ms = now + 1000;
-            if (frc == SESP_ERR_NOMEM) rc = frc;
-        }
+    if (c->cur.expires_ms && now >= refresh_at(c) && now >= c->next_try_ms && !c->refreshing) {
+        c->refreshing = true;
+        rc = refresh(c, now);
+        now = now_ms();
+    }
+    /* expired while another thread refreshes: wait for its answer */
+    while (!rc && c->refreshing && c->cur.expires_ms && now >= c->cur.expires_ms) {
+        pthread_cond_wait(&c->done, &c->mu);
+        now = now_ms();
     }
     if (!rc && c->cur.expires_ms && now >= c->cur.expires_ms)
         rc = errf(err, errcap, SESP_ERR_IO, "the credentials from %s expired and refreshing them failed: %s",
@@ -732,6 +756,7 @@ void sesp_aws_creds_cache_free(sesp_aws_creds_cache *c)
     if (!c) return;
     sesp_aws_creds_free(&c->cur);
     sesp_aws_provider_free(c->p);
+    pthread_cond_destroy(&c->done);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }

@@ -75,9 +75,12 @@ void sesp_aws_provider_free(sesp_aws_provider *p);
 
 /* Credentials shared by the threads using one store, refreshed from their
  * provider before they expire: when less than min(margin, half their
- * lifetime) is left, the next get fetches new ones.  A failed refresh keeps
- * the old credentials while they are valid (and waits a second before trying
- * again); past their expiry get fails with the refresh's error. */
+ * lifetime) is left, the next get fetches new ones.  One thread fetches at
+ * a time, without holding the lock: the others go on with the current
+ * credentials while they are valid, and wait for the fetch once they are
+ * not.  A failed refresh keeps the old credentials while they are valid
+ * (and waits a second before trying again); past their expiry get fails with
+ * the refresh's error. */
 typedef struct sesp_aws_creds_cache sesp_aws_creds_cache;
 
 /* Takes ownership of p and of *first (emptied). margin_ms 0 = 5 minutes. */

@@ -31,7 +31,7 @@
 
 /* ---- the peer ---- */
 
-enum { OK, MALFORMED, OVERSIZED, TRUNCATED, FAIL500, BAD_EXPIRY, NOT_JSON, NO_ROLE };
+enum { OK, MALFORMED, OVERSIZED, TRUNCATED, FAIL500, BAD_EXPIRY, NOT_JSON, NO_ROLE, IMDS_V1 };
 
 typedef struct rec {
     char method[8], path[256], auth[512], imds_token[128], imds_ttl[32], sec_token[256], body[2048];
@@ -44,6 +44,7 @@ typedef struct srv {
     pthread_mutex_t mu;
     int mode;                 /* fault to inject, for every provider */
     int ttl_s;                /* Expiration = now + ttl_s */
+    int delay_ms;             /* the container endpoint answers this late */
     int issued;               /* credentials handed out: AKID1, AKID2, ... */
     rec reqs[128];
     int n;
@@ -278,15 +279,17 @@ static void serve(srv *m, int c)
         else creds_reply(m, c, true);
     } else if (!strncmp(target, "/creds", 6)) {
         m->container++;
+        if (m->delay_ms) usleep((useconds_t)m->delay_ms * 1000);
         if (strcmp(rq->auth, "AUTHTOKEN")) reply(c, 401, "text/plain", "no");
         else creds_reply(m, c, false);
     } else if (!strcmp(method, "PUT") && !strcmp(target, "/latest/api/token")) {
         m->imds++;
-        if (!*rq->imds_ttl) reply(c, 400, "text/plain", "ttl header missing");
+        if (m->mode == IMDS_V1) reply(c, 405, "text/plain", "");   /* IMDSv1 only */
+        else if (!*rq->imds_ttl) reply(c, 400, "text/plain", "ttl header missing");
         else reply(c, 200, "text/plain", "IMDSSESSIONTOKEN");
     } else if (!strncmp(target, "/latest/meta-data/iam/security-credentials/", 43)) {
         m->imds++;
-        if (strcmp(rq->imds_token, "IMDSSESSIONTOKEN")) reply(c, 401, "text/plain", "");
+        if (m->mode != IMDS_V1 && strcmp(rq->imds_token, "IMDSSESSIONTOKEN")) reply(c, 401, "text/plain", "");
         else if (m->mode == NO_ROLE) reply(c, 404, "text/plain", "");
         else if (!target[43]) reply(c, 200, "text/plain", "sesp-role\n");
         else if (!strcmp(target + 43, "sesp-role")) creds_reply(m, c, false);
@@ -354,6 +357,7 @@ static void reset(void)
     pthread_mutex_lock(&S->mu);
     S->mode = OK;
     S->ttl_s = 3600;
+    S->delay_ms = 0;
     S->n = S->issued = S->sts = S->container = S->imds = S->s3 = S->s3_ok = 0;
     S->sig_problem[0] = 0;
     pthread_mutex_unlock(&S->mu);
@@ -466,6 +470,19 @@ static void test_web_identity(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "InvalidIdentityToken"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "HTTP 400"));
     CU_ASSERT_PTR_NULL(strstr(err, "NOTTHEWEBTOKEN"));
+    /* an oversized or empty token file is refused before any request */
+    char *huge = malloc(SESP_AWS_CREDS_TOKEN_FILE_MAX + 10);
+    memset(huge, 'A', SESP_AWS_CREDS_TOKEN_FILE_MAX + 9);
+    huge[SESP_AWS_CREDS_TOKEN_FILE_MAX + 9] = 0;
+    write_file(bad, huge);
+    free(huge);
+    int before = S->sts;
+    CU_ASSERT_EQUAL(resolve(&s, err, sizeof(err)), SESP_ERR_TOO_LARGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a token"));
+    write_file(bad, "\n");
+    CU_ASSERT_EQUAL(resolve(&s, err, sizeof(err)), SESP_ERR_MALFORMED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "is empty"));
+    CU_ASSERT_EQUAL(S->sts, before);
     unlink(bad);
     /* a token file without a role, and a missing token file */
     unsetenv("AWS_ROLE_ARN");
@@ -546,6 +563,16 @@ static void test_imds(void)
     CU_ASSERT_STRING_EQUAL(S->reqs[1].imds_token, "IMDSSESSIONTOKEN");
     CU_ASSERT_STRING_EQUAL(S->reqs[2].path, "/latest/meta-data/iam/security-credentials/sesp-role");
     CU_ASSERT_STRING_EQUAL(S->reqs[2].imds_token, "IMDSSESSIONTOKEN");
+
+    /* an IMDSv1-only service (405 to the token PUT): on without a token, as the SDKs do */
+    reset();
+    imds_env();
+    S->mode = IMDS_V1;
+    CU_ASSERT_EQUAL_FATAL(resolve(&s, err, sizeof(err)), 0);
+    CU_ASSERT_STRING_EQUAL(s.access_key_id, "AKID1");
+    sesp_aws_settings_free(&s);
+    CU_ASSERT_EQUAL(S->imds, 3);
+    CU_ASSERT_STRING_EQUAL(S->reqs[2].imds_token, "");
 
     /* disabled: not asked at all, and the error says so */
     reset();
@@ -775,6 +802,62 @@ static void test_cache_threads(void)
     sesp_aws_creds_cache_free(c);
 }
 
+typedef struct getter { sesp_aws_creds_cache *c; char akid[32]; int rc; } getter;
+
+static void *get_one(void *arg)
+{
+    getter *g = arg;
+    sesp_aws_creds cr;
+    char err[512];
+    if (!(g->rc = sesp_aws_creds_cache_get(g->c, &cr, err, sizeof(err)))) {
+        snprintf(g->akid, sizeof(g->akid), "%s", cr.access_key_id);
+        sesp_aws_creds_free(&cr);
+    }
+    return NULL;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A slow refresh holds up nobody while the current keys are valid. */
+static void test_cache_slow_refresh(void)
+{
+    reset();
+    container_env();
+    S->ttl_s = 4;
+    sesp_aws_settings s;
+    char err[2048];
+    CU_ASSERT_EQUAL_FATAL(resolve(&s, err, sizeof(err)), 0);
+    sesp_aws_creds first = {.access_key_id = s.access_key_id, .secret_access_key = s.secret_access_key,
+                            .session_token = s.session_token, .expires_ms = s.expires_ms};
+    sesp_aws_creds_cache *c = NULL;
+    CU_ASSERT_EQUAL_FATAL(sesp_aws_creds_cache_new(s.provider, &first, 60000, &c), 0);
+    s.provider = NULL;
+    s.access_key_id = s.secret_access_key = s.session_token = NULL;
+    sesp_aws_settings_free(&s);
+    sleep_ms(2100);   /* due (half of a 3-4 s life), still valid for a second or more */
+    S->delay_ms = 800;
+    getter slow = {c, "", 0}, quick = {c, "", 0};
+    pthread_t th;
+    pthread_create(&th, NULL, get_one, &slow);
+    sleep_ms(150);    /* the refresh is under way */
+    int64_t t0 = mono_ms();
+    get_one(&quick);
+    int64_t took = mono_ms() - t0;
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(quick.rc, 0);
+    CU_ASSERT_STRING_EQUAL(quick.akid, "AKID1");
+    CU_ASSERT(took < 400);
+    CU_ASSERT_EQUAL(slow.rc, 0);
+    CU_ASSERT_STRING_EQUAL(slow.akid, "AKID2");
+    CU_ASSERT_EQUAL(sesp_aws_creds_cache_refreshes(c), 1);
+    sesp_aws_creds_cache_free(c);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/sesp-aws-creds-test-%d", (int)getpid());
@@ -796,6 +879,7 @@ int main(void)
     CU_add_test(su, "bad_answers", test_bad_answers);
     CU_add_test(su, "s3_signed_and_refreshed", test_s3_signed_and_refreshed);
     CU_add_test(su, "cache_threads", test_cache_threads);
+    CU_add_test(su, "cache_slow_refresh", test_cache_slow_refresh);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();
