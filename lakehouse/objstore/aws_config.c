@@ -323,7 +323,7 @@ static int resolve_keys(resolver *r, const sesp_objstore_opts *o, sesp_aws_setti
     out->access_key_id = out->secret_access_key = NULL;
 
     /* no static keys: the run-time providers, in the SDKs' order */
-    char chain_err[800];
+    char chain_err[1500];
     rc = resolve_chain(r, o, out, env_skipped, chain_err, sizeof(chain_err));
     if (rc != SESP_ERR_NOT_FOUND) {
         if (rc && rc != SESP_ERR_NOMEM) fail(r, rc, "%s", chain_err);

@@ -58,8 +58,11 @@ typedef struct sesp_aws_settings {
     struct sesp_aws_provider *provider;  /* where to get fresh ones; NULL for static keys */
 } sesp_aws_settings;
 
-/* Resolves every setting for opts.  On failure err says what is missing and
- * every place that was looked at (never a secret). */
+/* Resolves every setting for opts.  Without static keys this asks the
+ * run-time providers (network: STS, the container endpoint, IMDS with a 1 s
+ * connect timeout); keys from one come with out->provider and
+ * out->expires_ms.  On failure err says what is missing and every place
+ * that was looked at (never a secret); give it 2 KiB. */
 int sesp_aws_settings_resolve(const sesp_objstore_opts *opts, sesp_aws_settings *out, char *err, size_t errcap);
 void sesp_aws_settings_free(sesp_aws_settings *s);
 
