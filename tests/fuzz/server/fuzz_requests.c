@@ -5,6 +5,8 @@
  * answered or its connection closed; the broker must never crash or leak
  * (ASan/LSan at exit).  Group APIs are fuzzed by broker/group's own target. */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -66,10 +68,36 @@ static void start_broker(void)
     atexit(shutdown_broker);
 }
 
+/* libFuzzer's -timeout runs a once-a-second SIGALRM, which interrupts a
+ * blocking connect that waits on a full accept queue (EINTR: the connection
+ * goes on in the background), or a send. */
+static int connect_loopback(int fd, int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+        return 0;
+    if (errno != EINTR)
+        return -1;
+    struct pollfd pf = {.fd = fd, .events = POLLOUT};
+    int r;
+    while ((r = poll(&pf, 1, 10000)) < 0 && errno == EINTR) {
+    }
+    int err = 0;
+    socklen_t l = sizeof err;
+    if (r != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) != 0 || err) {
+        errno = err ? err : ETIMEDOUT;
+        return -1;
+    }
+    return 0;
+}
+
 static int send_all(int fd, const uint8_t *p, size_t n)
 {
     while (n) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
         if (w <= 0)
             return -1;
         p += w;
@@ -103,10 +131,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sesp_bufw_patch_i32(&w, mark, (int32_t)(w.len - mark - 4));
 
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+    if (fd < 0 || connect_loopback(fd, g_port) != 0) {
+        int e = errno, nfd = 0;
+        DIR *dd = opendir("/proc/self/fd");
+        for (struct dirent *de; dd && (de = readdir(dd));) nfd++;
+        if (dd) closedir(dd);
+        fprintf(stderr, "connect: %s (%d fds open)\n", strerror(e), nfd);
         abort(); /* the broker died */
+    }
     if (send_all(fd, w.p, w.len) == 0) {
         /* Read until the peer closes or goes quiet after answering; a parked
          * long-poll is left to its timer. */
