@@ -116,7 +116,9 @@ int sesp_batch_iter_init(sesp_batch_iter *it, const uint8_t *p, size_t len, size
         rc = SESP_ERR_CORRUPT;
         goto out;
     }
-    if (it->h.records_count < 0 || it->h.last_offset_delta < 0) {
+    /* base_offset + last_offset_delta names the last record's offset; a
+     * header where that overflows cannot be a batch of ours or a client's */
+    if (it->h.records_count < 0 || it->h.last_offset_delta < 0 || it->h.base_offset > INT64_MAX - it->h.last_offset_delta) {
         rc = SESP_ERR_INVALID_ARG;
         goto out;
     }

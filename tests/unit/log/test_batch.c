@@ -167,6 +167,18 @@ static void test_header_errors(void)
     b[SESP_BATCH_OFF_LENGTH + 2] = 0;
     CU_ASSERT_EQUAL(sesp_batch_validate(b, n, 0, &h), SESP_ERR_MALFORMED);
     free(b);
+    /* a base offset where base + lastOffsetDelta overflows (found by
+     * fuzz_batch_validate: UBSan signed overflow in the record iterator) */
+    b = one_batch(SESP_CODEC_NONE, &n);
+    memset(b, 0xff, 8);
+    b[0] = 0x7f;
+    CU_ASSERT_EQUAL(sesp_batch_validate(b, n, 0, &h), SESP_ERR_INVALID_ARG);
+    sesp_batch_iter it;
+    CU_ASSERT_EQUAL(sesp_batch_iter_init(&it, b, n, 0), SESP_ERR_INVALID_ARG);
+    sesp_batch_iter_free(&it);
+    b[7] = 0xfd; /* INT64_MAX - 2: the last record is offset INT64_MAX */
+    CU_ASSERT_EQUAL(sesp_batch_validate(b, n, 0, &h), 0);
+    free(b);
 }
 
 static void test_decompression_bomb(void)
