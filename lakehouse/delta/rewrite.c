@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -148,8 +149,12 @@ static char *row_key(const json_t *row, const char *const *keys, size_t nkeys, c
             char text[SESP_DELTA_DEC_TEXT];
             sesp_delta_decimal_text(d, f->type->scale, text, sizeof(text));
             v = json_string(text);
-        } else if (json_is_integer(v)) v = json_real((double)json_integer_value(v));   /* 1 and 1.0 are the same key */
-        else v = v ? json_incref(v) : json_null();
+        } else if (json_is_real(v) && json_real_value(v) == trunc(json_real_value(v)) &&
+                   fabs(json_real_value(v)) < 9007199254740992.0) {
+            /* 1.0 and 1 are the same key; integers themselves stay exact (two
+             * longs past 2^53 are one double, and one would replace the other) */
+            v = json_integer((json_int_t)json_real_value(v));
+        } else v = v ? json_incref(v) : json_null();
         json_array_append_new(arr, v);
     }
     char *s = json_dumps(arr, JSON_COMPACT | JSON_SORT_KEYS);

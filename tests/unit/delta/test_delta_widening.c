@@ -379,13 +379,13 @@ static int collect(void *ud, const json_t *row)
     return 0;
 }
 
-/* The latest version's rows gathered by cb into all (taken over), dumped
+/* The rows of version (-1: latest) gathered by cb into all (taken over), dumped
  * with flags; or the table's error. */
-static char *scan_into(sesp_delta_table *t, sesp_delta_row_fn cb, json_t *all, size_t flags)
+static char *scan_into(sesp_delta_table *t, int64_t version, sesp_delta_row_fn cb, json_t *all, size_t flags)
 {
     sesp_delta_snapshot *s = NULL;
     char *out;
-    if (sesp_delta_table_snapshot(t, -1, &s)) {
+    if (sesp_delta_table_snapshot(t, version, &s)) {
         out = strdup(sesp_delta_table_error(t));
     } else {
         int rc = sesp_delta_table_scan(t, s, cb, all);
@@ -399,7 +399,7 @@ static char *scan_into(sesp_delta_table *t, sesp_delta_row_fn cb, json_t *all, s
 /* All rows keyed by p (one row per partition in these tests), as compact JSON with sorted keys. */
 static char *scan_json(sesp_delta_table *t)
 {
-    return scan_into(t, collect, json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+    return scan_into(t, -1, collect, json_object(), JSON_COMPACT | JSON_SORT_KEYS);
 }
 
 static void expect_rows(sesp_delta_table *t, const char *want, const char *when)
@@ -693,14 +693,7 @@ static int collect_id(void *ud, const json_t *row)
 /* All rows of version (-1: latest) keyed by id, or the table's error. */
 static char *scan_ids(sesp_delta_table *t, int64_t version)
 {
-    sesp_delta_snapshot *s = NULL;
-    if (sesp_delta_table_snapshot(t, version, &s)) return strdup(sesp_delta_table_error(t));
-    json_t *all = json_object();
-    int rc = sesp_delta_table_scan(t, s, collect_id, all);
-    sesp_delta_snapshot_free(s);
-    char *out = rc ? strdup(sesp_delta_table_error(t)) : json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(all);
-    return out;
+    return scan_into(t, version, collect_id, json_object(), JSON_COMPACT | JSON_SORT_KEYS);
 }
 
 /* want: JSON with ' for " */
@@ -1008,7 +1001,7 @@ static int collect_dec(void *ud, const json_t *row)
 /* The dec values of the latest version in file order as compact JSON, or the table's error. */
 static char *scan_decs(sesp_delta_table *t)
 {
-    return scan_into(t, collect_dec, json_array(), JSON_COMPACT);
+    return scan_into(t, -1, collect_dec, json_array(), JSON_COMPACT);
 }
 
 static void expect_decs(sesp_delta_table *t, const char *want, const char *when)
@@ -1072,6 +1065,26 @@ static void test_decimal_foreign_files(void)
     sesp_delta_table_close(t);
 }
 
+/* MERGE keys compare exactly: two longs past 2^53 (one double) stay two
+ * keys; an equal one is still matched. */
+static void test_merge_long_keys(void)
+{
+    char uri[512];
+    sesp_delta_table *t = open_table(uri, sizeof(uri));
+    CU_ASSERT_FATAL(sesp_delta_table_create(t, "{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,"
+                                               "\"metadata\":{}},{\"name\":\"v\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}}]}",
+                                            NULL, 0, NULL, NULL) == 0);
+    CU_ASSERT_EQUAL_FATAL(append(t, "[{\"id\":9007199254740992,\"v\":\"a\"},{\"id\":1,\"v\":\"b\"}]"), 1);
+    json_t *rows = json_loads("[{\"id\":9007199254740993,\"v\":\"c\"},{\"id\":1,\"v\":\"d\"}]", 0, NULL);
+    const char *key[] = {"id"};
+    sesp_delta_result r;
+    CU_ASSERT_EQUAL_FATAL(sesp_delta_table_merge(t, rows, key, 1, &r), 0);
+    json_decref(rows);
+    expect_ids(t, -1, "{'9007199254740992':{'id':9007199254740992,'v':'a'},'9007199254740993':{'id':9007199254740993,'v':'c'},"
+                      "'1':{'id':1,'v':'d'}}", "after a merge on long keys");
+    sesp_delta_table_close(t);
+}
+
 int main(void)
 {
     snprintf(root, sizeof(root), "/tmp/sesp-delta-widening-test-%d", (int)getpid());
@@ -1086,6 +1099,7 @@ int main(void)
     CU_add_test(su, "refused_without_property", test_refused_without_property);
     CU_add_test(su, "protocol_upgrade", test_protocol_upgrade);
     CU_add_test(su, "reader_refusals", test_reader_refusals);
+    CU_add_test(su, "merge_long_keys", test_merge_long_keys);
     CU_add_test(su, "decimal_scale", test_decimal_scale);
     CU_add_test(su, "decimal_scale_refusals", test_decimal_scale_refusals);
     CU_add_test(su, "decimal_foreign_files", test_decimal_foreign_files);
