@@ -264,11 +264,17 @@ out:
 
 /* ---- web identity: STS AssumeRoleWithWebIdentity ---- */
 
+/* A credential value goes into a request header: one bounded line. */
+static bool cred_value_ok(const char *v)
+{
+    return v && *v && strlen(v) <= 8192 && !strpbrk(v, "\r\n");
+}
+
 static int xml_field(const char *body, size_t len, size_t from, size_t to, const char *tag, char **out)
 {
     size_t pos = from;
     *out = sesp_http_xml_tag(body, len, &pos, tag, to);
-    return *out && **out ? 0 : SESP_ERR_MALFORMED;
+    return cred_value_ok(*out) ? 0 : SESP_ERR_MALFORMED;
 }
 
 static int web_identity_fetch(sesp_aws_provider *p, sesp_aws_creds *out, char *err, size_t cap)
@@ -319,8 +325,8 @@ static int web_identity_fetch(sesp_aws_provider *p, sesp_aws_creds *out, char *e
     else if (xml_field(r.body, r.len, from, to, "SessionToken", &out->session_token)) missing = "SessionToken";
     else if (xml_field(r.body, r.len, from, to, "Expiration", &exp)) missing = "Expiration";
     if (missing) {
-        rc = errf(err, cap, SESP_ERR_MALFORMED, "STS AssumeRoleWithWebIdentity at %s: no %s in the answer's <Credentials>",
-                  p->url, missing);
+        rc = errf(err, cap, SESP_ERR_MALFORMED, "STS AssumeRoleWithWebIdentity at %s: no usable %s in the answer's <Credentials> "
+                  "(missing, empty, over 8 KiB or more than one line)", p->url, missing);
         goto out;
     }
     if (sesp_aws_parse_time(exp, &out->expires_ms)) {
@@ -372,7 +378,7 @@ static int json_creds(const char *what, const char *url, const fetch_resp *r, se
             rc = errf(err, cap, SESP_ERR_MALFORMED, "%s at %s: %s is %s", what, url, names[i], f ? "not a string" : "missing");
             goto out;
         }
-        if (v[i] && (strlen(v[i]) > 8192 || strpbrk(v[i], "\r\n"))) {
+        if (v[i] && *v[i] && !cred_value_ok(v[i])) {
             rc = errf(err, cap, SESP_ERR_MALFORMED, "%s at %s: %s is not a credential value", what, url, names[i]);
             goto out;
         }

@@ -31,7 +31,7 @@
 
 /* ---- the peer ---- */
 
-enum { OK, MALFORMED, OVERSIZED, TRUNCATED, FAIL500, BAD_EXPIRY, NOT_JSON, NO_ROLE, IMDS_V1 };
+enum { OK, MALFORMED, OVERSIZED, TRUNCATED, FAIL500, BAD_EXPIRY, NOT_JSON, NO_ROLE, IMDS_V1, MULTILINE };
 
 typedef struct rec {
     char method[8], path[256], auth[512], imds_token[128], imds_ttl[32], sec_token[256], body[2048];
@@ -127,6 +127,11 @@ static void creds_reply(srv *m, int c, bool xml)
             snprintf(body, sizeof(body), "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
                      "<AccessKeyId>AKID%d</AccessKeyId><SessionToken>TOKEN%d</SessionToken><Expiration>%s</Expiration>"
                      "</Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>", k, k, e);
+        else if (m->mode == MULTILINE)   /* a header injection in the session token */
+            snprintf(body, sizeof(body), "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
+                     "<AccessKeyId>AKID%d</AccessKeyId><SecretAccessKey>SECRET%d</SecretAccessKey>"
+                     "<SessionToken>TOKEN%d&#13;&#10;X-Evil: 1</SessionToken><Expiration>%s</Expiration>"
+                     "</Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>", k, k, k, e);
         else if (m->mode == NOT_JSON)   /* for XML: the element never closes */
             snprintf(body, sizeof(body), "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
                      "<AccessKeyId>AKID%d</AccessKeyId><SecretAccessKey>SECRET%d</SecretAccessKey>", k, k);
@@ -142,6 +147,9 @@ static void creds_reply(srv *m, int c, bool xml)
     if (m->mode == MALFORMED)
         snprintf(body, sizeof(body), "{\"AccessKeyId\":\"AKID%d\",\"SecretAccessKey\":12,\"Token\":\"TOKEN%d\",\"Expiration\":\"%s\"}", k, k, e);
     else if (m->mode == NOT_JSON) snprintf(body, sizeof(body), "{\"AccessKeyId\":\"AKID%d\",\"SecretAccessKey\":\"SECRET%d\"", k, k);
+    else if (m->mode == MULTILINE)
+        snprintf(body, sizeof(body), "{\"AccessKeyId\":\"AKID%d\",\"SecretAccessKey\":\"SECRET%d\",\"Token\":\"TOKEN%d\\r\\nX-Evil: 1\","
+                 "\"Expiration\":\"%s\"}", k, k, k, e);
     else
         snprintf(body, sizeof(body), "{\"Code\":\"Success\",\"Type\":\"AWS-HMAC\",\"AccessKeyId\":\"AKID%d\","
                  "\"SecretAccessKey\":\"SECRET%d\",\"Token\":\"TOKEN%d\",\"Expiration\":\"%s\"}", k, k, k, e);
@@ -654,9 +662,10 @@ static void test_bad_answers(void)
 {
     static const struct { int mode; const char *says; } faults[] = {
         {MALFORMED, NULL}, {OVERSIZED, "over 65536 bytes"}, {TRUNCATED, NULL}, {FAIL500, "HTTP 500"},
-        {BAD_EXPIRY, "bad Expiration"}, {NOT_JSON, NULL},
+        {BAD_EXPIRY, "bad Expiration"}, {NOT_JSON, NULL}, {MULTILINE, NULL},
     };
-    static const char *const malformed_says[] = {"no SecretAccessKey", "SecretAccessKey is not a string", "SecretAccessKey is not a string"};
+    static const char *const malformed_says[] = {"no usable SecretAccessKey", "SecretAccessKey is not a string", "SecretAccessKey is not a string"};
+    static const char *const multiline_says[] = {"no usable SessionToken", "Token is not a credential value", "Token is not a credential value"};
     static const char *const cut_says[] = {"no complete <Credentials>", "not a JSON object", "not a JSON object"};
     for (int prov = 0; prov < 3; prov++) {
         for (size_t f = 0; f < sizeof(faults) / sizeof(faults[0]); f++) {
@@ -672,7 +681,8 @@ static void test_bad_answers(void)
             if (!rc) { sesp_aws_settings_free(&s); continue; }
             const char *says = faults[f].says ? faults[f].says
                              : faults[f].mode == MALFORMED ? malformed_says[prov]
-                             : faults[f].mode == NOT_JSON ? cut_says[prov] : NULL;
+                             : faults[f].mode == NOT_JSON ? cut_says[prov]
+                             : faults[f].mode == MULTILINE ? multiline_says[prov] : NULL;
             if (says && !strstr(err, says)) fprintf(stderr, "provider %d fault %d: want \"%s\" in: %s\n", prov, faults[f].mode, says, err);
             if (says) CU_ASSERT_PTR_NOT_NULL(strstr(err, says));
             if (faults[f].mode == TRUNCATED) CU_ASSERT(strstr(err, "partial") || strstr(err, "not a JSON object") || strstr(err, "Credentials"));
